@@ -1,0 +1,100 @@
+"""Paper records and canonical arXiv ids.
+
+Every paper is keyed by its canonical arXiv id: no version, no prefix, no URL. Anything a user
+or an API hands us (`2408.08338v2`, `arXiv:2408.08338`, an abs/pdf/Hugging Face URL, an
+old-style `hep-th/9901001`) is turned into that key by `canonical_id`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+# New-style ids (since 2007): YYMM.NNNN (to 2014) or YYMM.NNNNN, optional version.
+_NEW_ID = r"(?P<new>\d{4}\.\d{4,5})"
+# Old-style ids: archive(.SUBJECT)/YYMMNNN, e.g. hep-th/9901001, math.GT/0309136.
+_OLD_ID = r"(?P<old>[a-z]+(?:-[a-z]+)?(?:\.[A-Z]{2})?/\d{7})"
+_VERSION = r"(?:v\d+)?"
+_HOSTS = r"(?:https?://)?(?:www\.|export\.)?(?:arxiv\.org/(?:abs|pdf|html)/|huggingface\.co/papers/|hf\.co/papers/)"
+_ID_RE = re.compile(
+    rf"^(?:{_HOSTS}|arxiv:\s*)?(?:{_NEW_ID}|{_OLD_ID}){_VERSION}(?:\.pdf)?/?(?:[?#].*)?$",
+    re.IGNORECASE,
+)
+
+
+def canonical_id(text: str) -> str | None:
+    """Return the canonical arXiv id that `text` names, or None if it names none."""
+    if not isinstance(text, str):
+        return None
+    candidate = text.strip().strip("<>")
+    if len(candidate) > 300:
+        return None
+    match = _ID_RE.match(candidate)
+    if not match:
+        return None
+    if match.group("new"):
+        return match.group("new")
+    archive, number = match.group("old").split("/")
+    # The archive is lower case; a subject class (math.GT) keeps its capitals.
+    if "." in archive:
+        name, subject = archive.split(".", 1)
+        archive = f"{name.lower()}.{subject.upper()}"
+    else:
+        archive = archive.lower()
+    return f"{archive}/{number}"
+
+
+def arxiv_url(paper_id: str) -> str:
+    return f"https://arxiv.org/abs/{paper_id}"
+
+
+def hf_url(paper_id: str) -> str:
+    return f"https://huggingface.co/papers/{paper_id}"
+
+
+@dataclass
+class Paper:
+    """One paper of the library, as stored in the catalog."""
+
+    id: str
+    title: str
+    abstract: str = ""
+    authors: list[str] = field(default_factory=list)
+    published: str | None = None  # arXiv first-submission date, YYYY-MM-DD
+    listed: str | None = None  # the Daily Papers day it was listed on, YYYY-MM-DD
+    upvotes: int = 0
+    comments: int = 0
+    github_repo: str | None = None
+    github_stars: int | None = None
+    project_page: str | None = None
+    organization: str | None = None
+    ai_summary: str | None = None
+    ai_keywords: list[str] = field(default_factory=list)
+    source: str = ""
+    first_seen: str | None = None
+    updated: str | None = None
+
+    @property
+    def url(self) -> str:
+        return arxiv_url(self.id)
+
+    @property
+    def hf_url(self) -> str:
+        return hf_url(self.id)
+
+    @property
+    def date(self) -> str | None:
+        """The date shown to people and used by `since:`: arXiv date, else listing day."""
+        return self.published or self.listed
+
+    def to_record(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Paper:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in record.items() if k in known})
+
+
+PAPER_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Paper))

@@ -1,0 +1,298 @@
+"""The library: the paper catalog and the per-user state, in two TinyDB files.
+
+"None of the callers deal directly with the file system": file safety is in `bot.storage`,
+this module says what is stored. The catalog (`catalog.json`) holds papers keyed by canonical
+arXiv id; the state (`state.json`) holds saves, posted messages, the digest ledger, follows and
+seen event ids. A save rewrites only the small state file, never the catalog.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from tinydb import TinyDB
+from tinydb.table import Table
+
+from bot.models import PAPER_FIELDS, Paper
+from bot.storage import AtomicJSONStorage, DataDirLock, StoreError
+
+SCHEMA_VERSION = 1
+CATALOG_FILE = "catalog.json"
+STATE_FILE = "state.json"
+LOCK_FILE = ".papers.lock"
+# Slack retries an event for about 5 minutes; a day of event ids is plenty to drop duplicates.
+EVENT_MEMORY = timedelta(days=1)
+# Counts that only rise over time: an older snapshot imported later must not lower them.
+RISING_COUNTS = ("upvotes", "comments", "github_stars")
+# Fields whose first value is kept: when we first saw the paper and where it came from.
+FIRST_VALUE_WINS = ("first_seen", "source", "listed", "published")
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class KeyedTable(Table):
+    """A TinyDB table keyed by our own string ids (paper ids, "user:paper", ...)."""
+
+    document_id_class = str
+
+    def _get_next_id(self) -> str:  # pragma: no cover - a programming error, not user input
+        raise TypeError("KeyedTable documents are always written with an explicit key")
+
+    def put_many(self, documents: dict[str, dict[str, Any]], remove: Iterable[str] = ()) -> None:
+        """Insert or replace `documents` and drop `remove`, in one file write."""
+        removed = list(remove)
+
+        def updater(table: dict[str, Any]) -> None:
+            table.update(documents)
+            for key in removed:
+                table.pop(key, None)
+
+        # One _update_table call is one storage write: a whole batch lands atomically.
+        self._update_table(updater)
+
+    def raw(self) -> dict[str, dict[str, Any]]:
+        """The table's documents as stored, read from memory; callers must not mutate them."""
+        return self._read_table()
+
+
+class KeyedTinyDB(TinyDB):
+    table_class = KeyedTable
+
+
+def _open_db(path: Path) -> KeyedTinyDB:
+    return KeyedTinyDB(path, storage=AtomicJSONStorage)
+
+
+def _check_schema(db: TinyDB, path: Path) -> None:
+    meta = db.table("_meta").raw().get("schema")
+    version = (meta or {}).get("version")
+    if version is None:
+        return
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path} has schema version {version!r}, newer than this papers-bot understands "
+            f"({SCHEMA_VERSION}); upgrade papers-bot or use another PAPERS_DATA_DIR"
+        )
+
+
+@dataclass
+class UpsertResult:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> list[str]:
+        return self.added + self.updated
+
+
+def merge_paper(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Merge a fresh record into a known one without losing anything already known."""
+    merged = dict(old)
+    for name in PAPER_FIELDS:
+        if name in ("id", "updated"):
+            continue
+        value = new.get(name)
+        if value in (None, "", [], {}):
+            continue
+        if name in RISING_COUNTS:
+            merged[name] = max(value, old.get(name) or 0)
+        elif name in FIRST_VALUE_WINS and old.get(name):
+            continue
+        else:
+            merged[name] = value
+    return merged
+
+
+class Library:
+    """The papers and the per-user state of one data dir. Thread- and process-safe."""
+
+    def __init__(
+        self,
+        data_dir: str | Path,
+        sample_data: bool = True,
+        clock: Callable[[], str] = utc_now,
+    ):
+        self.data_dir = Path(data_dir)
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(f"cannot create the data dir {self.data_dir}: {error}") from error
+        self.clock = clock
+        self._lock = DataDirLock(self.data_dir / LOCK_FILE)
+        self._catalog_db = _open_db(self.data_dir / CATALOG_FILE)
+        self._state_db = _open_db(self.data_dir / STATE_FILE)
+        self._papers: dict[str, Paper] = {}
+        self._papers_signature: object = object()
+        self._papers_lock = threading.Lock()
+        for db, name in ((self._catalog_db, CATALOG_FILE), (self._state_db, STATE_FILE)):
+            _check_schema(db, self.data_dir / name)
+        with self._lock.hold():
+            new = self._catalog_db.storage.read() is None
+            for db in (self._catalog_db, self._state_db):
+                if db.storage.read() is None:
+                    db.table("_meta").put_many({"schema": {"version": SCHEMA_VERSION}})
+        if new and sample_data:
+            self.upsert_many(load_sample_papers())
+
+    # -- the catalog --------------------------------------------------------------------
+
+    @property
+    def _catalog(self) -> KeyedTable:
+        return self._catalog_db.table("papers")  # type: ignore[return-value]
+
+    @property
+    def catalog_signature(self) -> object:
+        """Changes whenever the catalog file changes, whoever wrote it."""
+        return self._catalog_db.storage.signature
+
+    def papers(self) -> dict[str, Paper]:
+        """All papers by id, from memory; reloaded only when the catalog file changed."""
+        with self._papers_lock:
+            signature = self.catalog_signature
+            if signature != self._papers_signature:
+                raw = self._catalog.raw()
+                self._papers = {key: Paper.from_record(rec) for key, rec in raw.items()}
+                self._papers_signature = signature
+            return self._papers
+
+    def get(self, paper_id: str) -> Paper | None:
+        return self.papers().get(paper_id)
+
+    def __len__(self) -> int:
+        return len(self.papers())
+
+    def upsert_many(self, papers: Iterable[Paper]) -> UpsertResult:
+        """Add or merge a batch of papers with a single write of the catalog."""
+        result = UpsertResult()
+        with self._lock.hold():
+            known = self._catalog.raw()
+            now = self.clock()
+            changes: dict[str, dict[str, Any]] = {}
+            for paper in papers:
+                record = paper.to_record()
+                old = changes.get(paper.id) or known.get(paper.id)
+                if old is None:
+                    record["first_seen"] = record.get("first_seen") or now
+                    record["updated"] = now
+                    changes[paper.id] = record
+                    result.added.append(paper.id)
+                    continue
+                merged = merge_paper(old, record)
+                if merged == old:
+                    if paper.id not in changes:
+                        result.unchanged.append(paper.id)
+                    continue
+                merged["updated"] = now
+                if paper.id not in changes:
+                    result.updated.append(paper.id)
+                changes[paper.id] = merged
+            if changes:
+                self._catalog.put_many(changes)
+        return result
+
+    # -- saves --------------------------------------------------------------------------
+
+    def _state(self, name: str) -> KeyedTable:
+        return self._state_db.table(name)  # type: ignore[return-value]
+
+    def save(self, user: str, paper_id: str) -> bool:
+        """Add the paper to the user's reading list; False if it was already there."""
+        key = f"{user}:{paper_id}"
+        with self._lock.hold():
+            saves = self._state("saves")
+            if key in saves.raw():
+                return False
+            saves.put_many({key: {"user": user, "paper": paper_id, "saved_at": self.clock()}})
+            return True
+
+    def unsave(self, user: str, paper_id: str) -> bool:
+        """Remove the paper from the user's list; False if it was not there."""
+        key = f"{user}:{paper_id}"
+        with self._lock.hold():
+            saves = self._state("saves")
+            if key not in saves.raw():
+                return False
+            saves.put_many({}, remove=[key])
+            return True
+
+    def is_saved(self, user: str, paper_id: str) -> bool:
+        return f"{user}:{paper_id}" in self._state("saves").raw()
+
+    def saved(self, user: str) -> list[tuple[str, str]]:
+        """(paper id, saved at) of the user's reading list, newest first."""
+        rows = [
+            (rec["paper"], rec["saved_at"])
+            for rec in self._state("saves").raw().values()
+            if rec.get("user") == user
+        ]
+        return sorted(rows, key=lambda row: row[1], reverse=True)
+
+    # -- posted messages ----------------------------------------------------------------
+
+    def record_post(self, channel: str, ts: str, paper_id: str, kind: str) -> None:
+        """Remember that message (channel, ts) carries `paper_id`, so reactions can save it."""
+        with self._lock.hold():
+            self._state("posts").put_many(
+                {
+                    f"{channel}:{ts}": {
+                        "channel": channel,
+                        "ts": ts,
+                        "paper": paper_id,
+                        "kind": kind,
+                        "posted_at": self.clock(),
+                    }
+                }
+            )
+
+    def paper_for_message(self, channel: str, ts: str) -> str | None:
+        record = self._state("posts").raw().get(f"{channel}:{ts}")
+        return record["paper"] if record else None
+
+    # -- event ids ----------------------------------------------------------------------
+
+    def first_sighting(self, event_id: str, now: datetime | None = None) -> bool:
+        """Record `event_id`; True the first time it is seen, False for a retry."""
+        now = now or datetime.now(UTC)
+        with self._lock.hold():
+            events = self._state("events")
+            raw = events.raw()
+            if event_id in raw:
+                return False
+            horizon = (now - EVENT_MEMORY).timestamp()
+            stale = [key for key, rec in raw.items() if rec.get("at", 0) < horizon]
+            events.put_many({event_id: {"at": now.timestamp()}}, remove=stale)
+            return True
+
+    # -- generic state, for features that keep a small keyed table ------------------------
+
+    def state_rows(self, table: str) -> dict[str, dict[str, Any]]:
+        return self._state(table).raw()
+
+    def put_state(
+        self, table: str, rows: dict[str, dict[str, Any]], remove: Iterable[str] = ()
+    ) -> None:
+        with self._lock.hold():
+            self._state(table).put_many(rows, remove)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Hold the data-dir lock across several reads and writes (read-modify-write)."""
+        with self._lock.hold():
+            yield
+
+
+def load_sample_papers() -> list[Paper]:
+    """The built-in sample library shipped inside the package."""
+    text = resources.files("bot.data").joinpath("sample_papers.jsonl").read_text("utf-8")
+    return [Paper.from_record(json.loads(line)) for line in text.splitlines() if line.strip()]
