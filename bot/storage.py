@@ -22,7 +22,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -86,10 +86,8 @@ def atomic_write_bytes(path: Path, payload: bytes) -> None:
 
 @contextmanager
 def _suppress_oserror() -> Iterator[None]:
-    try:
+    with suppress(OSError):
         yield
-    except OSError:
-        pass
 
 
 class AtomicJSONStorage(Storage):

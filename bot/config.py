@@ -1,0 +1,148 @@
+"""Settings from the environment and `.env`, with one clear error for what is wrong.
+
+Every setting of DESIGN's contract is here with its default; `.env.example` documents each.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+SETUP_HINT = "See README.md, section 'Slack setup', and .env.example."
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_HF_API_URL = "https://huggingface.co/api"
+
+
+class SettingsError(ValueError):
+    """One or more settings are missing or malformed; the message names each one."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"papers-bot cannot start:\n{lines}\n{SETUP_HINT}")
+
+
+def load_env_file(path: str | Path = ".env") -> None:
+    """Load `.env` from the working directory; real environment variables win."""
+    from dotenv import load_dotenv
+
+    load_dotenv(path, override=False)
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() not in ("0", "false", "no", "off")
+
+
+def _csv(value: str | None) -> list[str]:
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+@dataclass
+class Settings:
+    slack_bot_token: str | None = None
+    slack_app_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    port: int = 3000
+    data_dir: Path = field(default_factory=lambda: Path("data"))
+    sample_data: bool = True
+    channels: list[str] = field(default_factory=list)
+    digest_time: str = "09:00"
+    timezone: str = "UTC"
+    digest_size: int = 5
+    save_emoji: list[str] = field(default_factory=lambda: ["bookmark"])
+    hf_api_url: str = DEFAULT_HF_API_URL
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.slack_app_token)
+
+    def secrets(self) -> list[str]:
+        return [
+            s for s in (self.slack_bot_token, self.slack_app_token, self.slack_signing_secret) if s
+        ]
+
+    def require_slack(self) -> None:
+        """Raise SettingsError naming every setting `papers-bot run` still needs."""
+        problems = list(self.problems)
+        if not self.slack_bot_token:
+            problems.append(
+                "SLACK_BOT_TOKEN is not set (the xoxb- bot token from OAuth & Permissions)"
+            )
+        elif not self.slack_bot_token.startswith("xoxb-"):
+            problems.append("SLACK_BOT_TOKEN must start with xoxb- (it is the bot token)")
+        if self.slack_app_token and not self.slack_app_token.startswith("xapp-"):
+            problems.append("SLACK_APP_TOKEN must start with xapp- (an app-level token)")
+        if not self.slack_app_token and not self.slack_signing_secret:
+            problems.append(
+                "SLACK_SIGNING_SECRET is not set (needed in HTTP mode; or set SLACK_APP_TOKEN "
+                "for Socket Mode)"
+            )
+        if problems:
+            raise SettingsError(problems)
+
+    def require_valid(self) -> None:
+        if self.problems:
+            raise SettingsError(self.problems)
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Read settings; malformed values are collected in `problems`, never raised one by one."""
+    env = dict(os.environ if env is None else env)
+    problems: list[str] = []
+
+    def get(name: str) -> str | None:
+        value = env.get(name)
+        return value.strip() if value is not None and value.strip() else None
+
+    settings = Settings(
+        slack_bot_token=get("SLACK_BOT_TOKEN"),
+        slack_app_token=get("SLACK_APP_TOKEN"),
+        slack_signing_secret=get("SLACK_SIGNING_SECRET"),
+        slack_api_url=get("SLACK_API_URL") or DEFAULT_SLACK_API_URL,
+        data_dir=Path(get("PAPERS_DATA_DIR") or "data"),
+        sample_data=_flag(get("PAPERS_SAMPLE_DATA"), True),
+        channels=_csv(get("PAPERS_CHANNEL")),
+        digest_time=get("PAPERS_DIGEST_TIME") or "09:00",
+        timezone=get("PAPERS_TIMEZONE") or "UTC",
+        save_emoji=[e.strip(":") for e in _csv(get("PAPERS_SAVE_EMOJI"))] or ["bookmark"],
+        hf_api_url=(get("HF_API_URL") or DEFAULT_HF_API_URL).rstrip("/"),
+    )
+    if not settings.slack_api_url.endswith("/"):
+        settings.slack_api_url += "/"
+    port = get("PORT") or "3000"
+    if port.isdigit() and 0 < int(port) < 65536:
+        settings.port = int(port)
+    else:
+        problems.append(f"PORT must be a port number from 1 to 65535, not {port!r}")
+    size = get("PAPERS_DIGEST_SIZE") or "5"
+    if size.isdigit() and 1 <= int(size) <= 20:
+        settings.digest_size = int(size)
+    else:
+        problems.append(f"PAPERS_DIGEST_SIZE must be a whole number from 1 to 20, not {size!r}")
+    if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", settings.digest_time):
+        problems.append(f"PAPERS_DIGEST_TIME must be HH:MM (24-hour), not {settings.digest_time!r}")
+    try:
+        ZoneInfo(settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(
+            f"PAPERS_TIMEZONE must be an IANA zone such as Europe/Paris, not {settings.timezone!r}"
+        )
+    for name in ("SLACK_API_URL", "HF_API_URL"):
+        value = get(name)
+        if value and not re.match(r"^https?://", value):
+            problems.append(f"{name} must be an http(s) URL, not {value!r}")
+    for channel in settings.channels:
+        if not re.fullmatch(r"[CGD][A-Z0-9]{2,}", channel):
+            problems.append(
+                f"PAPERS_CHANNEL: {channel!r} is not a channel id (C0123ABCD; in Slack: channel "
+                "details, bottom of the About tab)"
+            )
+    settings.problems = problems
+    return settings

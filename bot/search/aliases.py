@@ -1,0 +1,130 @@
+"""Acronym aliases mined from the library's own text: "Long Form (ACRONYM)".
+
+Nobody types these in: every paper that writes "Kolmogorov-Arnold Networks (KANs)" teaches the
+index that `kan` and `kolmogorov arnold network` mean the same thing. Long forms are matched to
+their acronyms with the Schwartz & Hearst (2003) algorithm: each letter of the acronym, right to
+left, must appear in the long form in order, and the first one must start a word.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from bot.search.analyzer import WORD_RE, analyze, analyze_word, stem
+
+_PAREN_RE = re.compile(r"\(\s*([^()\s;,]{2,12})s?\s*[;,)]")
+
+
+def _acronym_text(candidate: str) -> str | None:
+    """The acronym written in parentheses, without a plural `s`; None if it is not one."""
+    core = candidate[:-1] if candidate.endswith("s") and candidate[-2:-1].isupper() else candidate
+    letters = [c for c in core if c.isalpha()]
+    if not 2 <= len(letters) <= 10 or not core[0].isalnum():
+        return None
+    if sum(c.isupper() for c in letters) < max(2, len(letters) - 2):
+        return None
+    return core
+
+
+def schwartz_hearst(short: str, long: str) -> str | None:
+    """The shortest tail of `long` whose letters spell `short`, or None."""
+    s_idx, l_idx = len(short) - 1, len(long) - 1
+    while s_idx >= 0:
+        char = short[s_idx].lower()
+        if not char.isalnum():
+            s_idx -= 1
+            continue
+        while l_idx >= 0 and (
+            long[l_idx].lower() != char or (s_idx == 0 and l_idx > 0 and long[l_idx - 1].isalnum())
+        ):
+            l_idx -= 1
+        if l_idx < 0:
+            return None
+        l_idx -= 1
+        s_idx -= 1
+    start = long.rfind(" ", 0, l_idx + 1)
+    return long[start + 1 :].strip()
+
+
+def find_definitions(text: str) -> list[tuple[str, str]]:
+    """(acronym, long form) pairs defined in `text`."""
+    pairs = []
+    for match in _PAREN_RE.finditer(text):
+        acronym = _acronym_text(match.group(1))
+        if acronym is None:
+            continue
+        before = text[: match.start()].rstrip()
+        window_words = WORD_RE.findall(before)[-min(len(acronym) + 5, len(acronym) * 2) :]
+        if len(window_words) < 2:
+            continue
+        window = before[before.rfind(window_words[0]) :] if window_words else ""
+        long_form = schwartz_hearst(acronym, window)
+        if long_form and len(WORD_RE.findall(long_form)) >= 2:
+            pairs.append((acronym, long_form))
+    return pairs
+
+
+def long_form_terms(long_form: str) -> tuple[str, ...]:
+    """The stemmed content terms of a long form, hyphenated words split into their parts."""
+    terms: list[str] = []
+    for word in analyze(long_form):
+        terms.extend(word.parts or (word.whole,))
+    return tuple(terms)
+
+
+@dataclass
+class AliasTable:
+    """acronym term <-> long-form terms, counted over the documents that define them."""
+
+    _counts: dict[str, Counter[tuple[str, ...]]] = field(default_factory=dict)
+    _by_doc: dict[str, list[tuple[str, tuple[str, ...]]]] = field(default_factory=dict)
+
+    def add_document(self, doc_key: str, text: str) -> None:
+        self.remove_document(doc_key)
+        found = []
+        for acronym, long_form in find_definitions(text):
+            analysed = analyze_word(acronym)
+            terms = long_form_terms(long_form)
+            if analysed is None or len(terms) < 2:
+                continue
+            found.append((analysed.whole, terms))
+        for acronym_term, terms in found:
+            self._counts.setdefault(acronym_term, Counter())[terms] += 1
+        if found:
+            self._by_doc[doc_key] = found
+
+    def remove_document(self, doc_key: str) -> None:
+        for acronym_term, terms in self._by_doc.pop(doc_key, []):
+            counter = self._counts.get(acronym_term)
+            if counter is None:
+                continue
+            counter[terms] -= 1
+            if counter[terms] <= 0:
+                del counter[terms]
+            if not counter:
+                del self._counts[acronym_term]
+
+    def long_forms(self, acronym_term: str) -> list[tuple[str, ...]]:
+        """The long forms of an acronym, most often defined first."""
+        counter = self._counts.get(acronym_term)
+        return [terms for terms, _ in counter.most_common(3)] if counter else []
+
+    def acronyms_for(self, terms: tuple[str, ...]) -> list[str]:
+        """Acronyms whose long form starts with `terms` (at least two of its words)."""
+        if len(terms) < 2:
+            return []
+        found = []
+        for acronym_term, counter in self._counts.items():
+            for long_form in counter:
+                if long_form[: len(terms)] == terms and len(terms) * 3 >= len(long_form) * 2:
+                    found.append(acronym_term)
+                    break
+        return found
+
+    def acronyms(self) -> list[str]:
+        return list(self._counts)
+
+
+__all__ = ["AliasTable", "find_definitions", "schwartz_hearst", "long_form_terms", "stem"]

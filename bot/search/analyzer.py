@@ -1,0 +1,257 @@
+"""Text -> index terms, the way researchers write and type.
+
+- Unicode is folded (NFKC, case, accents), so `Kolmogorov`, `KOLMOGOROV` and `Kolmogórov` meet.
+- Hyphenated words give their parts and their join: `multi-agent` -> multi, agent, multiagent;
+  `classifier-free` -> classifier, free, classifierfree; `S-KAN` -> s, kan, skan.
+- camelCase and glued acronyms are split: `ConvKAN` -> conv, kan, convkan; `DPMSolver` -> dpm,
+  solver; and acronym plurals lose their `s`: `KANs` -> kan, `LLMs` -> llm.
+- Every term is stemmed with Snowball English (`networks` -> network), never by substring, so
+  `kan` can never match `kanban`, `kannada` or `vulkan`.
+
+Analysis of a surface word is cached: real text is Zipf-distributed, so most words are seen
+many times and the index build costs one regex scan plus dict look-ups.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import Stemmer
+
+_STEMMER = Stemmer.Stemmer("english")
+
+# A word: letters/digits, with inner hyphens or apostrophes (`multi-agent`, `Tweedie's`).
+WORD_RE = re.compile(r"[^\W_]+(?:[-‐‑'’][^\W_]+)*")
+_HYPHENS = re.compile(r"[-‐‑]")
+# Pieces of a camelCase or glued-acronym word: KANs | KAN | Conv | 4
+_CAMEL_RE = re.compile(r"[A-Z]{2,}s(?![a-z])|[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+|[^\W\d_]+")
+
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "being",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "may",
+        "might",
+        "more",
+        "most",
+        "no",
+        "nor",
+        "not",
+        "of",
+        "on",
+        "or",
+        "our",
+        "ours",
+        "over",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "upon",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "via",
+        "also",
+        "both",
+        "each",
+        "other",
+        "only",
+        "own",
+        "same",
+        "so",
+        "just",
+        "about",
+        "against",
+        "between",
+        "during",
+        "before",
+        "after",
+        "above",
+        "below",
+        "any",
+        "all",
+        "few",
+        "here",
+        "out",
+        "off",
+        "once",
+        "further",
+    ]
+)
+
+MAX_WORD = 60  # longer "words" are noise (hashes, URLs glued together); they are skipped
+
+
+def fold(text: str) -> str:
+    """NFKC, lower case, accents removed: the form every comparison uses."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def stem(word: str) -> str:
+    return _STEMMER.stemWord(word)
+
+
+@dataclass(frozen=True)
+class WordTerms:
+    """What one surface word contributes: its whole form and, when split, its parts."""
+
+    whole: str  # stemmed folded whole word ("convkan", "multiag")
+    parts: tuple[str, ...]  # stemmed parts when the word splits ("conv", "kan"), else ()
+    surface: str  # the folded surface word, for display and typo correction
+    acronym: bool  # written as an acronym (all capitals, maybe plural `s`)
+    pieces: tuple[str, ...] = ()  # folded surface pieces when the word splits
+
+    def surfaces(self) -> tuple[str, ...]:
+        """Every surface form this word shows: the whole and, when split, its pieces."""
+        return (self.surface, *self.pieces)
+
+
+_cache: dict[str, WordTerms | None] = {}
+
+
+def _drop_plural(part: str) -> str:
+    """`KANs`, `LLMs`, `ViTs` -> `KAN`, `LLM`, `ViT`: an `s` right after a capital is a plural."""
+    if len(part) > 2 and part.endswith("s") and part[-2].isupper():
+        return part[:-1]
+    return part
+
+
+def _split_pieces(word: str) -> list[str]:
+    pieces: list[str] = []
+    for part in _HYPHENS.split(word):
+        part = re.sub(r"['’]s$", "", part)
+        part = _drop_plural(part.replace("'", "").replace("’", ""))
+        found = _CAMEL_RE.findall(part)
+        # Split camelCase only into real pieces: `ConvKAN` -> Conv + KAN, but `ViT` and
+        # `KArAt` stay whole (a one-letter piece is not a word).
+        if len(found) > 1 and all(len(p) >= 2 or p.isdigit() for p in found):
+            pieces.extend(found)
+        else:
+            pieces.append(part)
+    return pieces
+
+
+def _is_acronym(word: str) -> bool:
+    letters = [c for c in _drop_plural(word) if c.isalpha()]
+    return len(letters) >= 2 and sum(c.isupper() for c in letters) >= len(letters) - 1
+
+
+def analyze_word(word: str) -> WordTerms | None:
+    """The terms of one surface word (cached); None for stopwords and noise."""
+    cached = _cache.get(word)
+    if cached is not None or word in _cache:
+        return cached
+    result = _analyze_word(word)
+    if len(_cache) < 500_000:
+        _cache[word] = result
+    return result
+
+
+def _analyze_word(word: str) -> WordTerms | None:
+    if len(word) > MAX_WORD:
+        return None
+    pieces = [fold(p) for p in _split_pieces(word) if p]
+    pieces = [p for p in pieces if p]
+    surface = fold(word)
+    for apostrophe in ("'s", "’s"):
+        if surface.endswith(apostrophe):
+            surface = surface[: -len(apostrophe)]
+    acronym = _is_acronym(word)
+    if len(pieces) == 1:
+        surface = pieces[0]
+    joined = re.sub(r"[-‐‑'’]", "", surface)
+    if not joined or (joined in STOPWORDS and len(pieces) <= 1):
+        return None
+    whole = stem(pieces[0]) if len(pieces) == 1 else stem(joined)
+    parts = tuple(stem(p) for p in pieces if p not in STOPWORDS) if len(pieces) > 1 else ()
+    shown = tuple(p for p in pieces if p not in STOPWORDS) if len(pieces) > 1 else ()
+    return WordTerms(whole=whole, parts=parts, surface=joined, acronym=acronym, pieces=shown)
+
+
+def words(text: str) -> list[str]:
+    return WORD_RE.findall(text)
+
+
+def analyze(text: str) -> list[WordTerms]:
+    """Every non-stopword word of `text`, analysed."""
+    out = []
+    for word in WORD_RE.findall(text):
+        terms = analyze_word(word)
+        if terms is not None:
+            out.append(terms)
+    return out
+
+
+def index_terms(text: str) -> list[str]:
+    """The bag of terms a document field is indexed under (wholes and parts)."""
+    terms: list[str] = []
+    for word in analyze(text):
+        terms.append(word.whole)
+        terms.extend(p for p in word.parts if p != word.whole)
+    return terms
+
+
+def phrase_text(text: str) -> str:
+    """Folded text with every run of non-word characters made one space, for phrase checks."""
+    return " " + " ".join(fold(w) for w in re.findall(r"[^\W_]+", text)) + " "

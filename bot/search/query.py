@@ -1,0 +1,101 @@
+"""Parsing what people type into `/papers` and `papers-bot search`.
+
+A query is free words plus, optionally: "quoted phrases" (must appear as written),
+`author:NAME` or `author:"First Last"`, `since:YYYY[-MM[-DD]]`, or an arXiv id / URL, which
+goes straight to that paper. Anything odd (empty, punctuation only, huge, unknown syntax) gives
+a `ParsedQuery` with a `problem` to tell the user, never an exception.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+
+from bot.models import canonical_id
+from bot.search.analyzer import WORD_RE, fold
+
+MAX_QUERY_CHARS = 500  # longer queries are cut here (a pasted abstract is not a query)
+MAX_QUERY_WORDS = 32
+
+_FILTER_RE = re.compile(r'(?i)\b(author|since):("[^"]*"|\S+)')
+_PHRASE_RE = re.compile(r'"([^"]+)"|“([^”]+)”')
+_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+
+
+@dataclass
+class ParsedQuery:
+    text: str  # free text left after filters (phrases included, without quotes)
+    phrases: list[str] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)
+    since: str | None = None
+    paper_id: str | None = None
+    problem: str | None = None  # a message for the user instead of results
+    notes: list[str] = field(default_factory=list)  # things we changed about the query
+
+    @property
+    def has_filters(self) -> bool:
+        return bool(self.authors or self.since)
+
+
+def _parse_since(value: str) -> str | None:
+    match = _DATE_RE.match(value)
+    if not match:
+        return None
+    year, month, day = match.group(1), match.group(2) or "1", match.group(3) or "1"
+    if not (1 <= int(month) <= 12 and 1 <= int(day) <= 31):
+        return None
+    return f"{year}-{int(month):02d}-{int(day):02d}"
+
+
+def parse_query(raw: str) -> ParsedQuery:
+    text = (raw or "").replace("\x00", " ")
+    notes: list[str] = []
+    if len(text) > MAX_QUERY_CHARS:
+        text = text[:MAX_QUERY_CHARS]
+        notes.append(
+            f"Your query was long, so only its first {MAX_QUERY_CHARS} characters were used."
+        )
+    stripped = text.strip()
+    if not stripped:
+        return ParsedQuery(text="", problem="empty", notes=notes)
+
+    paper_id = canonical_id(stripped)
+    if paper_id:
+        return ParsedQuery(text="", paper_id=paper_id, notes=notes)
+
+    query = ParsedQuery(text="", notes=notes)
+    for name, value in _FILTER_RE.findall(stripped):
+        value = value.strip('"').strip()
+        if name.lower() == "author":
+            if value:
+                query.authors.append(fold(value))
+        else:
+            since = _parse_since(value)
+            if since is None:
+                query.problem = "bad-since"
+                query.notes.append(
+                    f"`since:{value}` is not a date; write since:2024, since:2024-06 or "
+                    "since:2024-06-01."
+                )
+                return query
+            query.since = since
+    rest = _FILTER_RE.sub(" ", stripped)
+    query.phrases = [a or b for a, b in _PHRASE_RE.findall(rest) if (a or b).strip()]
+    rest = rest.replace('"', " ").replace("“", " ").replace("”", " ")
+    found = WORD_RE.findall(rest)
+    if len(found) > MAX_QUERY_WORDS:
+        found = found[:MAX_QUERY_WORDS]
+        query.notes.append(f"Only the first {MAX_QUERY_WORDS} words of your query were used.")
+    query.text = " ".join(found)
+    if not query.text and not query.has_filters:
+        query.problem = "no-words"
+    return query
+
+
+def split_quoted(text: str) -> list[str]:
+    """Shell-like split that never raises on an unbalanced quote."""
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return text.split()
