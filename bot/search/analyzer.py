@@ -161,6 +161,7 @@ class WordTerms:
     surface: str  # the folded surface word, for display and typo correction
     acronym: bool  # written as an acronym (all capitals, maybe plural `s`)
     pieces: tuple[str, ...] = ()  # folded surface pieces when the word splits
+    sequence: tuple[str, ...] = ()  # the stemmed smallest pieces, in order (for long forms)
 
     def surfaces(self) -> tuple[str, ...]:
         """Every surface form this word shows: the whole and, when split, its pieces."""
@@ -177,19 +178,22 @@ def _drop_plural(part: str) -> str:
     return part
 
 
-def _split_pieces(word: str) -> list[str]:
-    pieces: list[str] = []
+def _split_pieces(word: str) -> list[list[str]]:
+    """The word's hyphen segments, each as its camelCase pieces: S-ConvKAN -> [[S], [Conv, KAN]]."""
+    segments: list[list[str]] = []
     for part in _HYPHENS.split(word):
         part = re.sub(r"['’]s$", "", part)
         part = _drop_plural(part.replace("'", "").replace("’", ""))
+        if not part:
+            continue
         found = _CAMEL_RE.findall(part)
         # Split camelCase only into real pieces: `ConvKAN` -> Conv + KAN, but `ViT` and
         # `KArAt` stay whole (a one-letter piece is not a word).
         if len(found) > 1 and all(len(p) >= 2 or p.isdigit() for p in found):
-            pieces.extend(found)
+            segments.append(found)
         else:
-            pieces.append(part)
-    return pieces
+            segments.append([part])
+    return segments
 
 
 def _is_acronym(word: str) -> bool:
@@ -211,22 +215,34 @@ def analyze_word(word: str) -> WordTerms | None:
 def _analyze_word(word: str) -> WordTerms | None:
     if len(word) > MAX_WORD:
         return None
-    pieces = [fold(p) for p in _split_pieces(word) if p]
-    pieces = [p for p in pieces if p]
-    surface = fold(word)
-    for apostrophe in ("'s", "’s"):
-        if surface.endswith(apostrophe):
-            surface = surface[: -len(apostrophe)]
-    acronym = _is_acronym(word)
-    if len(pieces) == 1:
-        surface = pieces[0]
-    joined = re.sub(r"[-‐‑'’]", "", surface)
-    if not joined or (joined in STOPWORDS and len(pieces) <= 1):
+    segments = [[fold(p) for p in seg] for seg in _split_pieces(word)]
+    segments = [[p for p in seg if p] for seg in segments]
+    segments = [seg for seg in segments if seg]
+    if not segments:
         return None
-    whole = stem(pieces[0]) if len(pieces) == 1 else stem(joined)
-    parts = tuple(stem(p) for p in pieces if p not in STOPWORDS) if len(pieces) > 1 else ()
-    shown = tuple(p for p in pieces if p not in STOPWORDS) if len(pieces) > 1 else ()
-    return WordTerms(whole=whole, parts=parts, surface=joined, acronym=acronym, pieces=shown)
+    joined = "".join("".join(seg) for seg in segments)
+    if joined in STOPWORDS and len(segments) == 1 and len(segments[0]) == 1:
+        return None
+    # Parts: each hyphen segment whole (`convkan`) and, when it splits, its camel pieces.
+    pieces: list[str] = []
+    for seg in segments:
+        if len(segments) > 1:
+            pieces.append("".join(seg))
+        if len(seg) > 1:
+            pieces.extend(seg)
+    whole = stem(joined)
+    by_stem: dict[str, str] = {}
+    for piece in pieces:
+        if piece not in STOPWORDS and stem(piece) != whole:
+            by_stem.setdefault(stem(piece), piece)
+    return WordTerms(
+        whole=whole,
+        parts=tuple(by_stem),
+        surface=joined,
+        acronym=_is_acronym(word),
+        pieces=tuple(by_stem.values()),
+        sequence=tuple(stem(p) for seg in segments for p in seg if p not in STOPWORDS),
+    )
 
 
 def words(text: str) -> list[str]:

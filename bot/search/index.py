@@ -49,6 +49,12 @@ class Group:
     word: str  # what the user typed
     alternatives: list[Alternative]
     span: list[Group] = field(default_factory=list)  # a long form typed out: its word groups
+    key: tuple[str, ...] = ()  # the stemmed pieces, in order, for spotting long forms
+    corrected: str | None = None  # the library's word, when what was typed was a typo
+
+    @property
+    def shown(self) -> str:
+        return self.corrected or self.word
 
 
 @dataclass
@@ -222,8 +228,13 @@ class SearchIndex:
             alternatives.append(Alternative((word.whole,), 1.0, word.surface))
         if word.parts and all(self.has_term(p) for p in word.parts):
             alternatives.append(Alternative(word.parts, PARTS_WEIGHT, word.surface))
+        key = word.sequence
+        corrected = None
         if not alternatives:
             alternatives.extend(self._typo_alternatives(word.surface))
+            if alternatives:
+                key = alternatives[0].terms
+                corrected = self.surface_of(key[0])
         if not alternatives and not word.parts:
             alternatives.extend(self._split_alternatives(word.surface))
         for long_form in self.aliases.long_forms(word.whole):
@@ -235,7 +246,7 @@ class SearchIndex:
         if not alternatives:
             # Nothing in the library: keep the group so coverage counts it as missed.
             alternatives.append(Alternative((word.whole,), 1.0, word.surface))
-        return Group(word.surface, alternatives)
+        return Group(word.surface, alternatives, key=key, corrected=corrected)
 
     def _typo_alternatives(self, surface: str) -> list[Alternative]:
         max_distance = 1 if len(surface) < 8 else 2
@@ -261,12 +272,16 @@ class SearchIndex:
         out: list[Group] = []
         i = 0
         while i < len(groups):
-            for j in range(len(groups), i + 1, -1):
+            for j in range(len(groups), i, -1):
                 span = groups[i:j]
-                terms = tuple(g.alternatives[0].terms[0] for g in span)
-                acronyms = [a for a in self.aliases.acronyms_for(terms) if self.has_term(a)]
+                terms = tuple(t for g in span for t in g.key)
+                acronyms = [
+                    a
+                    for a in self.aliases.acronyms_for(terms)
+                    if self.has_term(a) and a not in terms
+                ]
                 if acronyms:
-                    typed = " ".join(g.word for g in span)
+                    typed = " ".join(g.shown for g in span)
                     alts = [
                         Alternative((a,), ALIAS_WEIGHT * len(span), f"{typed} = {a.upper()}")
                         for a in acronyms
@@ -369,8 +384,8 @@ class SearchIndex:
             if authors and not all(_author_matches(a, doc.paper.authors) for a in authors):
                 continue
             if folded_phrases:
-                text = phrase_text(" ".join(field_texts(doc.paper).values()))
-                if not all(p in text for p in folded_phrases):
+                texts = [phrase_text(t) for t in field_texts(doc.paper).values()]
+                if not all(any(p in text for text in texts) for p in folded_phrases):
                     continue
             kept.append(slot)
         return kept

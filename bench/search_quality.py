@@ -1,0 +1,152 @@
+"""Search quality on the judged query set: papers-bot beside SQLite FTS5, scored by ir-measures.
+
+`python -m bench.search_quality` prints nDCG@10 per engine and per query kind; the test suite
+(tests/test_search_quality.py) requires papers-bot >= 0.90 and above FTS5.
+
+FTS5 gets a fair configuration: the porter tokenizer, `bm25()` with the same field weights as
+papers-bot, free words OR-ed (an AND of every word finds nothing for most typed queries),
+"phrases" as FTS5 phrases, `author:` as a column filter and `since:` as a SQL condition.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import tempfile
+from pathlib import Path
+
+import ir_measures
+from ir_measures import nDCG
+
+from bot.importer import parse_files
+from bot.search import SearchEngine
+from bot.search.index import FIELDS
+from bot.search.query import parse_query
+from bot.store import Library
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+MEASURE = nDCG @ 10
+
+
+def judged_queries() -> list[dict]:
+    return json.loads((DATA / "judged_queries.json").read_text("utf-8"))
+
+
+def build_library(data_dir: Path) -> Library:
+    library = Library(data_dir, sample_data=True)
+    library.upsert_many(parse_files([DATA / "trap_papers.jsonl"]).papers)
+    return library
+
+
+def qrels(queries: list[dict]) -> list[ir_measures.Qrel]:
+    return [
+        ir_measures.Qrel(q["qid"], doc, grade)
+        for q in queries
+        for doc, grade in q["relevant"].items()
+    ]
+
+
+def papers_bot_run(engine: SearchEngine, queries: list[dict]) -> list[ir_measures.ScoredDoc]:
+    run = []
+    for q in queries:
+        for rank, result in enumerate(engine.search(q["query"], limit=10).results):
+            run.append(ir_measures.ScoredDoc(q["qid"], result.paper.id, 100.0 - rank))
+    return run
+
+
+def _fts_quote(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
+
+
+class Fts5Baseline:
+    """The same papers in an SQLite FTS5 table (porter tokenizer, bm25 with our weights)."""
+
+    def __init__(self, library: Library):
+        self.db = sqlite3.connect(":memory:")
+        self.db.execute(
+            "CREATE VIRTUAL TABLE papers USING fts5("
+            "title, keywords, abstract, authors, id UNINDEXED, date UNINDEXED, "
+            "tokenize='porter unicode61')"
+        )
+        self.db.executemany(
+            "INSERT INTO papers VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (p.title, " ; ".join(p.ai_keywords), p.abstract, " ; ".join(p.authors), p.id,
+                 p.date or "")
+                for p in library.papers().values()
+            ],
+        )
+        self.weights = ", ".join(str(FIELDS[f][0]) for f in ("title", "keywords", "abstract", "authors"))
+
+    def search(self, raw: str, limit: int = 10) -> list[str]:
+        parsed = parse_query(raw)
+        words = re.findall(r"[^\W_]+", parsed.text)
+        parts = []
+        if words:
+            parts.append("(" + " OR ".join(_fts_quote(w) for w in words) + ")")
+        parts.extend(_fts_quote(p) for p in parsed.phrases)
+        parts.extend(f"authors : {_fts_quote(a)}" for a in parsed.authors)
+        if parsed.paper_id:  # stock FTS5 has no notion of ids: the text is all it gets
+            parts = ["(" + " OR ".join(_fts_quote(w) for w in re.findall(r"[^\W_]+", raw)) + ")"]
+        if not parts:
+            return []
+        sql = (
+            f"SELECT id FROM papers WHERE papers MATCH ? AND date >= ? "
+            f"ORDER BY bm25(papers, {self.weights}) LIMIT ?"
+        )
+        try:
+            rows = self.db.execute(sql, (" AND ".join(parts), parsed.since or "", limit))
+            return [row[0] for row in rows]
+        except sqlite3.OperationalError:
+            return []
+
+
+def fts5_run(baseline: Fts5Baseline, queries: list[dict]) -> list[ir_measures.ScoredDoc]:
+    return [
+        ir_measures.ScoredDoc(q["qid"], doc, 100.0 - rank)
+        for q in queries
+        for rank, doc in enumerate(baseline.search(q["query"]))
+    ]
+
+
+def evaluate() -> dict:
+    queries = judged_queries()
+    with tempfile.TemporaryDirectory() as tmp:
+        library = build_library(Path(tmp))
+        engine = SearchEngine(library)
+        runs = {
+            "papers-bot": papers_bot_run(engine, queries),
+            "sqlite-fts5": fts5_run(Fts5Baseline(library), queries),
+        }
+    judged = qrels(queries)
+    kinds = sorted({q["kind"] for q in queries})
+    report: dict = {"queries": len(queries), "measure": str(MEASURE), "engines": {}}
+    for name, run in runs.items():
+        per_query = {m.query_id: m.value for m in ir_measures.iter_calc([MEASURE], judged, run)}
+        by_kind = {
+            kind: sum(per_query.get(q["qid"], 0.0) for q in queries if q["kind"] == kind)
+            / sum(1 for q in queries if q["kind"] == kind)
+            for kind in kinds
+        }
+        report["engines"][name] = {
+            "ndcg@10": sum(per_query.get(q["qid"], 0.0) for q in queries) / len(queries),
+            "by_kind": by_kind,
+            "per_query": per_query,
+        }
+    return report
+
+
+def main() -> None:
+    report = evaluate()
+    print(f"{report['queries']} judged queries, {report['measure']}")
+    kinds = list(next(iter(report["engines"].values()))["by_kind"])
+    print(f"{'engine':<14}{'all':>7}" + "".join(f"{k:>9}" for k in kinds))
+    for name, result in report["engines"].items():
+        row = "".join(f"{result['by_kind'][k]:>9.3f}" for k in kinds)
+        print(f"{name:<14}{result['ndcg@10']:>7.3f}{row}")
+
+
+if __name__ == "__main__":
+    main()

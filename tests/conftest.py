@@ -1,0 +1,45 @@
+"""Shared fixtures: real libraries in temporary data dirs, and the shared/ data folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bot.search import SearchEngine
+from bot.store import Library
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("PAPERS_SHARED_DIR", ROOT.parent / "shared"))
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never see a developer's real Slack settings."""
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "PAPERS_", "HF_")) or name == "PORT":
+            monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Library:
+    return Library(tmp_path / "data")
+
+
+@pytest.fixture
+def empty_library(tmp_path: Path) -> Library:
+    return Library(tmp_path / "data", sample_data=False)
+
+
+@pytest.fixture
+def engine(library: Library) -> SearchEngine:
+    return SearchEngine(library)
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    if not (SHARED / "hf_fixtures").is_dir():
+        pytest.skip(f"shared data not found at {SHARED}")
+    return SHARED

@@ -1,0 +1,198 @@
+"""Search behaviour people rely on, on the real sample library (plus the trap papers)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.importer import import_files
+from bot.models import Paper
+from bot.search import SearchEngine
+from bot.search.aliases import find_definitions
+from bot.store import Library
+from tests.conftest import DATA
+
+KAN_PAPERS = {"2408.08338", "2503.10632"}
+TRAPS = {"9901.00001", "9901.00002", "9901.00003", "9901.00004", "9901.00005"}
+
+
+@pytest.fixture
+def trap_engine(library: Library) -> SearchEngine:
+    import_files(library, [DATA / "trap_papers.jsonl"])
+    return SearchEngine(library)
+
+
+def ids(engine: SearchEngine, query: str, limit: int = 10) -> list[str]:
+    return [r.paper.id for r in engine.search(query, limit=limit).results]
+
+
+def test_kan_ranks_the_two_kan_papers_first(engine: SearchEngine) -> None:
+    assert set(ids(engine, "kan")[:2]) == KAN_PAPERS
+
+
+def test_kan_never_matches_kanban_kannada_vulkan(trap_engine: SearchEngine) -> None:
+    found = ids(trap_engine, "kan", limit=50)
+    assert set(found) == KAN_PAPERS | {"9901.00006"}
+    assert not TRAPS & set(found)
+
+
+def test_the_long_form_finds_papers_that_only_write_the_acronym(trap_engine: SearchEngine) -> None:
+    found = ids(trap_engine, "kolmogorov arnold")
+    assert "9901.00006" in found[:3]
+    response = trap_engine.search("kolmogorov arnold", 5)
+    assert any("= KAN" in label for r in response.results for label in r.matched)
+
+
+def test_aliases_are_mined_from_the_text() -> None:
+    text = "the recently proposed Kolmogorov-Arnold Network (KAN), based on nonlinear"
+    assert find_definitions(text) == [("KAN", "Kolmogorov-Arnold Network")]
+    assert find_definitions("We use it (see above).") == []
+
+
+@pytest.mark.parametrize("query", ["KANs", "S-KAN", "convkan", "ConvKAN"])
+def test_acronym_forms(engine: SearchEngine, query: str) -> None:
+    assert ids(engine, query)[0] == "2408.08338"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("network", "networks"),
+        ("classifier-free", "classifier free"),
+        ("multi-agent", "multiagent"),
+        ("dpm-solver", "dpm solver"),
+    ],
+)
+def test_word_forms_and_joins_find_the_same_papers(engine: SearchEngine, a: str, b: str) -> None:
+    found_a, found_b = ids(engine, a), ids(engine, b)
+    top = min(len(found_a), len(found_b), 2)
+    assert top >= 1 and set(found_a[:top]) == set(found_b[:top])
+
+
+def test_typos_are_corrected_from_the_library_vocabulary(engine: SearchEngine) -> None:
+    assert set(ids(engine, "kolmogorv")[:2]) == KAN_PAPERS
+    response = engine.search("speculatve decoding", 3)
+    assert {r.paper.id for r in response.results[:2]} == {"2606.12243", "2607.26627"}
+    assert any("speculative" in label for label in response.results[0].matched)
+
+
+def test_short_words_are_never_typo_corrected(trap_engine: SearchEngine) -> None:
+    assert ids(trap_engine, "kam") == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "2408.08338",
+        "2408.08338v2",
+        "arXiv:2408.08338",
+        "https://arxiv.org/abs/2408.08338",
+        "https://arxiv.org/pdf/2408.08338v1",
+        "https://huggingface.co/papers/2408.08338",
+    ],
+)
+def test_ids_and_urls_go_straight_to_the_paper(engine: SearchEngine, query: str) -> None:
+    assert ids(engine, query) == ["2408.08338"]
+
+
+def test_unknown_id_says_it_is_not_in_the_library(engine: SearchEngine) -> None:
+    response = engine.search("2401.99999", 5)
+    assert not response.results and "not in the library" in response.message
+
+
+def test_author_filter(engine: SearchEngine) -> None:
+    assert ids(engine, "author:goldstein") == ["2607.28582"]
+    assert ids(engine, 'author:"Tom Goldstein" distillation') == ["2607.28582"]
+    assert ids(engine, "author:nobody-at-all") == []
+
+
+def test_since_filter(engine: SearchEngine) -> None:
+    found = ids(engine, "since:2026-07 speculative decoding")
+    assert found[0] == "2607.26627" and "2606.12243" not in found
+    assert all(
+        (engine.library.get(i).date or "") >= "2026-07-01" for i in ids(engine, "since:2026-07")
+    )
+
+
+def test_quoted_phrases_must_appear_as_written(engine: SearchEngine) -> None:
+    assert ids(engine, '"sparse attention"') == ["2606.13392"]
+    assert ids(engine, '"attention sparse"') == []
+
+
+def test_ties_go_to_more_upvotes_then_newer(empty_library: Library) -> None:
+    same = dict(title="Widget learning", abstract="Widgets.")
+    empty_library.upsert_many(
+        [
+            Paper(id="2501.00001", upvotes=1, published="2025-01-01", **same),
+            Paper(id="2501.00002", upvotes=5, published="2024-01-01", **same),
+            Paper(id="2501.00003", upvotes=1, published="2025-06-01", **same),
+        ]
+    )
+    assert ids(SearchEngine(empty_library), "widget") == ["2501.00002", "2501.00003", "2501.00001"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expect"),
+    [
+        ("", "Type what you remember"),
+        ("   \t ", "Type what you remember"),
+        ("?!... ---", "no words to search for"),
+        ("the of and", "too common"),
+        ("since:yesterday kan", "is not a date"),
+    ],
+)
+def test_odd_queries_get_a_helpful_answer(engine: SearchEngine, query: str, expect: str) -> None:
+    response = engine.search(query, 5)
+    assert not response.results and expect in response.message
+
+
+def test_a_huge_query_is_cut_and_answered(engine: SearchEngine) -> None:
+    response = engine.search("kan " + "x" * 10_000, 5)
+    assert response.notes and "first 500 characters" in response.notes[0]
+    assert {r.paper.id for r in response.results} == KAN_PAPERS
+
+
+def test_non_latin_queries_are_answered(engine: SearchEngine) -> None:
+    response = engine.search("ニューラルネットワーク", 5)
+    assert not response.results and "English" in response.message
+
+
+def test_no_results_suggest_words_from_the_library(engine: SearchEngine) -> None:
+    response = engine.search("transfomrerz", 5)
+    assert not response.results
+    assert "transformers" in response.suggestions
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=300))
+def test_any_query_is_answered_without_an_exception(engine: SearchEngine, query: str) -> None:
+    response = engine.search(query, 5)
+    assert response.results or response.message
+
+
+def test_the_index_is_updated_incrementally_after_an_import(library: Library) -> None:
+    engine = SearchEngine(library)
+    assert ids(engine, "kanban") == []
+    import_files(library, [DATA / "trap_papers.jsonl"])
+    assert ids(engine, "kanban") == ["9901.00001"]
+    added = engine.index.slots.keys()
+    assert len(added) == 111 + 6
+
+
+def test_another_process_writing_the_catalog_is_seen(tmp_path: Path) -> None:
+    first = Library(tmp_path / "d")
+    engine = SearchEngine(first)
+    second = Library(tmp_path / "d")  # stands for a cron `papers-bot import`
+    import_files(second, [DATA / "trap_papers.jsonl"])
+    time.sleep(0.01)
+    assert ids(engine, "vulkan") == ["9901.00003"]
+
+
+def test_more_like_this(engine: SearchEngine) -> None:
+    similar = [r.paper.id for r in engine.more_like("2606.12243", 5)]
+    assert similar[0] == "2607.26627"  # the other speculative decoding paper
+    assert "2606.12243" not in similar

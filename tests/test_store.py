@@ -1,0 +1,211 @@
+"""The library on real files: atomic writes, batching, separate state, locks, kills."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from bot import storage
+from bot.models import Paper
+from bot.store import CATALOG_FILE, SCHEMA_VERSION, STATE_FILE, Library
+from bot.storage import StoreError, StoreWriteError
+
+
+def paper(n: int, **fields) -> Paper:
+    return Paper(id=f"2501.{n:05d}", title=f"Paper {n}", abstract=f"Abstract {n}.", **fields)
+
+
+def test_new_data_dir_starts_with_the_sample_library(tmp_path: Path) -> None:
+    library = Library(tmp_path / "d")
+    assert len(library) == 111
+    assert library.get("2408.08338").title.startswith("Activation Space Selectable")
+
+
+def test_sample_data_can_be_turned_off(tmp_path: Path) -> None:
+    assert len(Library(tmp_path / "d", sample_data=False)) == 0
+
+
+def test_each_file_carries_a_schema_version(library: Library) -> None:
+    for name in (CATALOG_FILE, STATE_FILE):
+        data = json.loads((library.data_dir / name).read_text())
+        assert data["_meta"]["schema"]["version"] == SCHEMA_VERSION
+
+
+def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    Library(tmp_path / "d", sample_data=False)
+    path = tmp_path / "d" / CATALOG_FILE
+    data = json.loads(path.read_text())
+    data["_meta"]["schema"]["version"] = SCHEMA_VERSION + 1
+    path.write_text(json.dumps(data))
+    with pytest.raises(StoreError, match="newer than this papers-bot understands"):
+        Library(tmp_path / "d")
+
+
+def test_a_torn_file_is_reported_not_overwritten(tmp_path: Path) -> None:
+    Library(tmp_path / "d", sample_data=False)
+    path = tmp_path / "d" / CATALOG_FILE
+    path.write_text('{"papers": {"2501.0')
+    with pytest.raises(StoreError, match="could not be read"):
+        Library(tmp_path / "d")
+    assert path.read_text() == '{"papers": {"2501.0'
+
+
+def test_a_batch_is_one_atomic_file_write(
+    empty_library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    replaced: list[str] = []
+    real_replace = os.replace
+    monkeypatch.setattr(
+        storage.os, "replace", lambda a, b: (replaced.append(str(b)), real_replace(a, b))[1]
+    )
+    result = empty_library.upsert_many(paper(n) for n in range(50))
+    assert len(result.added) == 50
+    assert [Path(p).name for p in replaced] == [CATALOG_FILE]
+
+
+def test_a_save_never_rewrites_the_catalog(library: Library) -> None:
+    catalog = library.data_dir / CATALOG_FILE
+    before = os.stat(catalog)
+    assert library.save("U1", "2408.08338") is True
+    after = os.stat(catalog)
+    assert (before.st_ino, before.st_mtime_ns) == (after.st_ino, after.st_mtime_ns)
+    assert library.saved("U1")[0][0] == "2408.08338"
+
+
+def test_saves_are_set_membership(library: Library) -> None:
+    assert library.save("U1", "2408.08338") is True
+    assert library.save("U1", "2408.08338") is False
+    assert library.save("U2", "2408.08338") is True
+    assert library.unsave("U1", "2408.08338") is True
+    assert library.unsave("U1", "2408.08338") is False
+    assert [p for p, _ in library.saved("U2")] == ["2408.08338"]
+    assert library.saved("U1") == []
+
+
+def test_upsert_merges_without_losing_anything(empty_library: Library) -> None:
+    empty_library.upsert_many([paper(1, upvotes=5, github_repo="https://github.com/a/b")])
+    result = empty_library.upsert_many([paper(1, upvotes=9, ai_summary="Short.")])
+    assert result.updated == ["2501.00001"]
+    merged = empty_library.get("2501.00001")
+    assert (merged.upvotes, merged.github_repo, merged.ai_summary) == (
+        9,
+        "https://github.com/a/b",
+        "Short.",
+    )
+    # An older snapshot arriving later never lowers a count.
+    empty_library.upsert_many([paper(1, upvotes=2)])
+    assert empty_library.get("2501.00001").upvotes == 9
+
+
+def test_the_same_batch_twice_changes_nothing(empty_library: Library) -> None:
+    empty_library.upsert_many([paper(1, upvotes=5)])
+    before = (empty_library.data_dir / CATALOG_FILE).read_bytes()
+    result = empty_library.upsert_many([paper(1, upvotes=5)])
+    assert (result.added, result.updated, result.unchanged) == ([], [], ["2501.00001"])
+    assert (empty_library.data_dir / CATALOG_FILE).read_bytes() == before
+
+
+def test_retried_event_ids_are_recognised(library: Library) -> None:
+    assert library.first_sighting("Ev1") is True
+    assert library.first_sighting("Ev1") is False
+    assert Library(library.data_dir).first_sighting("Ev1") is False
+
+
+def test_threads_lose_no_saves(library: Library) -> None:
+    def worker(user: str) -> None:
+        for n in range(60):
+            library.save(user, f"2501.{n:05d}")
+            if n % 3 == 0:
+                library.unsave(user, f"2501.{n:05d}")
+
+    threads = [threading.Thread(target=worker, args=(f"U{t}",)) for t in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for t in range(8):
+        assert len(library.saved(f"U{t}")) == 40
+    assert len(Library(library.data_dir).state_rows("saves")) == 8 * 40
+
+
+CHILD = """
+import sys
+from bot.store import Library
+from bot.models import Paper
+library = Library(sys.argv[1], sample_data=False)
+user, count = sys.argv[2], int(sys.argv[3])
+for n in range(count):
+    library.save(user, f"2501.{n:05d}")
+    if n % 10 == 0:
+        library.upsert_many([Paper(id=f"2502.{n:05d}", title=f"{user} {n}", abstract="x " * 200)])
+    print(n, flush=True)
+"""
+
+
+def test_two_processes_on_one_data_dir_both_work_without_loss(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    Library(data, sample_data=False)
+    children = [
+        subprocess.Popen([sys.executable, "-c", CHILD, str(data), user, "80"], text=True,
+                         stdout=subprocess.PIPE)
+        for user in ("UA", "UB")
+    ]
+    for child in children:
+        child.communicate(timeout=120)
+        assert child.returncode == 0
+    library = Library(data)
+    assert len(library.saved("UA")) == 80 and len(library.saved("UB")) == 80
+    assert len(library) == 8  # ids 2502.00000..00070 step 10, written by both
+
+
+def test_kill_at_random_moments_never_tears_a_file_or_loses_an_acknowledged_save(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "d"
+    Library(data, sample_data=False)
+    rng = random.Random(7)
+    acknowledged: set[str] = set()
+    for round_ in range(12):
+        user = f"U{round_}"
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(data), user, "100000"],
+            stdout=subprocess.PIPE, text=True,
+        )
+        time.sleep(rng.uniform(0.4, 1.2))
+        child.send_signal(signal.SIGKILL)
+        out, _ = child.communicate()
+        acknowledged |= {f"{user}:2501.{int(n):05d}" for n in out.split()}
+        library = Library(data)  # opens: neither file is torn
+        saved = set(library.state_rows("saves"))
+        assert acknowledged <= saved
+    assert acknowledged, "the child never got to save anything"
+
+
+def test_a_full_disk_leaves_the_old_file_and_says_so(
+    library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    library.save("U1", "2408.08338")
+    state = library.data_dir / STATE_FILE
+    before = state.read_bytes()
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(storage.os, "fsync", full)
+    with pytest.raises(StoreWriteError, match="the disk is full"):
+        library.save("U1", "2503.10632")
+    monkeypatch.undo()
+    assert state.read_bytes() == before
+    assert [p for p, _ in library.saved("U1")] == ["2408.08338"]
+    assert not [p for p in library.data_dir.iterdir() if p.name.endswith(".tmp")]
+    assert library.save("U1", "2503.10632") is True
