@@ -73,12 +73,20 @@ class Fts5Baseline:
         self.db.executemany(
             "INSERT INTO papers VALUES (?, ?, ?, ?, ?, ?)",
             [
-                (p.title, " ; ".join(p.ai_keywords), p.abstract, " ; ".join(p.authors), p.id,
-                 p.date or "")
+                (
+                    p.title,
+                    " ; ".join(p.ai_keywords),
+                    p.abstract,
+                    " ; ".join(p.authors),
+                    p.id,
+                    p.date or "",
+                )
                 for p in library.papers().values()
             ],
         )
-        self.weights = ", ".join(str(FIELDS[f][0]) for f in ("title", "keywords", "abstract", "authors"))
+        self.weights = ", ".join(
+            str(FIELDS[f][0]) for f in ("title", "keywords", "abstract", "authors")
+        )
 
     def search(self, raw: str, limit: int = 10) -> list[str]:
         parsed = parse_query(raw)

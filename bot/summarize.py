@@ -298,6 +298,10 @@ _KEYWORD_STOP = frozenset(
         "low",
         "key",
         "paradigm",
+        "introduce",
+        "introduces",
+        "present",
+        "presents",
     ]
 )
 _PHRASE_SPLIT = re.compile(r"[.,;:!?()\[\]{}\"“”]|\s-\s|\s–\s")
@@ -318,7 +322,9 @@ def extract_keywords(text: str, title: str = "", limit: int = 5) -> list[str]:
                 run.append(bare)
         if run:
             candidates.append(run)
+    definitions = find_definitions(f"{title}. {text}")
     phrases = [run for run in candidates if 1 <= len(run) <= 3]
+    phrases += [long.split() for _, long in definitions if len(long.split()) <= 5]
     frequency: Counter[str] = Counter()
     degree: Counter[str] = Counter()
     for run in phrases:
@@ -326,7 +332,7 @@ def extract_keywords(text: str, title: str = "", limit: int = 5) -> list[str]:
             frequency[word.lower()] += 1
             degree[word.lower()] += len(run)
     title_words = {w.lower() for w in re.findall(r"[\w-]+", title)}
-    defined = {long.lower() for _, long in find_definitions(f"{title}. {text}")}
+    defined = {long.lower() for _, long in definitions}
     occurrences = Counter(" ".join(run).lower() for run in phrases)
     scored: dict[str, float] = {}
     for run in phrases:

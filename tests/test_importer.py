@@ -23,7 +23,9 @@ def test_daily_papers_responses_import_and_reimport_changes_nothing(
 
 def test_later_capture_updates_counts(empty_library: Library, shared: Path) -> None:
     fixtures = shared / "hf_fixtures"
-    import_files(empty_library, [fixtures / "BuiVannn__All-News-AI__tests__fixtures__hf_daily_papers.json"])
+    import_files(
+        empty_library, [fixtures / "BuiVannn__All-News-AI__tests__fixtures__hf_daily_papers.json"]
+    )
     assert empty_library.get("2607.28582").upvotes == 17
     report = import_files(
         empty_library, [fixtures / "scout-cpu__personal-news-feed__tests__fixtures__hf_papers.json"]
@@ -54,8 +56,11 @@ def test_bad_rows_are_skipped_with_their_reason_and_the_rest_kept(
     empty_library: Library, tmp_path: Path, shared: Path
 ) -> None:
     rows = json.loads(
-        (shared / "hf_fixtures" / "DiQu1997__NewsAssistant__tests__fixtures__hf_daily_papers.json")
-        .read_text()
+        (
+            shared
+            / "hf_fixtures"
+            / "DiQu1997__NewsAssistant__tests__fixtures__hf_daily_papers.json"
+        ).read_text()
     )
     broken = [
         rows[0],
@@ -93,7 +98,7 @@ def test_unreadable_and_missing_files_are_skips_not_crashes(
     empty_library: Library, tmp_path: Path
 ) -> None:
     garbage = tmp_path / "garbage.json"
-    garbage.write_text("[{\"paper\": ")
+    garbage.write_text('[{"paper": ')
     report = import_files(empty_library, [garbage, tmp_path / "missing.json"])
     assert len(report.skipped) == 2
     assert report.summary() == "added 0, updated 0, unchanged 0, skipped 2"

@@ -17,8 +17,8 @@ import pytest
 
 from bot import storage
 from bot.models import Paper
-from bot.store import CATALOG_FILE, SCHEMA_VERSION, STATE_FILE, Library
 from bot.storage import StoreError, StoreWriteError
+from bot.store import CATALOG_FILE, SCHEMA_VERSION, STATE_FILE, Library
 
 
 def paper(n: int, **fields) -> Paper:
@@ -156,8 +156,9 @@ def test_two_processes_on_one_data_dir_both_work_without_loss(tmp_path: Path) ->
     data = tmp_path / "d"
     Library(data, sample_data=False)
     children = [
-        subprocess.Popen([sys.executable, "-c", CHILD, str(data), user, "80"], text=True,
-                         stdout=subprocess.PIPE)
+        subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(data), user, "80"], text=True, stdout=subprocess.PIPE
+        )
         for user in ("UA", "UB")
     ]
     for child in children:
@@ -179,7 +180,8 @@ def test_kill_at_random_moments_never_tears_a_file_or_loses_an_acknowledged_save
         user = f"U{round_}"
         child = subprocess.Popen(
             [sys.executable, "-c", CHILD, str(data), user, "100000"],
-            stdout=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         time.sleep(rng.uniform(0.4, 1.2))
         child.send_signal(signal.SIGKILL)
