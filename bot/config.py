@@ -57,6 +57,7 @@ class Settings:
     digest_size: int = 5
     save_emoji: list[str] = field(default_factory=lambda: ["bookmark"])
     hf_api_url: str = DEFAULT_HF_API_URL
+    digest_grace_hours: float = 3.0
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -134,6 +135,13 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         problems.append(
             f"PAPERS_TIMEZONE must be an IANA zone such as Europe/Paris, not {settings.timezone!r}"
         )
+    grace = get("PAPERS_DIGEST_GRACE_HOURS") or "3"
+    try:
+        settings.digest_grace_hours = float(grace)
+        if not 0 <= settings.digest_grace_hours <= 24:
+            raise ValueError
+    except ValueError:
+        problems.append(f"PAPERS_DIGEST_GRACE_HOURS must be hours from 0 to 24, not {grace!r}")
     for name in ("SLACK_API_URL", "HF_API_URL"):
         value = get(name)
         if value and not re.match(r"^https?://", value):

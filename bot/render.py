@@ -254,8 +254,12 @@ def papers_message(
 _LINK_RE = re.compile(r"<([^|<>]+)\|([^<>]*)>")
 
 
+_MENTION_RE = re.compile(r"<([@#])([A-Z0-9]+)(?:\|[^<>]*)?>")
+
+
 def mrkdwn_to_text(text: str) -> str:
     """What a person would read: links as `label (url)`, entities unescaped."""
+    text = _MENTION_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}", text)
     text = _LINK_RE.sub(
         lambda m: f"{m.group(2)} ({m.group(1)})" if m.group(2) not in m.group(1) else m.group(1),
         text,
@@ -333,3 +337,267 @@ def bibtex(paper: Paper) -> str:
     ]
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
     return f"@misc{{{bibtex_key(paper)},\n{body}\n}}"
+
+
+# -- the messages of /papers -----------------------------------------------------------------
+
+HELP_EXAMPLES = [
+    ("/papers kan", "search the library (acronyms, typos, half-remembered titles)"),
+    ('/papers "sparse attention" since:2026-06', "a quoted phrase, newer than a date"),
+    ("/papers author:goldstein distillation", "by an author"),
+    ("/papers 2408.08338", "one paper by arXiv id or URL, in full"),
+    ("/papers trending", "the latest Daily Papers list, by upvotes"),
+    ("/papers saved", "your reading list (also in the bot's Home tab)"),
+    ("/papers saved bibtex", "your reading list as BibTeX"),
+    ("/papers follow speculative decoding", "get a DM when new papers match"),
+    ("/papers following", "your follows (/papers unfollow TOPIC to stop)"),
+]
+
+
+def help_message(
+    save_emoji: Sequence[str] = ("bookmark",), note: str | None = None
+) -> dict[str, Any]:
+    lines = [f"`{esc(cmd)}`  {esc(what)}" for cmd, what in HELP_EXAMPLES]
+    emoji = " or ".join(f":{esc(e)}:" for e in save_emoji)
+    blocks = []
+    if note:
+        blocks.append(text_section(esc(note)))
+    blocks += [
+        text_section(
+            "*papers-bot* finds ML papers in the team's library and keeps your reading list."
+        ),
+        text_section("\n".join(lines)),
+        context(f"React with {emoji} on any paper the bot posted to save it to your list."),
+    ]
+    return message("papers-bot: " + "; ".join(cmd for cmd, _ in HELP_EXAMPLES), blocks)
+
+
+def search_results_message(response, save_buttons: bool = True) -> dict[str, Any]:  # noqa: ANN001
+    """The answer to `/papers QUERY` (a SearchResponse)."""
+    query = esc_short(response.query, 200)
+    notes = " ".join(esc(n) for n in response.notes)
+    if not response.results:
+        text = esc(response.message or "No papers match that query.")
+        if response.suggestions:
+            text += (
+                "\nDid you mean: " + ", ".join(f"`{esc(s)}`" for s in response.suggestions) + "?"
+            )
+        blocks = [text_section(f"{text}\n{notes}".strip())]
+        if response.query.strip():
+            blocks.insert(0, context(f"You searched for: {query}"))
+        return message(f"No papers for {query}", blocks)
+    shown = len(response.results)
+    heading = (
+        f"*{shown} of {response.total}* papers for _{query}_"
+        if response.total > 1
+        else (f"The paper for _{query}_")
+    )
+    if notes:
+        heading += f"\n{notes}"
+    full = response.paper_id is not None
+    items = [
+        (r.paper, CardOptions(matched=[] if full else r.matched, full=full))
+        for r in response.results
+    ]
+    fallback = f"{shown} papers for {query}: " + "; ".join(
+        esc_short(title_of(r.paper), 120) for r in response.results
+    )
+    return papers_message(heading, fallback, items)
+
+
+def paper_card_message(
+    paper: Paper, heading: str | None = None, full: bool = True
+) -> dict[str, Any]:
+    items = [(paper, CardOptions(full=full))]
+    return papers_message(heading or f"arXiv {esc(paper.id)}", paper_fallback(paper), items)
+
+
+def shared_card_message(paper: Paper, shared_by: str, save_emoji: Sequence[str]) -> dict[str, Any]:
+    """A card posted into the channel: Save and More like this, and react-to-save."""
+    emoji = " or ".join(f":{esc(e)}:" for e in save_emoji)
+    options = CardOptions(
+        buttons=(SAVE, MORE), note=f"Shared by <@{shared_by}> · react with {emoji} to save"
+    )
+    return message(paper_fallback(paper), card_blocks(paper, options))
+
+
+def more_like_message(paper: Paper, results: Sequence[Any]) -> dict[str, Any]:
+    heading = f"Papers like *{esc_short(title_of(paper), 200)}*"
+    if not results:
+        return message(
+            "No similar papers", [text_section(heading + "\nNo similar papers in the library yet.")]
+        )
+    items = [(r.paper, CardOptions(matched=r.matched)) for r in results]
+    fallback = "Papers like " + esc_short(title_of(paper), 150)
+    return papers_message(heading, fallback, items)
+
+
+def trending_message(day: str | None, papers: Sequence[Paper], cards: int = 5) -> dict[str, Any]:
+    if not day or not papers:
+        return message(
+            "No Daily Papers listings yet",
+            [text_section("The library has no Daily Papers listing yet. Run `papers-bot fetch`.")],
+        )
+    heading = f"*Trending on Hugging Face Daily Papers · {esc(day)}* ({len(papers)} papers)"
+    items = [(p, CardOptions()) for p in papers[:cards]]
+    rest = papers[cards:]
+    footer = None
+    if rest:
+        footer = "Also listed: " + " · ".join(
+            f"{link(p.url, shorten(title_of(p), 60))} ▲{p.upvotes}" for p in rest[:15]
+        )
+    fallback = f"Trending papers {day}: " + "; ".join(
+        esc_short(title_of(p), 80) for p in papers[:cards]
+    )
+    return papers_message(heading, fallback, items, footer)
+
+
+SAVED_PAGE_SIZE = 10
+
+
+def saved_list_blocks(
+    papers: Sequence[Paper], page: int, page_size: int = SAVED_PAGE_SIZE
+) -> list[dict[str, Any]]:
+    """The reading list, one compact row per paper with a Remove button, and paging buttons."""
+    pages = max(1, -(-len(papers) // page_size))
+    page = min(max(1, page), pages)
+    chunk = papers[(page - 1) * page_size : page * page_size]
+    blocks: list[dict[str, Any]] = []
+    for paper in chunk:
+        row = f"*{link(paper.url, shorten(title_of(paper), 200))}*\n{esc_short(byline(paper), 300)}"
+        blocks.append(
+            {
+                "type": "section",
+                "text": _mrkdwn(row),
+                "accessory": _action_button(REMOVE, paper.id),
+            }
+        )
+    navigation = []
+    if page > 1:
+        navigation.append(_button("◀ Newer", PAGE, f"saved:{page - 1}"))
+    if page < pages:
+        navigation.append(_button("Older ▶", PAGE, f"saved:{page + 1}"))
+    if navigation:
+        blocks.append({"type": "actions", "block_id": f"saved-nav:{page}", "elements": navigation})
+    if pages > 1:
+        blocks.append(context(f"Page {page} of {pages} · {len(papers)} papers"))
+    return blocks
+
+
+def saved_list_message(papers: Sequence[Paper], page: int = 1) -> dict[str, Any]:
+    if not papers:
+        return message(
+            "Your reading list is empty",
+            [
+                text_section(
+                    "Your reading list is empty. Press *Save* on a paper, or react with "
+                    ":bookmark: on one the bot posted."
+                )
+            ],
+        )
+    heading = text_section(f"*Your reading list* ({len(papers)} papers, newest first)")
+    fallback = f"Your reading list: {len(papers)} papers"
+    return message(fallback, [heading, *saved_list_blocks(papers, page)])
+
+
+BIBTEX_INLINE_LIMIT = 2800
+
+
+def bibtex_text(papers: Sequence[Paper]) -> str:
+    return "\n\n".join(bibtex(p) for p in papers)
+
+
+def bibtex_message(papers: Sequence[Paper]) -> dict[str, Any] | None:
+    """BibTeX in a code block, or None when it is too long for one (send it as a file)."""
+    if not papers:
+        return message("Your reading list is empty", [text_section("Your reading list is empty.")])
+    text = bibtex_text(papers)
+    if len(text) > BIBTEX_INLINE_LIMIT:
+        return None
+    # Field values were cleaned by bibtex(); only mrkdwn's three characters need escaping, and
+    # the indentation of the entries is kept.
+    lines = [
+        line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        for line in text.replace("```", "'''").splitlines()
+    ]
+    return message(
+        f"BibTeX for {len(papers)} papers",
+        [text_section("```" + "\n".join(lines) + "```")],
+    )
+
+
+def home_view(
+    saved: Sequence[Paper], digest_day: str | None, digest: Sequence[Paper], max_saved: int = 30
+) -> dict[str, Any]:
+    """The App Home tab: your reading list with Remove buttons, then the latest digest."""
+    blocks: list[dict[str, Any]] = [header("Your reading list")]
+    if saved:
+        blocks += saved_list_blocks(saved[:max_saved], 1, page_size=max_saved)
+        if len(saved) > max_saved:
+            blocks.append(context(f"…and {len(saved) - max_saved} more: type `/papers saved`."))
+    else:
+        blocks.append(
+            text_section(
+                "Nothing saved yet. Press *Save* on a paper, or react with "
+                ":bookmark: on one the bot posted."
+            )
+        )
+    blocks += [
+        divider(),
+        header(f"Latest digest · {digest_day}" if digest_day else "Latest digest"),
+    ]
+    if digest:
+        for paper in digest[:10]:
+            title = link(paper.url, shorten(title_of(paper), 200))
+            row = f"*{title}*  ▲{paper.upvotes}\n{esc_short(tldr(paper), 400)}"
+            blocks.append(
+                {
+                    "type": "section",
+                    "text": _mrkdwn(row),
+                    "accessory": _action_button(SAVE, paper.id),
+                }
+            )
+    else:
+        blocks.append(text_section("No digest yet."))
+    blocks.append(context("Search with `/papers QUERY` · help: `/papers help`"))
+    return {"type": "home", "blocks": fit_blocks(blocks, MAX_HOME_BLOCKS)}
+
+
+# -- the daily digest ----------------------------------------------------------------------------
+
+
+def digest_header_message(day, papers: Sequence[Paper]) -> dict[str, Any]:  # noqa: ANN001 - date
+    label = f"{day:%a} {day.day} {day:%b %Y}"
+    url = f"https://huggingface.co/papers?date={day.isoformat()}"
+    count = len(papers)
+    body = (
+        f"The {count} most upvoted new papers on Hugging Face Daily Papers, one per reply in "
+        f"this thread. {link(url, 'See the whole list')}"
+    )
+    blocks = [header(f"Trending papers · {label}"), text_section(body)]
+    return message(f"Trending papers · {label}: {count} papers", blocks)
+
+
+def digest_card_message(paper: Paper, rank: int, save_emoji: Sequence[str]) -> dict[str, Any]:
+    emoji = " or ".join(f":{esc(e)}:" for e in save_emoji)
+    options = CardOptions(buttons=(SAVE, MORE), note=f"#{rank} · react with {emoji} to save")
+    return message(paper_fallback(paper), card_blocks(paper, options))
+
+
+def alert_message(topics: Sequence[tuple[str, Sequence[Paper]]]) -> dict[str, Any]:
+    """One DM for one user: the new papers of every topic they follow that matched."""
+    blocks: list[dict[str, Any]] = [text_section("*New papers for topics you follow*")]
+    total = 0
+    for query, papers in topics:
+        blocks.append(context(f"Following: *{esc_short(query, 200)}*"))
+        for paper in papers[:5]:
+            blocks.append(divider())
+            blocks.extend(card_blocks(paper, CardOptions(buttons=(SAVE, MORE))))
+            total += 1
+    blocks.append(
+        context("Stop a topic with `/papers unfollow TOPIC`; list them with `/papers following`.")
+    )
+    fallback = f"{total} new papers for topics you follow: " + "; ".join(
+        esc_short(q, 60) for q, _ in topics
+    )
+    return message(fallback, blocks)

@@ -22,6 +22,7 @@ class SearchResult:
     paper: Paper
     score: float
     matched: list[str] = field(default_factory=list)
+    coverage: float = 1.0  # share of the query's words this paper matches
 
 
 @dataclass
@@ -114,8 +115,9 @@ class SearchEngine:
         for slot in ranked[:limit]:
             doc = self.index.docs[slot]
             matched = self.index.matched_labels(groups, slot) if groups else []
+            coverage = self.index.coverage(groups, slot) if groups else 1.0
             response.results.append(
-                SearchResult(doc.paper, round(scores.get(slot, 0.0), 4), matched)
+                SearchResult(doc.paper, round(scores.get(slot, 0.0), 4), matched, coverage)
             )
         if not response.results:
             response.message, response.suggestions = self._no_results(parsed, groups)

@@ -341,6 +341,17 @@ class SearchIndex:
         total_weight = sum(weights) or 1
         return {slot: value * (matched[slot] / total_weight) for slot, value in totals.items()}
 
+    def coverage(self, groups: list[Group], slot: int) -> float:
+        """The share of the query's groups (by weight) that this document matches."""
+        weights = [max(1, len(g.span)) for g in groups]
+        hit = sum(
+            w
+            for g, w in zip(groups, weights, strict=True)
+            if any(self._alternative_scores_for(a, slot) > 0 for a in g.alternatives)
+            or (g.span and self.coverage(g.span, slot) == 1.0)
+        )
+        return hit / (sum(weights) or 1)
+
     def matched_labels(self, groups: list[Group], slot: int) -> list[str]:
         labels = []
         for group in groups:

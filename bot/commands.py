@@ -1,0 +1,135 @@
+"""What `/papers ...` answers, as messages: the same for Slack and the console, no Bolt here.
+
+`/papers` alone or `help`, `trending`, `saved [PAGE]`, `saved bibtex`, `follow QUERY`,
+`unfollow QUERY`, `following`, an arXiv id or URL, or anything else as a search query.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bot import render
+from bot.follows import Follows
+from bot.models import Paper
+from bot.services import Services
+from bot.storage import StoreWriteError
+
+SEARCH_LIMIT = 5
+EXAMPLE = "speculative decoding"
+
+
+@dataclass
+class Reply:
+    message: dict[str, Any]
+    # When the answer is too long for a message (a big BibTeX export): (filename, content).
+    file: tuple[str, str] | None = None
+
+
+def could_not_save(action: str = "save") -> str:
+    return (
+        f"Sorry, I couldn't {action} that right now (the library could not be written). "
+        "Try again in a minute."
+    )
+
+
+class PaperCommands:
+    def __init__(self, services: Services):
+        self.services = services
+        self.library = services.library
+        self.search = services.search
+        self.follows = Follows(services.library)
+
+    @property
+    def save_emoji(self) -> list[str]:
+        return self.services.settings.save_emoji
+
+    def answer(self, user: str, text: str) -> Reply:
+        text = (text or "").strip()
+        word, _, rest = text.partition(" ")
+        word, rest = word.lower(), rest.strip()
+        if word in ("", "help", "-h", "--help", "?"):
+            return Reply(render.help_message(self.save_emoji))
+        if word == "trending" and not rest:
+            return Reply(self.trending())
+        if word == "saved" and rest.lower() in ("bibtex", "bib"):
+            return self.bibtex(user)
+        if word == "saved" and (not rest or rest.isdigit()):
+            return Reply(render.saved_list_message(self.saved_papers(user), int(rest or 1)))
+        if word in ("follow", "unfollow"):
+            return Reply(self.follow(user, rest, word == "follow"))
+        if word == "following" and not rest:
+            return Reply(self.following(user))
+        return Reply(render.search_results_message(self.search.search(text, limit=SEARCH_LIMIT)))
+
+    # -- pieces ------------------------------------------------------------------------------
+
+    def saved_papers(self, user: str) -> list[Paper]:
+        papers = []
+        for paper_id, _ in self.library.saved(user):
+            paper = self.library.get(paper_id)
+            if paper is not None:
+                papers.append(paper)
+        return papers
+
+    def latest_listing(self) -> tuple[str | None, list[Paper]]:
+        """The latest Daily Papers day in the library and its papers, most upvoted first."""
+        papers = self.library.papers().values()
+        days = [p.listed for p in papers if p.listed]
+        if not days:
+            return None, []
+        day = max(days)
+        listed = [p for p in papers if p.listed == day]
+        return day, sorted(listed, key=lambda p: (-p.upvotes, p.id))
+
+    def trending(self) -> dict[str, Any]:
+        day, papers = self.latest_listing()
+        return render.trending_message(day, papers)
+
+    def bibtex(self, user: str) -> Reply:
+        papers = self.saved_papers(user)
+        inline = render.bibtex_message(papers)
+        if inline is not None:
+            return Reply(inline)
+        note = render.message(
+            f"BibTeX for {len(papers)} papers",
+            [render.text_section(f"BibTeX for your {len(papers)} saved papers is attached.")],
+        )
+        return Reply(note, file=("reading-list.bib", render.bibtex_text(papers)))
+
+    def follow(self, user: str, query: str, follow: bool) -> dict[str, Any]:
+        verb = "follow" if follow else "unfollow"
+        if not re.search(r"[^\W_]", query):
+            return render.message(
+                f"Usage: /papers {verb} TOPIC",
+                [
+                    render.text_section(
+                        f"Usage: `/papers {verb} TOPIC`, e.g. `/papers {verb} {EXAMPLE}`."
+                    )
+                ],
+            )
+        try:
+            changed = self.follows.add(user, query) if follow else self.follows.remove(user, query)
+        except StoreWriteError:
+            return render.message(could_not_save(verb), [render.text_section(could_not_save(verb))])
+        shown = render.esc_short(query, 200)
+        if follow:
+            text = (
+                f"Following _{shown}_: new papers that match will come to you in a DM."
+                if changed
+                else f"You already follow _{shown}_."
+            )
+        else:
+            text = (
+                f"Stopped following _{shown}_." if changed else f"You were not following _{shown}_."
+            )
+        return render.message(render.mrkdwn_to_text(text), [render.text_section(text)])
+
+    def following(self, user: str) -> dict[str, Any]:
+        topics = self.follows.of_user(user)
+        if not topics:
+            text = "You follow no topics. Try `/papers follow speculative decoding`."
+        else:
+            text = "*You follow:*\n" + "\n".join(f"• {render.esc_short(t, 200)}" for t in topics)
+        return render.message(render.mrkdwn_to_text(text), [render.text_section(text)])

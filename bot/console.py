@@ -1,0 +1,367 @@
+"""`papers-bot console`: every /papers command offline, through the real Bolt app.
+
+The console starts the local stand-in for Slack's Web API (bot.slack.standin), builds the same
+App as `papers-bot run` with its client pointed there, and sends it signed requests: slash
+commands, button clicks, reactions, App Home opens. What the bot sends back to "Slack" is
+rendered as readable text. Same listeners, same renderers, same library: no second copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlencode
+
+from slack_bolt import App
+from slack_bolt.request import BoltRequest
+
+from bot.config import Settings
+from bot.render import mrkdwn_to_text
+from bot.services import Services
+from bot.slack.app import PAPERS_KEY, create_app
+from bot.slack.client import make_client
+from bot.slack.standin import SlackStandIn
+
+USER, CHANNEL, TEAM = "U0CONSOLE", "C0CONSOLE", "T0STANDIN"
+SECRET = "console-signing-secret"
+CONSOLE_HELP = """Commands:
+  /papers QUERY | /papers help | /papers trending | /papers saved | /papers 2408.08338 ...
+  press N        press button [N] of the last answer (or just type N)
+  channel        the messages the bot posted in #console
+  react N EMOJI  react to channel message N (e.g. react 2 bookmark); unreact N EMOJI
+  home           open the bot's App Home tab
+  digest         post today's digest to #console (from the library; no network)
+  help | quit"""
+
+
+def signed_headers(body: str, secret: str, timestamp: int | None = None) -> dict[str, str]:
+    timestamp = timestamp or int(time.time())
+    base = f"v0:{timestamp}:{body}".encode()
+    signature = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return {"x-slack-request-timestamp": str(timestamp), "x-slack-signature": signature}
+
+
+@dataclass
+class Button:
+    action_id: str
+    value: str
+    label: str
+    block_id: str
+    response_url: str | None
+    container: dict[str, Any]
+
+
+class Console:
+    def __init__(self, settings: Settings, write: Callable[[str], None] = print):
+        self.write = write
+        self.standin = SlackStandIn(
+            bot_token="xoxb-console",
+            channels={CHANNEL: {"name": "console", "is_private": False, "is_member": True}},
+        ).start()
+        self.settings = replace(
+            settings,
+            slack_bot_token="xoxb-console",
+            slack_signing_secret=SECRET,
+            slack_app_token=None,
+            slack_api_url=self.standin.api_url,
+        )
+        self.services = Services.open(self.settings)
+        self.app: App = create_app(self.settings, make_client(self.settings), self.services)
+        self.buttons: list[Button] = []
+        self._ids = itertools.count(1)
+
+    def close(self) -> None:
+        self.standin.stop()
+
+    # -- sending to the app --------------------------------------------------------------------
+
+    def _dispatch(self, body: str, content_type: str) -> int:
+        headers = signed_headers(body, SECRET) | {"content-type": content_type}
+        return self.app.dispatch(BoltRequest(body=body, headers=headers)).status
+
+    def _until_quiet(self, before: int, timeout: float = 10.0, quiet: float = 0.3) -> list[Any]:
+        """Calls the app made to Slack since `before`, once it stopped making them."""
+        deadline, seen, last_change = time.monotonic() + timeout, before, time.monotonic()
+        while time.monotonic() < deadline:
+            count = len(self.standin.calls)
+            if count != seen:
+                seen, last_change = count, time.monotonic()
+            elif count > before and time.monotonic() - last_change >= quiet:
+                break
+            time.sleep(0.02)
+        return self.standin.calls[before:]
+
+    def slash(self, text: str) -> None:
+        response_url = self.standin.response_url(f"cmd{next(self._ids)}")
+        form = {
+            "token": "console",
+            "team_id": TEAM,
+            "channel_id": CHANNEL,
+            "channel_name": "console",
+            "user_id": USER,
+            "user_name": "you",
+            "command": "/papers",
+            "text": text,
+            "response_url": response_url,
+            "trigger_id": f"t{next(self._ids)}",
+            "api_app_id": "A0",
+        }
+        before = len(self.standin.calls)
+        self._dispatch(urlencode(form), "application/x-www-form-urlencoded")
+        self._show(self._until_quiet(before))
+
+    def press(self, number: int) -> None:
+        if not 1 <= number <= len(self.buttons):
+            self.write(f"There is no button [{number}]; the last answer has {len(self.buttons)}.")
+            return
+        button = self.buttons[number - 1]
+        payload = {
+            "type": "block_actions",
+            "user": {"id": USER, "team_id": TEAM},
+            "team": {"id": TEAM},
+            "api_app_id": "A0",
+            "trigger_id": f"t{next(self._ids)}",
+            "container": button.container,
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": button.action_id,
+                    "value": button.value,
+                    "block_id": button.block_id,
+                    "action_ts": str(time.time()),
+                }
+            ],
+        }
+        if button.response_url:
+            payload |= {"response_url": button.response_url, "channel": {"id": CHANNEL}}
+        before = len(self.standin.calls)
+        self._dispatch(
+            urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+        )
+        self._show(self._until_quiet(before))
+
+    def event(self, event: dict[str, Any]) -> None:
+        body = {
+            "type": "event_callback",
+            "team_id": TEAM,
+            "api_app_id": "A0",
+            "event": event,
+            "event_id": f"Ev{next(self._ids):08d}",
+            "event_time": int(time.time()),
+        }
+        before = len(self.standin.calls)
+        self._dispatch(json.dumps(body), "application/json")
+        self._show(self._until_quiet(before, timeout=3.0))
+
+    def channel_messages(self) -> list[dict[str, Any]]:
+        return self.standin.messages.get(CHANNEL, [])
+
+    def react(self, number: int, emoji: str, added: bool = True) -> None:
+        messages = self.channel_messages()
+        if not 1 <= number <= len(messages):
+            self.write(f"There is no channel message {number}; type `channel` to list them.")
+            return
+        item = {"type": "message", "channel": CHANNEL, "ts": messages[number - 1]["ts"]}
+        self.event(
+            {
+                "type": "reaction_added" if added else "reaction_removed",
+                "user": USER,
+                "reaction": emoji.strip(":"),
+                "item": item,
+                "item_user": "UBOT",
+                "event_ts": str(time.time()),
+            }
+        )
+
+    def home(self) -> None:
+        self.event(
+            {
+                "type": "app_home_opened",
+                "user": USER,
+                "channel": "D0CONSOLE",
+                "tab": "home",
+                "event_ts": str(time.time()),
+            }
+        )
+
+    def digest(self) -> None:
+        from datetime import date
+
+        from bot.digest import run_digest
+
+        papers = self.app.__dict__[PAPERS_KEY]
+        before = len(self.standin.calls)
+        day = max(
+            (p.listed for p in self.services.library.papers().values() if p.listed),
+            default=date.today().isoformat(),
+        )
+        result = run_digest(
+            self.services.library,
+            papers,
+            CHANNEL,
+            date.fromisoformat(day),
+            self.settings.digest_size,
+            self.settings.save_emoji,
+            pace=0,
+        )
+        self._show(self.standin.calls[before:])
+        if not result.posted:
+            self.write(f"(no digest: {result.note})")
+
+    # -- showing what the bot sent -------------------------------------------------------------
+
+    def _show(self, calls: list[Any]) -> None:
+        shown = False
+        for call in calls:
+            method, args = call.method, call.args
+            if method in ("auth.test", "conversations.open"):
+                continue
+            if method == "response_url":
+                if args.get("replace_original") not in (True, "true"):
+                    self.buttons = []
+                self._render(args, "only you can see this", args.get("_path"), {})
+            elif method == "chat.postMessage":
+                where = "in the thread" if args.get("thread_ts") else f"in #{args.get('channel')}"
+                self._render(
+                    args,
+                    f"the bot posted {where}",
+                    None,
+                    {"type": "message", "channel_id": args.get("channel")},
+                )
+            elif method == "chat.postEphemeral":
+                self.write(f"[only you] {mrkdwn_to_text(args.get('text', ''))}")
+            elif method == "views.publish":
+                self.buttons = []
+                self._render(
+                    args.get("view", {}),
+                    "your App Home tab",
+                    None,
+                    {"type": "view", "view_id": "V0"},
+                )
+            elif method == "file_upload":
+                self.write(args["bytes"].decode("utf-8", "replace"))
+            else:
+                continue
+            shown = True
+        if not shown:
+            self.write("(the bot sent nothing)")
+
+    def _render(
+        self,
+        payload: dict[str, Any],
+        where: str,
+        response_url: str | None,
+        container: dict[str, Any],
+    ) -> None:
+        self.write(f"── {where} " + "─" * max(0, 56 - len(where)))
+        url = f"{self.standin.base_url}{response_url}" if response_url else None
+        blocks = payload.get("blocks") or []
+        if not blocks:
+            self.write(mrkdwn_to_text(payload.get("text", "")))
+        for block in blocks:
+            self._render_block(block, url, container)
+
+    def _render_block(
+        self, block: dict[str, Any], url: str | None, container: dict[str, Any]
+    ) -> None:
+        kind = block.get("type")
+        if kind == "section":
+            text = mrkdwn_to_text(block.get("text", {}).get("text", ""))
+            accessory = block.get("accessory")
+            if accessory and accessory.get("type") == "button":
+                text += "  " + self._button(accessory, block, url, container)
+            self.write(text)
+        elif kind == "header":
+            self.write(block["text"]["text"].upper())
+        elif kind == "context":
+            self.write(
+                "   " + " | ".join(mrkdwn_to_text(e.get("text", "")) for e in block["elements"])
+            )
+        elif kind == "divider":
+            self.write("")
+        elif kind == "actions":
+            self.write(
+                "   " + " ".join(self._button(e, block, url, container) for e in block["elements"])
+            )
+
+    def _button(
+        self,
+        element: dict[str, Any],
+        block: dict[str, Any],
+        url: str | None,
+        container: dict[str, Any],
+    ) -> str:
+        self.buttons.append(
+            Button(
+                element["action_id"],
+                element.get("value", ""),
+                element["text"]["text"],
+                block.get("block_id", ""),
+                url,
+                container or {"type": "message", "channel_id": CHANNEL, "is_ephemeral": True},
+            )
+        )
+        return f"[{len(self.buttons)} {element['text']['text']}]"
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def handle(self, line: str) -> bool:
+        """Run one console line; False when the user wants to quit."""
+        line = line.strip()
+        word, _, rest = line.partition(" ")
+        if not line:
+            return True
+        if word in ("quit", "exit", "q"):
+            return False
+        if word == "help":
+            self.write(CONSOLE_HELP)
+        elif word == "/papers":
+            self.slash(rest)
+        elif word.startswith("/"):
+            self.write("Only /papers is a command here; type help.")
+        elif word == "press" and rest.strip().isdigit():
+            self.press(int(rest))
+        elif word.isdigit():
+            self.press(int(word))
+        elif word in ("react", "unreact") and len(rest.split()) == 2 and rest.split()[0].isdigit():
+            number, emoji = rest.split()
+            self.react(int(number), emoji, added=word == "react")
+        elif word == "channel":
+            for n, msg in enumerate(self.channel_messages(), start=1):
+                self.write(f"{n}. {mrkdwn_to_text(msg.get('text') or '')[:110]}")
+            if not self.channel_messages():
+                self.write(
+                    "(the bot has posted nothing in #console yet: press Share, or type digest)"
+                )
+        elif word == "home":
+            self.home()
+        elif word == "digest":
+            self.digest()
+        else:
+            self.write(
+                "Type /papers QUERY, press N, react N bookmark, channel, home, digest, help, quit."
+            )
+        return True
+
+
+def run_console(settings: Settings) -> int:
+    settings.require_valid()
+    console = Console(settings)
+    print("papers-bot console: the real bot, with a local stand-in for Slack. Type help.")
+    try:
+        while True:
+            try:
+                line = input("papers> ")
+            except EOFError:
+                break
+            if not console.handle(line):
+                break
+    finally:
+        console.close()
+    return 0

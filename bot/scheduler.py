@@ -1,0 +1,105 @@
+"""The daily job inside `papers-bot run`: fetch, follow alerts, then each channel's digest.
+
+APScheduler 3 runs it every day at PAPERS_DIGEST_TIME in PAPERS_TIMEZONE (a CronTrigger with an
+IANA zone, so DST moves the UTC time, not the local one). `misfire_grace_time` is the grace
+(PAPERS_DIGEST_GRACE_HOURS, default 3; APScheduler's own default of 1 s would skip a late run)
+and `coalesce` folds missed runs into one. APScheduler forgets everything on restart, so at
+start we catch up: if today's run time passed less than the grace ago and a channel has no
+finished digest for that day, the job runs now. The digest ledger makes a second run a no-op.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.alerts import send_follow_alerts
+from bot.config import Settings
+from bot.digest import run_digest
+from bot.ingest import REFRESH_DAYS, days_back, fetch
+from bot.poster import Poster
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+JOB_ID = "daily-digest"
+
+
+def digest_trigger(settings: Settings) -> CronTrigger:
+    hour, minute = (int(x) for x in settings.digest_time.split(":"))
+    return CronTrigger(hour=hour, minute=minute, timezone=ZoneInfo(settings.timezone))
+
+
+def last_run_time(settings: Settings, now: datetime) -> datetime:
+    """The latest scheduled time at or before `now`, in the digest's time zone."""
+    zone = ZoneInfo(settings.timezone)
+    hour, minute = (int(x) for x in settings.digest_time.split(":"))
+    local = now.astimezone(zone)
+    today = datetime(local.year, local.month, local.day, hour, minute, tzinfo=zone)
+    if today <= local:
+        return today
+    yesterday = local.date() - timedelta(days=1)
+    return datetime(yesterday.year, yesterday.month, yesterday.day, hour, minute, tzinfo=zone)
+
+
+def missed_day(settings: Settings, services: Services, now: datetime) -> date | None:
+    """The digest day to catch up on after a restart, or None."""
+    scheduled = last_run_time(settings, now)
+    if now - scheduled > timedelta(hours=settings.digest_grace_hours):
+        return None
+    day = scheduled.date()
+    digests = services.library.state_rows("digests")
+    if all(digests.get(f"{c}:{day.isoformat()}", {}).get("done") for c in settings.channels):
+        return None
+    return day
+
+
+def daily_job(
+    settings: Settings, services: Services, poster: Poster, day: date | None = None
+) -> None:
+    day = day or datetime.now(ZoneInfo(settings.timezone)).date()
+    report = fetch(services, days_back(datetime.now(UTC).date(), REFRESH_DAYS))
+    if report.error:
+        log.error("fetch failed (%s); the digest uses what the library has", report.error)
+    try:
+        send_follow_alerts(services, poster, report.added)
+    except Exception:  # noqa: BLE001 - alerts must not stop the digest
+        log.exception("follow alerts failed")
+    for channel in settings.channels:
+        try:
+            result = run_digest(
+                services.library, poster, channel, day, settings.digest_size, settings.save_emoji
+            )
+            log.info("digest %s %s: posted %d %s", channel, day, len(result.posted), result.note)
+        except Exception:  # noqa: BLE001 - one channel's failure must not stop the others
+            log.exception("digest for %s on %s failed; the next run continues it", channel, day)
+
+
+def start_scheduler(
+    settings: Settings, services: Services, poster: Poster, now: datetime | None = None
+) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone=ZoneInfo(settings.timezone))
+    scheduler.add_job(
+        daily_job,
+        digest_trigger(settings),
+        args=(settings, services, poster),
+        id=JOB_ID,
+        misfire_grace_time=int(settings.digest_grace_hours * 3600) or None,
+        coalesce=True,
+        max_instances=1,
+        replace_existing=True,
+    )
+    catch_up = missed_day(settings, services, now or datetime.now(UTC))
+    if catch_up is not None:
+        log.info("the digest of %s was missed while the bot was down; running it now", catch_up)
+        scheduler.add_job(
+            daily_job,
+            args=(settings, services, poster, catch_up),
+            id=f"{JOB_ID}-catch-up",
+            max_instances=1,
+        )
+    scheduler.start()
+    return scheduler

@@ -1,0 +1,39 @@
+"""HTTP mode: Bolt's WSGI adapter under waitress, a production WSGI server.
+
+`POST /slack/events` takes slash commands, events and interactivity (one Request URL for all
+three in the manifest); `GET /healthz` answers 200 for load balancers and uptime checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+EVENTS_PATH = "/slack/events"
+
+
+def wsgi_application(app: App) -> Callable[..., Iterable[bytes]]:
+    handler = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") in (
+            "GET",
+            "HEAD",
+        ):
+            start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+            return [b"ok"]
+        return handler(environ, start_response)
+
+    return application
+
+
+def create_server(app: App, host: str, port: int, threads: int = 8):  # noqa: ANN201
+    """A waitress server (not yet running): `.run()` serves, `.close()` stops."""
+    from waitress.server import create_server as waitress_server
+
+    return waitress_server(
+        wsgi_application(app), host=host, port=port, threads=threads, ident="papers-bot"
+    )

@@ -1,0 +1,91 @@
+"""Buttons: Save, Share, More like this, Remove, and paging of the reading list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot import render
+from bot.slack.papers import NO_UNFURL, SlackPapers
+
+
+def _context(body: dict[str, Any]) -> tuple[str, str | None, str]:
+    user = body.get("user", {}).get("id", "")
+    channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id")
+    value = (body.get("actions") or [{}])[0].get("value", "")
+    return user, channel, value
+
+
+def _from_home(body: dict[str, Any]) -> bool:
+    return body.get("container", {}).get("type") == "view"
+
+
+def register(app: App, papers: SlackPapers) -> None:
+    def acknowledge(ack: Ack) -> None:
+        ack()
+
+    def reply(body: dict[str, Any], respond: Respond, text: str) -> None:
+        if _from_home(body) or not body.get("response_url"):
+            return
+        respond(text=text, response_type="ephemeral", replace_original=False)
+
+    def save(body: dict[str, Any], respond: Respond) -> None:
+        user, _, value = _context(body)
+        paper = papers.paper_from_value(value)
+        if paper is None:
+            return reply(body, respond, "That paper is not in the library any more.")
+        _, text = papers.save(user, paper)
+        reply(body, respond, text)
+
+    def remove(body: dict[str, Any], respond: Respond) -> None:
+        user, _, value = _context(body)
+        paper = papers.paper_from_value(value)
+        if paper is None:
+            return reply(body, respond, "That paper is not in the library any more.")
+        papers.unsave(user, paper)
+        if not _from_home(body) and body.get("response_url"):
+            listing = render.saved_list_message(papers.commands.saved_papers(user))
+            respond(replace_original=True, **listing, **NO_UNFURL)
+
+    def share(body: dict[str, Any], respond: Respond) -> None:
+        user, channel, value = _context(body)
+        paper = papers.paper_from_value(value)
+        if paper is None or not channel:
+            return reply(body, respond, "I can't share that here.")
+        problem = papers.share(channel, user, paper)
+        reply(
+            body, respond, problem or f"Shared *{render.esc_short(render.title_of(paper), 150)}*."
+        )
+
+    def more_like_this(body: dict[str, Any], respond: Respond) -> None:
+        user, _, value = _context(body)
+        paper = papers.paper_from_value(value)
+        if paper is None:
+            return reply(body, respond, "That paper is not in the library any more.")
+        similar = papers.services.search.more_like(paper.id, 5)
+        if _from_home(body) or not body.get("response_url"):
+            return
+        respond(
+            response_type="ephemeral",
+            replace_original=False,
+            **render.more_like_message(paper, similar),
+            **NO_UNFURL,
+        )
+
+    def page(body: dict[str, Any], respond: Respond) -> None:
+        user, _, value = _context(body)
+        number = value.removeprefix("saved:")
+        listing = render.saved_list_message(
+            papers.commands.saved_papers(user), int(number) if number.isdigit() else 1
+        )
+        respond(replace_original=True, **listing, **NO_UNFURL)
+
+    for action_id, handler in (
+        (render.SAVE, save),
+        (render.REMOVE, remove),
+        (render.SHARE, share),
+        (render.MORE, more_like_this),
+        (render.PAGE, page),
+    ):
+        app.action(action_id)(ack=acknowledge, lazy=[handler])

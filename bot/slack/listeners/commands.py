@@ -1,0 +1,34 @@
+"""`/papers`: acknowledged at once, answered after the ack (a lazy listener), to the asker only."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.slack.papers import NO_UNFURL, SlackPapers
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, papers: SlackPapers) -> None:
+    def acknowledge(ack: Ack) -> None:
+        ack()
+
+    def answer(body: dict, respond: Respond, client: WebClient) -> None:
+        user, channel = body.get("user_id", ""), body.get("channel_id", "")
+        reply = papers.commands.answer(user, body.get("text", ""))
+        respond(response_type="ephemeral", **reply.message, **NO_UNFURL)
+        if reply.file:
+            filename, content = reply.file
+            try:
+                client.files_upload_v2(
+                    channel=channel, filename=filename, content=content, title=filename
+                )
+            except SlackApiError as error:
+                log.warning("file upload failed: %s", error.response.get("error"))
+                respond(text="I couldn't attach the file here; try in a DM with me.")
+
+    app.command("/papers")(ack=acknowledge, lazy=[answer])

@@ -1,0 +1,53 @@
+"""Events: saving by reaction, unsaving when the reaction goes, and the App Home tab."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App
+
+from bot.slack.papers import SlackPapers
+
+log = logging.getLogger(__name__)
+
+
+def reaction_name(event: dict[str, Any]) -> str:
+    """`+1::skin-tone-2` -> `+1`: a skin tone does not change which emoji it is."""
+    return str(event.get("reaction", "")).split("::", 1)[0]
+
+
+def register(app: App, papers: SlackPapers) -> None:
+    def paper_for(event: dict[str, Any]):  # noqa: ANN202 - Paper | None
+        item = event.get("item") or {}
+        if item.get("type") != "message" or reaction_name(event) not in papers.save_emoji:
+            return None
+        paper_id = papers.library.paper_for_message(item.get("channel", ""), item.get("ts", ""))
+        return papers.library.get(paper_id) if paper_id else None
+
+    @app.event("reaction_added")
+    def saved_by_reaction(event: dict[str, Any]) -> None:
+        paper = paper_for(event)
+        if paper is None:
+            return
+        changed, text = papers.save(event.get("user", ""), paper)
+        if changed or "couldn't" in text:
+            papers.tell(event["item"]["channel"], event.get("user", ""), text)
+
+    @app.event("reaction_removed")
+    def unsaved_by_reaction(event: dict[str, Any]) -> None:
+        paper = paper_for(event)
+        if paper is None:
+            return
+        changed, text = papers.unsave(event.get("user", ""), paper)
+        if changed or "couldn't" in text:
+            papers.tell(event["item"]["channel"], event.get("user", ""), text)
+
+    @app.event("app_home_opened")
+    def home_opened(event: dict[str, Any]) -> None:
+        if event.get("tab") == "home" and event.get("user"):
+            papers.refresh_home(event["user"])
+
+    @app.event("message")
+    def ignore_messages() -> None:
+        """Message events are not subscribed to; swallow strays instead of warning."""

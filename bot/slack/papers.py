@@ -1,0 +1,135 @@
+"""What the bot does in Slack on behalf of a user: post, share, save, confirm, refresh Home.
+
+Listeners stay a few lines long by calling these; rendering is `bot.render`, answers to
+`/papers` are `bot.commands`. Every failure is logged once with what to do, never raised into
+Bolt (which would answer Slack with an error and make it retry).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import render
+from bot.commands import PaperCommands, could_not_save
+from bot.models import Paper, canonical_id
+from bot.services import Services
+from bot.storage import StoreWriteError
+
+log = logging.getLogger(__name__)
+
+NO_UNFURL = {"unfurl_links": False, "unfurl_media": False}
+
+
+class SlackPapers:
+    def __init__(self, services: Services, client: WebClient):
+        self.services = services
+        self.client = client
+        self.library = services.library
+        self.commands = PaperCommands(services)
+
+    @property
+    def save_emoji(self) -> list[str]:
+        return self.services.settings.save_emoji
+
+    def paper_from_value(self, value: Any) -> Paper | None:
+        """The paper a button names; None for a tampered or stale value."""
+        paper_id = canonical_id(value) if isinstance(value, str) else None
+        paper = self.library.get(paper_id) if paper_id else None
+        if paper is None:
+            log.warning("button value %r names no paper in the library; ignored", str(value)[:80])
+        return paper
+
+    # -- posting (also the digest's and the alerts' Poster) ----------------------------------
+
+    def post(self, channel: str, message: dict[str, Any], thread_ts: str | None = None) -> str:
+        response = self.client.chat_postMessage(
+            channel=channel, thread_ts=thread_ts, **message, **NO_UNFURL
+        )
+        return response["ts"]
+
+    def open_dm(self, user: str) -> str:
+        return self.client.conversations_open(users=user)["channel"]["id"]
+
+    def post_paper(
+        self,
+        channel: str,
+        paper: Paper,
+        kind: str,
+        message: dict[str, Any],
+        thread_ts: str | None = None,
+    ) -> str:
+        """Post a message carrying `paper` and remember (channel, ts) -> paper."""
+        ts = self.post(channel, message, thread_ts)
+        self.library.record_post(channel, ts, paper.id, kind)
+        return ts
+
+    def share(self, channel: str, user: str, paper: Paper) -> str | None:
+        """Post the paper's card into the channel; an error message for the user, or None."""
+        message = render.shared_card_message(paper, user, self.save_emoji)
+        try:
+            self.post_paper(channel, paper, "share", message)
+        except SlackApiError as error:
+            code = error.response.get("error")
+            log.warning("sharing %s in %s failed: %s", paper.id, channel, code)
+            if code in ("not_in_channel", "channel_not_found"):
+                return "I can't post in this conversation. Invite me with `/invite @papers-bot`."
+            return f"Sharing failed ({code}); try again."
+        except StoreWriteError:
+            return "The paper was posted, but saving by reaction won't work on it (disk problem)."
+        return None
+
+    def tell(self, channel: str, user: str, text: str) -> None:
+        """A message only `user` sees, in `channel` (events have no response_url)."""
+        try:
+            self.client.chat_postEphemeral(channel=channel, user=user, text=text)
+        except SlackApiError as error:
+            log.warning("could not tell %s in %s: %s", user, channel, error.response.get("error"))
+
+    # -- saving ------------------------------------------------------------------------------
+
+    def save(self, user: str, paper: Paper) -> tuple[bool, str]:
+        """(changed, what to tell the user)."""
+        title = render.esc_short(render.title_of(paper), 150)
+        try:
+            changed = self.library.save(user, paper.id)
+        except StoreWriteError as error:
+            log.error("save of %s for %s failed: %s", paper.id, user, error)
+            return False, could_not_save()
+        if changed:
+            self.refresh_home(user)
+            return True, f":bookmark: Saved *{title}* to your reading list."
+        return False, f"*{title}* is already in your reading list."
+
+    def unsave(self, user: str, paper: Paper) -> tuple[bool, str]:
+        title = render.esc_short(render.title_of(paper), 150)
+        try:
+            changed = self.library.unsave(user, paper.id)
+        except StoreWriteError as error:
+            log.error("unsave of %s for %s failed: %s", paper.id, user, error)
+            return False, could_not_save("remove")
+        if changed:
+            self.refresh_home(user)
+            return True, f"Removed *{title}* from your reading list."
+        return False, f"*{title}* was not in your reading list."
+
+    # -- App Home ----------------------------------------------------------------------------
+
+    def latest_digest(self) -> tuple[str | None, list[Paper]]:
+        from bot.digest import latest_digest
+
+        day, ids = latest_digest(self.library)
+        if day:
+            return day, [p for p in (self.library.get(i) for i in ids) if p]
+        return self.commands.latest_listing()
+
+    def refresh_home(self, user: str) -> None:
+        day, digest = self.latest_digest()
+        view = render.home_view(self.commands.saved_papers(user), day, digest)
+        try:
+            self.client.views_publish(user_id=user, view=view)
+        except SlackApiError as error:
+            log.warning("App Home for %s not published: %s", user, error.response.get("error"))

@@ -1,0 +1,124 @@
+"""The Hugging Face Daily Papers API over httpx: timeouts, bounded retries, clear errors.
+
+`GET {HF_API_URL}/daily_papers?date=YYYY-MM-DD&limit=100&p=N` pages from 0 while pages are full;
+`GET {HF_API_URL}/papers/{id}` returns one paper (404 when unknown). Connection errors,
+timeouts, 5xx, 429 and truncated JSON are retried with exponential backoff and full jitter,
+honouring `Retry-After`, at most `max_attempts` times; then `HFError` says what failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import httpx
+
+from bot import __version__
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 100
+MAX_PAGES = 20  # 2,000 papers a day is far beyond any real listing; stops a runaway loop
+USER_AGENT = f"papers-bot/{__version__} (Slack bot for ML paper digests; httpx)"
+MAX_RETRY_AFTER = 120.0
+
+
+class HFError(RuntimeError):
+    """The Hugging Face API could not be used; the message says what to do."""
+
+
+class HFClient:
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float = 20.0,
+        max_attempts: int = 5,
+        backoff: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.sleep = sleep
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(timeout, connect=10.0),
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            transport=transport,
+            follow_redirects=True,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> HFClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def daily_papers(self, day: date) -> list[Any]:
+        """Every row listed on `day` (an empty list on weekends and empty days)."""
+        rows: list[Any] = []
+        for page in range(MAX_PAGES):
+            params = {"date": day.isoformat(), "limit": PAGE_SIZE, "p": page}
+            batch = self._get_json("/daily_papers", params)
+            if not isinstance(batch, list):
+                raise HFError(f"daily_papers for {day} returned {type(batch).__name__}, not a list")
+            rows.extend(batch)
+            if len(batch) < PAGE_SIZE:
+                break
+        return rows
+
+    def paper(self, paper_id: str) -> dict[str, Any] | None:
+        """One paper object, or None if Hugging Face does not know it."""
+        result = self._get_json(f"/papers/{paper_id}", None, missing_ok=True)
+        return result if isinstance(result, dict) else None
+
+    def _get_json(self, path: str, params: dict[str, Any] | None, missing_ok: bool = False) -> Any:
+        last_problem = ""
+        for attempt in range(1, self.max_attempts + 1):
+            wait: float | None = None
+            try:
+                response = self._http.get(path, params=params)
+            except httpx.TransportError as error:  # connection refused, reset, timeouts
+                last_problem = f"{type(error).__name__}: {error}"
+            else:
+                if response.status_code == 404 and missing_ok:
+                    return None
+                if response.status_code == 429 or response.status_code >= 500:
+                    last_problem = f"HTTP {response.status_code}"
+                    wait = _retry_after(response)
+                elif response.status_code >= 400:
+                    raise HFError(f"GET {path} answered HTTP {response.status_code}; not retried")
+                else:
+                    try:
+                        return response.json()
+                    except ValueError:
+                        last_problem = "a truncated or invalid JSON body"
+            if attempt == self.max_attempts:
+                break
+            delay = (
+                wait if wait is not None else random.uniform(0, self.backoff * 2 ** (attempt - 1))
+            )
+            log.info("GET %s failed (%s); retry %d in %.1fs", path, last_problem, attempt, delay)
+            self.sleep(delay)
+        raise HFError(
+            f"GET {self.base_url}{path} failed {self.max_attempts} times (last: {last_problem}); "
+            "check HF_API_URL and the network, then run `papers-bot fetch` again"
+        )
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return min(max(float(value), 0.0), MAX_RETRY_AFTER)
+    except ValueError:
+        return None
