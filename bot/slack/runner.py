@@ -39,37 +39,36 @@ def check_auth(client: WebClient) -> dict | int:
 
 
 def check_channel(client: WebClient, channel: str) -> bool:
-    """Make sure the bot can post (and hear reactions) in `channel`; say what to do if not."""
-    try:
-        info = client.conversations_info(channel=channel)["channel"]
-    except SlackApiError as error:
-        code = error.response.get("error")
-        print(
-            f"PAPERS_CHANNEL {channel}: {code}. Check the id (channel details > About), and "
-            "invite the bot there with /invite @papers-bot.",
-            file=sys.stderr,
-        )
-        return False
-    if info.get("is_member"):
-        return True
-    if info.get("is_private"):
-        print(
-            f"PAPERS_CHANNEL {channel} is private and the bot is not in it: "
-            "type /invite @papers-bot in that channel.",
-            file=sys.stderr,
-        )
-        return False
+    """Join `channel` so the bot can post there and hear its reactions; say what to do if not.
+
+    conversations.join needs no read scope and answers "already_in_channel" when the bot is
+    a member; private channels cannot be joined, only invited into.
+    """
     try:
         client.conversations_join(channel=channel)
-        log.info("joined %s so that reactions there reach the bot", channel)
+        log.info("the bot is in %s; digests and reactions there will work", channel)
         return True
     except SlackApiError as error:
+        code = error.response.get("error")
+    if code == "method_not_supported_for_channel_type":
         print(
-            f"Could not join {channel} ({error.response.get('error')}): invite the bot with "
-            "/invite @papers-bot, or add the channels:join scope.",
+            f"PAPERS_CHANNEL {channel} is private: make sure the bot is in it "
+            "(type /invite @papers-bot in that channel).",
             file=sys.stderr,
         )
-        return False
+    elif code == "channel_not_found":
+        print(
+            f"PAPERS_CHANNEL {channel} was not found: copy the id from the channel's details "
+            "(About tab, at the bottom).",
+            file=sys.stderr,
+        )
+    else:
+        print(
+            f"Could not join PAPERS_CHANNEL {channel} ({code}): invite the bot with "
+            "/invite @papers-bot.",
+            file=sys.stderr,
+        )
+    return False
 
 
 def run(settings: Settings) -> int:

@@ -376,8 +376,12 @@ class SlackStandIn:
             return {"ok": False, "error": "channel_not_found"}
         if info.get("is_private"):
             return {"ok": False, "error": "method_not_supported_for_channel_type"}
+        already = info.get("is_member")
         info["is_member"] = True
-        return {"ok": True, "channel": {"id": args["channel"], **info}}
+        result: dict[str, Any] = {"ok": True, "channel": {"id": args["channel"], **info}}
+        if already:
+            result["warning"] = "already_in_channel"
+        return result
 
     def _m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         users = str(args.get("users", ""))

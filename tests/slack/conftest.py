@@ -1,0 +1,202 @@
+"""The real Bolt app behind its real HTTP server (waitress), talking to the Slack stand-in."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+
+from bot.config import Settings
+from bot.console import signed_headers
+from bot.services import Services
+from bot.slack.app import create_app
+from bot.slack.client import make_client
+from bot.slack.http import create_server
+from bot.slack.standin import SlackStandIn
+
+SECRET = "test-signing-secret"
+TOKEN = "xoxb-test-token"
+USER, CHANNEL = "U0ALICE", "C0PAPERS"
+
+
+@pytest.fixture
+def standin() -> Iterator[SlackStandIn]:
+    fake = SlackStandIn(bot_token=TOKEN).start()
+    yield fake
+    fake.stop()
+    assert fake.violations == [], "payloads Slack would reject"
+
+
+@pytest.fixture
+def settings(standin: SlackStandIn, tmp_path: Path) -> Settings:
+    return Settings(
+        slack_bot_token=TOKEN,
+        slack_signing_secret=SECRET,
+        slack_api_url=standin.api_url,
+        data_dir=tmp_path / "data",
+        channels=[CHANNEL],
+    )
+
+
+@dataclass
+class Bot:
+    url: str
+    standin: SlackStandIn
+    services: Services
+    http: httpx.Client
+    _n: int = 0
+
+    def next_id(self) -> int:
+        self._n += 1
+        return self._n
+
+    def post(
+        self,
+        body: str,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+        secret: str = SECRET,
+        timestamp: int | None = None,
+    ) -> httpx.Response:
+        signed = signed_headers(body, secret, timestamp) | {"content-type": content_type}
+        return self.http.post(
+            f"{self.url}/slack/events", content=body.encode(), headers=signed | (headers or {})
+        )
+
+    def command(
+        self, text: str, user: str = USER, channel: str = CHANNEL
+    ) -> tuple[httpx.Response, str]:
+        response_url = self.standin.response_url(f"cmd{self.next_id()}")
+        form = {
+            "token": "x",
+            "team_id": "T0STANDIN",
+            "team_domain": "t",
+            "channel_id": channel,
+            "channel_name": "papers",
+            "user_id": user,
+            "user_name": "alice",
+            "command": "/papers",
+            "text": text,
+            "api_app_id": "A0PAPERS",
+            "response_url": response_url,
+            "trigger_id": f"trig{self.next_id()}",
+        }
+        return self.post(urlencode(form), "application/x-www-form-urlencoded"), response_url
+
+    def responses(
+        self, response_url: str, count: int = 1, timeout: float = 10
+    ) -> list[dict[str, Any]]:
+        path = response_url.removeprefix(self.standin.base_url)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [
+                c.args for c in self.standin.calls_to("response_url") if c.args.get("_path") == path
+            ]
+            if len(found) >= count:
+                return found
+            time.sleep(0.02)
+        raise TimeoutError(f"no answer on {response_url}")
+
+    def click(
+        self,
+        action_id: str,
+        value: str,
+        user: str = USER,
+        channel: str | None = CHANNEL,
+        container: dict[str, Any] | None = None,
+    ) -> tuple[httpx.Response, str | None]:
+        response_url = self.standin.response_url(f"act{self.next_id()}") if channel else None
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "user": {"id": user, "team_id": "T0STANDIN"},
+            "team": {"id": "T0STANDIN"},
+            "api_app_id": "A0PAPERS",
+            "trigger_id": "t",
+            "container": container
+            or {
+                "type": "message",
+                "message_ts": "1.2",
+                "channel_id": channel,
+                "is_ephemeral": True,
+            },
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": action_id,
+                    "value": value,
+                    "block_id": f"paper:{value}",
+                    "action_ts": "1.3",
+                }
+            ],
+        }
+        if channel:
+            payload |= {"channel": {"id": channel, "name": "papers"}, "response_url": response_url}
+        body = urlencode({"payload": json.dumps(payload)})
+        return self.post(body, "application/x-www-form-urlencoded"), response_url
+
+    def event(
+        self,
+        event: dict[str, Any],
+        event_id: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        body = {
+            "token": "x",
+            "team_id": "T0STANDIN",
+            "api_app_id": "A0PAPERS",
+            "type": "event_callback",
+            "event": event,
+            "event_id": event_id or f"Ev{self.next_id():06d}",
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": "T0STANDIN", "user_id": "UBOT", "is_bot": True}],
+        }
+        return self.post(json.dumps(body), "application/json", headers)
+
+    def reaction(
+        self,
+        kind: str,
+        ts: str,
+        emoji: str = "bookmark",
+        user: str = USER,
+        channel: str = CHANNEL,
+        event_id: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        return self.event(
+            {
+                "type": kind,
+                "user": user,
+                "reaction": emoji,
+                "item_user": "UBOT",
+                "item": {"type": "message", "channel": channel, "ts": ts},
+                "event_ts": "1.1",
+            },
+            event_id,
+            headers,
+        )
+
+
+@pytest.fixture
+def bot(settings: Settings, standin: SlackStandIn) -> Iterator[Bot]:
+    services = Services.open(settings)
+    app = create_app(settings, make_client(settings), services)
+    server = create_server(app, "127.0.0.1", 0, threads=8)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.effective_port}"
+    with httpx.Client(timeout=10) as http:
+        yield Bot(url, standin, services, http)
+    server.close()
+    thread.join(timeout=5)
+
+
+def all_text(message: dict[str, Any]) -> str:
+    return json.dumps(message.get("blocks", []), ensure_ascii=False) + message.get("text", "")

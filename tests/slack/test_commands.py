@@ -1,0 +1,130 @@
+"""`/papers` in every form, through signed HTTP requests into the real endpoint."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from bot.importer import import_files
+from bot.models import Paper
+from tests.conftest import DATA
+from tests.slack.conftest import Bot, all_text
+
+
+def test_papers_kan_is_acknowledged_fast_and_answers_both_kan_papers(bot: Bot) -> None:
+    started = time.monotonic()
+    response, url = bot.command("kan")
+    acked = time.monotonic() - started
+    assert response.status_code == 200
+    assert acked < 3.0, f"acknowledged after {acked:.2f}s"
+    [answer] = bot.responses(url)
+    assert answer["response_type"] == "ephemeral"
+    assert answer["unfurl_links"] is False and answer["unfurl_media"] is False
+    text = all_text(answer)
+    assert "arxiv.org/abs/2408.08338" in text and "arxiv.org/abs/2503.10632" in text
+    buttons = [e for b in answer["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert {b["action_id"] for b in buttons} == {"papers_save", "papers_share", "papers_more"}
+    assert "matched: kan" in text
+    assert answer["text"]
+
+
+def test_help_with_no_text_and_with_help(bot: Bot) -> None:
+    for text in ("", "help"):
+        _, url = bot.command(text)
+        [answer] = bot.responses(url)
+        assert "/papers saved bibtex" in all_text(answer)
+
+
+def test_an_id_gives_the_full_card(bot: Bot) -> None:
+    _, url = bot.command("https://arxiv.org/abs/2408.08338v2")
+    [answer] = bot.responses(url)
+    text = all_text(answer)
+    assert "TL;DR" in text and "multilayer perceptron" in text  # the abstract is there
+
+
+def test_trending_lists_the_latest_day_by_upvotes(bot: Bot) -> None:
+    _, url = bot.command("trending")
+    [answer] = bot.responses(url)
+    text = all_text(answer)
+    assert "2026-08-03" in text
+    assert text.index("2607.28229") < text.index("2607.26654")  # 4 upvotes before 3
+
+
+def test_no_results_suggest_a_spelling(bot: Bot) -> None:
+    _, url = bot.command("transfomrerz")
+    [answer] = bot.responses(url)
+    assert "Did you mean" in all_text(answer) and "transformers" in all_text(answer)
+
+
+def test_saved_list_pages_and_bibtex(bot: Bot) -> None:
+    library = bot.services.library
+    ids = list(library.papers())[:14]
+    for paper_id in ids:
+        library.save("U0ALICE", paper_id)
+    _, url = bot.command("saved")
+    [answer] = bot.responses(url)
+    text = all_text(answer)
+    assert "14 papers" in text and "Page 1 of 2" in text
+    assert text.count('"papers_remove"') == 10
+    _, url = bot.command("saved bibtex")
+    [answer] = bot.responses(url)
+    uploads = bot.standin.wait_for("file_upload")
+    content = uploads[0].args["bytes"].decode()
+    assert content.count("@misc{") == 14 and "archivePrefix = {arXiv}" in content
+    assert "attached" in all_text(answer)
+
+
+def test_short_bibtex_comes_in_a_code_block(bot: Bot) -> None:
+    bot.services.library.save("U0ALICE", "2408.08338")
+    _, url = bot.command("saved bibtex")
+    [answer] = bot.responses(url)
+    text = answer["blocks"][0]["text"]["text"]
+    assert text.startswith("```@misc{yang2024activation,\n")
+    assert "eprint = {2408.08338}" in text
+
+
+def test_follow_unfollow_following(bot: Bot) -> None:
+    for text, expect in [
+        ("follow speculative decoding", "Following"),
+        ("follow speculative decoding", "already follow"),
+        ("following", "speculative decoding"),
+        ("unfollow speculative decoding", "Stopped following"),
+        ("following", "You follow no topics"),
+        ("follow", "Usage"),
+    ]:
+        _, url = bot.command(text)
+        [answer] = bot.responses(url)
+        assert expect in all_text(answer), text
+
+
+def test_hostile_paper_text_reaches_slack_inert(bot: Bot, tmp_path) -> None:
+    hostile = Paper(
+        id="2501.99999",
+        title="<!channel> Zorblax <@U123> <https://evil.example|arxiv.org> *bold* `tick`",
+        abstract="We propose Zorblax <!here> <#C123> <!subteam^S1> & friends.",
+        authors=["<!everyone>", "Eve <@U999>"],
+        ai_keywords=["<!channel>"],
+    )
+    bot.services.library.upsert_many([hostile])
+    _, url = bot.command("zorblax")
+    [answer] = bot.responses(url)
+    payload = json.dumps(answer)
+    for live in [
+        "<!channel>",
+        "<!here>",
+        "<!everyone>",
+        "<@U123>",
+        "<#C123>",
+        "<!subteam",
+        "<https://evil.example",
+        "<@U999>",
+    ]:
+        assert live not in payload
+    assert "&lt;!channel&gt;" in payload
+
+
+def test_import_then_search_in_slack(bot: Bot) -> None:
+    import_files(bot.services.library, [DATA / "trap_papers.jsonl"])
+    _, url = bot.command("kanban")
+    [answer] = bot.responses(url)
+    assert "9901.00001" in all_text(answer)

@@ -1,0 +1,136 @@
+"""`papers-bot run` (HTTP mode) and `papers-bot console` as real processes."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+
+from bot.console import signed_headers
+from bot.slack.standin import SlackStandIn
+from tests.slack.conftest import SECRET, TOKEN, all_text
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PAPERS_", "HF_"))}
+    return env | extra
+
+
+def test_run_in_http_mode_answers_papers_kan(standin: SlackStandIn, tmp_path: Path) -> None:
+    port = free_port()
+    env = clean_env(
+        SLACK_BOT_TOKEN=TOKEN,
+        SLACK_SIGNING_SECRET=SECRET,
+        PORT=str(port),
+        SLACK_API_URL=standin.api_url,
+        PAPERS_DATA_DIR=str(tmp_path / "data"),
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("the bot never answered /healthz")
+        assert standin.calls_to("auth.test")
+        body = urlencode(
+            {
+                "command": "/papers",
+                "text": "kan",
+                "user_id": "U0ALICE",
+                "channel_id": "C0PAPERS",
+                "team_id": "T0STANDIN",
+                "response_url": standin.response_url("run"),
+            }
+        )
+        headers = signed_headers(body, SECRET) | {
+            "content-type": "application/x-www-form-urlencoded"
+        }
+        response = httpx.post(
+            f"http://127.0.0.1:{port}/slack/events", content=body, headers=headers
+        )
+        assert response.status_code == 200
+        answer = standin.wait_for("response_url")[0].args
+        assert "2408.08338" in all_text(answer)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_run_with_no_settings_exits_2_with_one_message(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        env=clean_env(),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "SLACK_BOT_TOKEN is not set" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_console_session(tmp_path: Path) -> None:
+    script = (
+        "\n".join(
+            [
+                "/papers kan",
+                "2",
+                "channel",
+                "react 1 bookmark",
+                "/papers saved",
+                "unreact 1 bookmark",
+                "/papers saved",
+                "home",
+                "digest",
+                "press 99",
+                "nonsense",
+                "quit",
+            ]
+        )
+        + "\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "console"],
+        input=script,
+        capture_output=True,
+        text=True,
+        env=clean_env(PAPERS_DATA_DIR=str(tmp_path / "data")),
+        cwd=tmp_path,
+        timeout=120,
+    )
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert "Activation Space Selectable Kolmogorov-Arnold Networks" in out
+    assert "[1 Save] [2 Share] [3 More like this]" in out
+    assert "the bot posted in #C0CONSOLE" in out
+    assert "Saved *Activation Space Selectable" in out
+    assert "Your reading list* (1 papers" in out
+    assert "Removed *Activation Space Selectable" in out
+    assert "Your reading list is empty" in out
+    assert "YOUR READING LIST" in out
+    assert "TRENDING PAPERS · MON 3 AUG 2026" in out
+    assert "There is no button [99]" in out
