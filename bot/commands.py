@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from bot.models import Paper
 from bot.services import Services
 from bot.storage import StoreWriteError
 
+log = logging.getLogger(__name__)
 SEARCH_LIMIT = 5
 EXAMPLE = "speculative decoding"
 
@@ -61,7 +63,36 @@ class PaperCommands:
             return Reply(self.follow(user, rest, word == "follow"))
         if word == "following" and not rest:
             return Reply(self.following(user))
-        return Reply(render.search_results_message(self.search.search(text, limit=SEARCH_LIMIT)))
+        response = self.search.search(text, limit=SEARCH_LIMIT)
+        if response.paper_id and not response.results:
+            paper = self.fetch_paper(response.paper_id)
+            if paper is not None:
+                return Reply(
+                    render.paper_card_message(paper, "New to the library, from Hugging Face")
+                )
+            response.message = (
+                f"arXiv {response.paper_id} is not in the library, and Hugging Face does not "
+                "know it (or could not be reached)."
+            )
+        return Reply(render.search_results_message(response))
+
+    def fetch_paper(self, paper_id: str) -> Paper | None:
+        """A paper the library lacks, from Hugging Face's `GET /papers/{id}`, added to it."""
+        from bot.sources.hf import RowError, parse_paper_object
+        from bot.sources.hf_client import HFClient, HFError
+
+        try:
+            with HFClient(self.services.settings.hf_api_url, timeout=5, max_attempts=2) as client:
+                raw = client.paper(paper_id)
+            if raw is None:
+                return None
+            paper = parse_paper_object(raw, source="hf-paper")
+            self.library.upsert_many([paper])
+        except (HFError, RowError, StoreWriteError) as error:
+            log.warning("looking up %s on Hugging Face failed: %s", paper_id, error)
+            return None
+        self.search.refresh()
+        return self.library.get(paper.id)
 
     # -- pieces ------------------------------------------------------------------------------
 

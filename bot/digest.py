@@ -119,24 +119,30 @@ def run_digest(
                 }
             },
         )
+    uncertain = [
+        r["paper"]
+        for r in library.state_rows("posted").values()
+        if r.get("channel") == channel and r.get("day") == day.isoformat() and not r.get("ts")
+    ]
+    if uncertain:
+        log.warning(
+            "digest %s %s: a crash interrupted the posting of %s; not posting them again "
+            "(never twice in a channel)",
+            channel,
+            day,
+            ", ".join(uncertain),
+        )
     for rank, paper in enumerate(papers, start=1):
         if pace:
             sleep(pace)
-        ts = poster.post(
-            channel, render.digest_card_message(paper, rank, save_emoji), thread_ts=result.header_ts
-        )
+        entry = {"channel": channel, "paper": paper.id, "day": day.isoformat(), "ts": None}
+        # Written before the post: a crash between Slack accepting it and the ts being written
+        # must not let a rerun post it again (at most once, as DESIGN requires).
+        library.put_state("posted", {_ledger_key(channel, paper.id): entry})
+        card = render.digest_card_message(paper, rank, save_emoji)
+        ts = poster.post(channel, card, thread_ts=result.header_ts)
         with library.transaction():
-            library.put_state(
-                "posted",
-                {
-                    _ledger_key(channel, paper.id): {
-                        "channel": channel,
-                        "paper": paper.id,
-                        "ts": ts,
-                        "day": day.isoformat(),
-                    }
-                },
-            )
+            library.put_state("posted", {_ledger_key(channel, paper.id): entry | {"ts": ts}})
             library.record_post(channel, ts, paper.id, "digest")
         result.posted.append(paper.id)
     done = dict(library.state_rows("digests")[key], done=True)

@@ -43,6 +43,7 @@ def settings(standin: SlackStandIn, tmp_path: Path) -> Settings:
         slack_api_url=standin.api_url,
         data_dir=tmp_path / "data",
         channels=[CHANNEL],
+        hf_api_url="http://127.0.0.1:9/api",  # nothing listens: tests never reach the internet
     )
 
 

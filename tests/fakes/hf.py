@@ -1,0 +1,122 @@
+"""A loopback stand-in for the Hugging Face API, serving the real fixture responses.
+
+`GET /daily_papers?date=D&limit=L&p=P` pages through the rows listed on D (by
+`paper.submittedOnDailyAt`, as the real API does); `GET /papers/{id}` returns one paper or 404.
+Faults can be queued: an HTTP status (with Retry-After), a stall longer than the client's
+timeout, or a body cut in half.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+# For 2026-07-31 two captures exist; the later (30 rows) is what the API serves now.
+FIXTURES = [
+    "lucas-m-lopes__sotawhat__tests__fixtures__hf_daily_papers.json",
+    "scout-cpu__personal-news-feed__tests__fixtures__hf_papers.json",
+    "DiQu1997__NewsAssistant__tests__fixtures__hf_daily_papers.json",
+]
+
+
+@dataclass
+class Fault:
+    path: str
+    kind: str  # "status", "stall", "truncate"
+    status: int = 503
+    retry_after: str | None = None
+    count: int = 1
+
+
+class HFStandIn:
+    def __init__(self, shared: Path):
+        self.listings: dict[str, list[Any]] = defaultdict(list)
+        for name in FIXTURES:
+            for row in json.loads((shared / "hf_fixtures" / name).read_text()):
+                self.listings[row["paper"]["submittedOnDailyAt"][:10]].append(row)
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self.faults: list[Fault] = []
+        self.stall_seconds = 3.0
+        self._server: ThreadingHTTPServer | None = None
+
+    def start(self) -> HFStandIn:
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                standin._handle(self)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def url(self) -> str:
+        assert self._server
+        return f"http://127.0.0.1:{self._server.server_address[1]}/api"
+
+    def fail(self, path: str, kind: str = "status", **options: Any) -> None:
+        self.faults.append(Fault(path, kind, **options))
+
+    def _take_fault(self, path: str) -> Fault | None:
+        for fault in self.faults:
+            if path.startswith(fault.path) and fault.count > 0:
+                fault.count -= 1
+                return fault
+        return None
+
+    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        parsed = urlparse(request.path)
+        path = parsed.path.removeprefix("/api")
+        query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
+        self.requests.append((path, query))
+        body, status = self._answer(path, query)
+        fault = self._take_fault(path)
+        headers: dict[str, str] = {}
+        if fault and fault.kind == "status":
+            status, body = fault.status, json.dumps({"error": "fault"}).encode()
+            if fault.retry_after:
+                headers["Retry-After"] = fault.retry_after
+        elif fault and fault.kind == "stall":
+            time.sleep(self.stall_seconds)
+        elif fault and fault.kind == "truncate":
+            body = body[: len(body) // 2]
+        request.send_response(status)
+        request.send_header("Content-Type", "application/json")
+        request.send_header("Content-Length", str(len(body)))
+        for key, value in headers.items():
+            request.send_header(key, value)
+        request.end_headers()
+        with contextlib.suppress(OSError):
+            request.wfile.write(body)
+
+    def _answer(self, path: str, query: dict[str, str]) -> tuple[bytes, int]:
+        if path == "/daily_papers":
+            rows = self.listings.get(query.get("date", ""), [])
+            limit, page = int(query.get("limit", 50)), int(query.get("p", 0))
+            return json.dumps(rows[page * limit : (page + 1) * limit]).encode(), 200
+        if path.startswith("/papers/"):
+            paper_id = path.removeprefix("/papers/")
+            for rows in self.listings.values():
+                for row in rows:
+                    if row["paper"]["id"] == paper_id:
+                        return json.dumps(row["paper"]).encode(), 200
+            return json.dumps({"error": "Not found"}).encode(), 404
+        return b'{"error": "unknown"}', 404

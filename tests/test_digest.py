@@ -1,0 +1,347 @@
+"""Fetch, digest, alerts and the schedule, against loopback stand-ins for both APIs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.alerts import send_follow_alerts
+from bot.config import Settings
+from bot.digest import choose_papers, run_digest
+from bot.follows import Follows
+from bot.ingest import fetch
+from bot.scheduler import daily_job, digest_trigger, last_run_time, missed_day
+from bot.services import Services
+from bot.slack.client import make_client
+from bot.slack.papers import SlackPapers
+from bot.slack.standin import SlackStandIn
+from bot.sources.hf_client import HFClient
+from tests.fakes.hf import HFStandIn
+
+CHANNEL = "C0PAPERS"
+FRIDAY = date(2026, 7, 31)
+
+
+@pytest.fixture
+def hf(shared: Path) -> Iterator[HFStandIn]:
+    standin = HFStandIn(shared).start()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandIn]:
+    standin = SlackStandIn().start()
+    yield standin
+    standin.stop()
+    assert standin.violations == []
+
+
+@pytest.fixture
+def settings(tmp_path: Path, hf: HFStandIn, slack: SlackStandIn) -> Settings:
+    return Settings(
+        slack_bot_token=slack.bot_token,
+        slack_signing_secret="s",
+        slack_api_url=slack.api_url,
+        hf_api_url=hf.url,
+        data_dir=tmp_path / "data",
+        sample_data=False,
+        channels=[CHANNEL],
+    )
+
+
+@pytest.fixture
+def services(settings: Settings) -> Services:
+    return Services.open(settings)
+
+
+@pytest.fixture
+def poster(services: Services, settings: Settings) -> SlackPapers:
+    return SlackPapers(services, make_client(settings))
+
+
+def quick_client(hf: HFStandIn) -> HFClient:
+    return HFClient(hf.url, timeout=2, sleep=lambda s: None)
+
+
+def thread_posts(slack: SlackStandIn) -> list[dict]:
+    return [m for m in slack.messages.get(CHANNEL, []) if m.get("thread_ts")]
+
+
+def test_fetch_then_digest_posts_the_days_best_papers_once(
+    services: Services, poster: SlackPapers, slack: SlackStandIn, hf: HFStandIn
+) -> None:
+    report = fetch(services, [FRIDAY], quick_client(hf))
+    assert len(report.added) == 30 and report.error is None
+    result = run_digest(services.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
+    assert result.posted == ["2607.28618", "2607.28227", "2607.28568", "2607.27919", "2607.28595"]
+    header, *cards = slack.messages[CHANNEL]
+    assert "Trending papers · Fri 31 Jul 2026" in header["text"]
+    assert "huggingface.co/papers?date=2026-07-31" in json.dumps(header["blocks"])
+    assert all(c["thread_ts"] == header["ts"] for c in cards) and len(cards) == 5
+    assert "react with :bookmark: to save" in json.dumps(cards[0]["blocks"])
+    # Reactions on digest cards find their paper.
+    assert services.library.paper_for_message(CHANNEL, cards[0]["ts"]) == "2607.28618"
+    again = run_digest(services.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
+    assert again.posted == [] and again.note == "already posted"
+    assert len(slack.messages[CHANNEL]) == 6
+
+
+def test_next_digest_never_repeats_a_paper_and_monday_covers_the_weekend(
+    services: Services, poster: SlackPapers, hf: HFStandIn, slack: SlackStandIn
+) -> None:
+    fetch(
+        services, [FRIDAY, date(2026, 8, 1), date(2026, 8, 2), date(2026, 8, 3)], quick_client(hf)
+    )
+    run_digest(services.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
+    monday = run_digest(
+        services.library, poster, CHANNEL, date(2026, 8, 3), 5, ["bookmark"], pace=0
+    )
+    assert set(monday.posted) == {"2607.28229", "2607.26654", "2607.27851"}
+    # Nothing new on Tuesday: nothing is posted at all.
+    before = len(slack.messages[CHANNEL])
+    tuesday = run_digest(
+        services.library, poster, CHANNEL, date(2026, 8, 4), 5, ["bookmark"], pace=0
+    )
+    assert tuesday.posted == [] and len(slack.messages[CHANNEL]) == before
+    posted = [m for m in slack.messages[CHANNEL] if m.get("thread_ts")]
+    ids = [services.library.paper_for_message(CHANNEL, m["ts"]) for m in posted]
+    assert len(ids) == len(set(ids)) == 8
+
+
+def test_paced_about_one_message_per_second(services: Services, poster: SlackPapers, hf) -> None:
+    fetch(services, [FRIDAY], quick_client(hf))
+    waits: list[float] = []
+    run_digest(services.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], sleep=waits.append)
+    assert waits == [1.0] * 5
+
+
+def test_a_429_from_slack_is_ridden_out(services: Services, poster, hf, slack) -> None:
+    fetch(services, [FRIDAY], quick_client(hf))
+    slack.fail_next("chat.postMessage", status=429, retry_after=1)
+    result = run_digest(services.library, poster, CHANNEL, FRIDAY, 2, ["bookmark"], pace=0)
+    assert len(result.posted) == 2 and len(slack.messages[CHANNEL]) == 3
+
+
+KILLABLE = """
+import sys
+from datetime import date
+from bot.config import Settings
+from bot.services import Services
+from bot.slack.client import make_client
+from bot.slack.papers import SlackPapers
+from bot.digest import run_digest
+settings = Settings(slack_bot_token=sys.argv[2], slack_api_url=sys.argv[1],
+                    data_dir=sys.argv[3], sample_data=False)
+services = Services.open(settings)
+run_digest(services.library, SlackPapers(services, make_client(settings)), "C0PAPERS",
+           date(2026, 7, 31), 5, ["bookmark"], pace=0.4)
+"""
+
+
+def test_killed_between_two_posts_then_rerun_posts_nothing_twice(
+    services: Services, poster: SlackPapers, hf: HFStandIn, slack: SlackStandIn, settings: Settings
+) -> None:
+    fetch(services, [FRIDAY], quick_client(hf))
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLABLE, slack.api_url, slack.bot_token, str(settings.data_dir)],
+        env={**os.environ},
+    )
+    slack.wait_for("chat.postMessage", 3, timeout=30)  # the header and two cards
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    partial = len(slack.messages[CHANNEL])
+    assert 3 <= partial < 6
+    result = run_digest(services.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
+    messages = slack.messages[CHANNEL]
+    headers = [m for m in messages if not m.get("thread_ts")]
+    assert len(headers) == 1
+    # Every card names its paper in its button values; no paper was posted twice.
+    posted = [c["blocks"][-1]["elements"][0]["value"] for c in thread_posts(slack)]
+    assert len(posted) == len(set(posted)) == len(messages) - 1
+    top5 = {"2607.28618", "2607.28227", "2607.28568", "2607.27919", "2607.28595"}
+    assert set(posted) <= top5 and len(posted) >= 4  # at most the one in flight is lost
+    assert len(result.posted) == len(messages) - partial
+    rerun = run_digest(services.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
+    assert rerun.posted == []
+
+
+def test_malformed_rows_and_hostile_text_are_ingested_and_posted_safely(
+    services: Services, poster: SlackPapers, hf: HFStandIn, slack: SlackStandIn
+) -> None:
+    day = "2026-08-05"
+    good = json.loads(json.dumps(hf.listings["2026-08-03"][0]))
+    hostile = json.loads(json.dumps(good))
+    hostile["paper"] |= {
+        "id": "2608.00001v2",
+        "upvotes": 999,
+        "title": "<!channel> Free GPUs <@U123> <https://evil.example|arxiv.org>",
+        "summary": "We propose <!here> a method <#C123> <!subteam^S1> `x` *y*. It is 10% better.",
+        "submittedOnDailyAt": f"{day}T00:00:00.000Z",
+        "authors": [{"name": "<!everyone>"}],
+    }
+    hf.listings[day] = [
+        hostile,
+        good,
+        good,  # a duplicate row
+        {"paper": {"id": "2608.00002", "title": None}},
+        {"paper": {"id": "2608.00003", "title": "Typed wrong", "upvotes": "lots"}},
+        {"paper": {"title": "No id"}},
+        ["not", "a", "row"],
+    ]
+    report = fetch(services, [date(2026, 8, 5)], quick_client(hf))
+    [day_report] = report.days
+    assert day_report.rows == 7 and len(day_report.skipped) == 4
+    assert services.library.get("2608.00001").upvotes == 999
+    run_digest(services.library, poster, CHANNEL, date(2026, 8, 5), 5, ["bookmark"], pace=0)
+    payload = json.dumps([c.args for c in slack.calls_to("chat.postMessage")])
+    for live in [
+        "<!channel>",
+        "<@U123>",
+        "<https://evil.example",
+        "<!here>",
+        "<#C123>",
+        "<!subteam",
+        "<!everyone>",
+    ]:
+        assert live not in payload
+    assert "&lt;!channel&gt;" in payload
+
+
+def test_a_failure_halfway_keeps_the_days_before_it(services: Services, hf: HFStandIn) -> None:
+    hf.fail("/daily_papers", status=503, count=10)
+    c = HFClient(hf.url, timeout=2, sleep=lambda s: None, max_attempts=2)
+    hf.faults[0].count = 0
+    first = fetch(services, [date(2026, 6, 12)], c)
+    assert len(first.added) == 30
+    hf.faults[0].count = 10
+    report = fetch(services, [FRIDAY, date(2026, 8, 3)], c)
+    assert report.error and "2026-07-31" in report.error
+    assert len(services.library) == 30
+
+
+def test_follow_alerts_one_dm_per_user_each_paper_once(
+    services: Services, poster: SlackPapers, hf: HFStandIn, slack: SlackStandIn
+) -> None:
+    follows = Follows(services.library)
+    follows.add("U0ALICE", "speculative decoding")
+    follows.add("U0ALICE", "gui agents")
+    follows.add("U0BOB", "kanban boards")
+    report = fetch(services, [FRIDAY], quick_client(hf))
+    sent = send_follow_alerts(services, poster, report.added)
+    assert set(sent) == {"U0ALICE"}
+    assert "2607.26627" in sent["U0ALICE"] and "2607.28227" in sent["U0ALICE"]
+    [dm] = slack.calls_to("chat.postMessage")
+    assert dm.args["channel"] == "DU0ALICE"
+    assert send_follow_alerts(services, poster, report.added) == {}
+
+
+def test_the_daily_job_fetches_alerts_and_posts(settings, services, poster, hf, slack) -> None:
+    daily_job(settings, services, poster, day=FRIDAY)  # fetches today's days: none listed
+    assert not slack.messages.get(CHANNEL)
+    fetch(services, [FRIDAY], quick_client(hf))
+    daily_job(settings, services, poster, day=FRIDAY)
+    assert len(slack.messages[CHANNEL]) == 6
+    daily_job(settings, services, poster, day=FRIDAY)  # fired twice: no second post
+    assert len(slack.messages[CHANNEL]) == 6
+
+
+def test_schedule_keeps_local_time_across_dst_in_los_angeles() -> None:
+    settings = Settings(digest_time="09:00", timezone="America/Los_Angeles")
+    trigger = digest_trigger(settings)
+    fire = trigger.get_next_fire_time(None, datetime(2026, 3, 6, 12, tzinfo=UTC))
+    fires = []
+    for _ in range(4):
+        fires.append(fire)
+        fire = trigger.get_next_fire_time(fire, fire.replace(microsecond=1))
+    assert [f.hour for f in fires] == [9, 9, 9, 9]
+    assert [f.astimezone(UTC).hour for f in fires] == [17, 17, 16, 16]  # DST began 8 March
+    autumn = trigger.get_next_fire_time(None, datetime(2026, 10, 30, 20, tzinfo=UTC))
+    after = trigger.get_next_fire_time(autumn, autumn.replace(microsecond=1))
+    assert (autumn.astimezone(UTC).hour, after.astimezone(UTC).hour) == (16, 17)
+
+
+def test_catch_up_after_a_restart_within_the_grace_only(settings, services, poster, hf) -> None:
+    la = replace(settings, timezone="America/Los_Angeles", digest_time="09:00")
+    down_at_nine = datetime(2026, 7, 31, 18, 30, tzinfo=UTC)  # 11:30 in Los Angeles
+    assert last_run_time(la, down_at_nine).hour == 9
+    assert missed_day(la, services, down_at_nine) == FRIDAY
+    assert missed_day(la, services, datetime(2026, 7, 31, 21, 30, tzinfo=UTC)) is None  # 14:30
+    assert missed_day(la, services, datetime(2026, 7, 31, 15, 0, tzinfo=UTC)) is None  # yesterday's
+    fetch(services, [FRIDAY], quick_client(hf))
+    run_digest(services.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
+    assert missed_day(la, services, down_at_nine) is None  # already posted: no second post
+
+
+def test_scheduler_starts_and_catches_up(settings, services, poster, hf, slack) -> None:
+    from bot.scheduler import start_scheduler
+
+    fetch(services, [FRIDAY], quick_client(hf))
+    utc = replace(settings, digest_time="09:00", timezone="UTC")
+    scheduler = start_scheduler(utc, services, poster, now=datetime(2026, 7, 31, 10, tzinfo=UTC))
+    try:
+        jobs = {j.id: j for j in scheduler.get_jobs()}
+        assert jobs["daily-digest"].misfire_grace_time == 3 * 3600
+        assert jobs["daily-digest"].coalesce is True
+        deadline = time.monotonic() + 20
+        while len(slack.messages.get(CHANNEL, [])) < 6 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        scheduler.shutdown(wait=True)
+    assert len(slack.messages[CHANNEL]) == 6
+
+
+def test_choose_papers_weekend_window(services, hf) -> None:
+    fetch(services, [FRIDAY], quick_client(hf))
+    assert choose_papers(services.library, CHANNEL, date(2026, 8, 2), 5)  # Sunday, first digest
+
+
+def test_fetch_and_digest_commands_end_to_end(
+    tmp_path: Path, hf: HFStandIn, slack: SlackStandIn
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PAPERS_", "HF_"))}
+    env |= {
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": "s",
+        "SLACK_API_URL": slack.api_url,
+        "HF_API_URL": hf.url,
+        "PAPERS_DATA_DIR": str(tmp_path / "data"),
+        "PAPERS_SAMPLE_DATA": "0",
+    }
+
+    def papers_bot(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    hf.fail("/daily_papers", status=503)
+    hf.fail("/daily_papers", status=429, retry_after="1")
+    fetched = papers_bot("fetch", "--date", "2026-07-31")
+    assert fetched.returncode == 0, fetched.stderr
+    assert "2026-07-31: 30 rows; added 30, updated 0, skipped 0" in fetched.stdout
+    dry = papers_bot("digest", "--channel", CHANNEL, "--date", "2026-07-31", "--dry-run")
+    assert dry.returncode == 0 and "AskChem" in dry.stdout and not slack.messages
+    slack.fail_next("chat.postMessage", status=429, retry_after=1)
+    posted = papers_bot("digest", "--channel", CHANNEL, "--date", "2026-07-31")
+    assert posted.returncode == 0, posted.stderr
+    assert f"{CHANNEL}: posted 5 papers for 2026-07-31" in posted.stdout
+    assert len(slack.messages[CHANNEL]) == 6
+    again = papers_bot("digest", "--channel", CHANNEL, "--date", "2026-07-31")
+    assert "posted 0 papers" in again.stdout and len(slack.messages[CHANNEL]) == 6
+    week = papers_bot("fetch", "--date", "2026-08-03", "--days", "3")
+    assert week.returncode == 0 and "2026-08-01: 0 rows" in week.stdout
