@@ -9,6 +9,7 @@ seen event ids. A save rewrites only the small state file, never the catalog.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -25,7 +26,7 @@ from bot.models import PAPER_FIELDS, Paper
 from bot.storage import AtomicJSONStorage, DataDirLock, StoreError
 
 SCHEMA_VERSION = 1
-CATALOG_FILE = "catalog.json"
+CATALOG_DIR = "catalog"
 STATE_FILE = "state.json"
 LOCK_FILE = ".papers.lock"
 # Slack retries an event for about 5 minutes; a day of event ids is plenty to drop duplicates.
@@ -114,6 +115,132 @@ def merge_paper(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def shard_of(paper_id: str) -> str:
+    """The catalog shard of a paper: its arXiv YYMM (`2607` for 2607.28582), `old` otherwise.
+
+    A Daily Papers day lists papers of the last weeks, so a day's ingest touches one or two
+    small shards instead of rewriting the whole catalog.
+    """
+    head = paper_id.split(".", 1)[0]
+    return head if len(head) == 4 and head.isdigit() else "old"
+
+
+class Catalog:
+    """The papers, sharded by arXiv month into TinyDB files under `catalog/`, loaded lazily."""
+
+    def __init__(self, folder: Path, lock: DataDirLock):
+        self.folder = folder
+        self._lock = lock
+        self._dbs: dict[str, KeyedTinyDB] = {}
+        self._papers: dict[str, tuple[object, dict[str, Paper]]] = {}
+        self._all: tuple[object, dict[str, Paper]] | None = None
+        self._guard = threading.RLock()
+        self.generation = 0  # bumped by every write from this process
+
+    def _db(self, key: str) -> KeyedTinyDB:
+        with self._guard:
+            db = self._dbs.get(key)
+            if db is None:
+                db = self._dbs[key] = _open_db(self.folder / f"{key}.json")
+            return db
+
+    def keys(self) -> list[str]:
+        try:
+            names = os.listdir(self.folder)
+        except FileNotFoundError:
+            return []
+        return sorted(n[:-5] for n in names if n.endswith(".json") and not n.startswith("."))
+
+    def signatures(self) -> dict[str, object]:
+        """Shard -> signature; a signature changes whenever that shard file is replaced."""
+        return {key: _file_signature(self.folder / f"{key}.json") for key in self.keys()}
+
+    def shard(self, key: str) -> dict[str, Paper]:
+        """The papers of one shard, from memory unless its file changed."""
+        db = self._db(key)
+        signature = db.storage.signature
+        with self._guard:
+            cached = self._papers.get(key)
+            if cached is not None and cached[0] == signature:
+                return cached[1]
+            raw = db.table("papers").raw()  # type: ignore[attr-defined]
+            papers = {pid: Paper.from_record(rec) for pid, rec in raw.items()}
+            self._papers[key] = (signature, papers)
+            return papers
+
+    def get(self, paper_id: str) -> Paper | None:
+        key = shard_of(paper_id)
+        if not (self.folder / f"{key}.json").exists():
+            return None
+        return self.shard(key).get(paper_id)
+
+    def all(self) -> dict[str, Paper]:
+        signatures = self.signatures()
+        with self._guard:
+            if self._all is not None and self._all[0] == signatures:
+                return self._all[1]
+            merged: dict[str, Paper] = {}
+            for key in signatures:
+                merged.update(self.shard(key))
+            self._all = (signatures, merged)
+            return merged
+
+    def upsert_many(self, papers: Iterable[Paper], now: str) -> UpsertResult:
+        by_shard: dict[str, list[Paper]] = {}
+        for paper in papers:
+            by_shard.setdefault(shard_of(paper.id), []).append(paper)
+        result = UpsertResult()
+        with self._lock.hold():
+            self.folder.mkdir(exist_ok=True)
+            for key, batch in sorted(by_shard.items()):
+                self._upsert_shard(key, batch, now, result)
+        return result
+
+    def _upsert_shard(self, key: str, batch: list[Paper], now: str, result: UpsertResult) -> None:
+        db = self._db(key)
+        table = db.table("papers")
+        known = table.raw()  # type: ignore[attr-defined]
+        changes: dict[str, dict[str, Any]] = {}
+        for paper in batch:
+            record = paper.to_record()
+            old = changes.get(paper.id) or known.get(paper.id)
+            if old is None:
+                record["first_seen"] = record.get("first_seen") or now
+                record["updated"] = now
+                changes[paper.id] = record
+                result.added.append(paper.id)
+                continue
+            merged = merge_paper(old, record)
+            if merged == old:
+                if paper.id not in changes:
+                    result.unchanged.append(paper.id)
+                continue
+            merged["updated"] = now
+            if paper.id not in changes:
+                result.updated.append(paper.id)
+            changes[paper.id] = merged
+        if not changes:
+            return
+        if db.storage.read() is None:  # a new shard: schema and papers in its first write
+            db.storage.write({"_meta": {"schema": {"version": SCHEMA_VERSION}}, "papers": changes})
+            table.clear_cache()
+        else:
+            table.put_many(changes)  # type: ignore[attr-defined]  # one write per shard
+        self.generation += 1
+
+    def check_schema(self) -> None:
+        for key in self.keys():
+            _check_schema(self._db(key), self.folder / f"{key}.json")
+
+
+def _file_signature(path: Path) -> object:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
 class Library:
     """The papers and the per-user state of one data dir. Thread- and process-safe."""
 
@@ -130,76 +257,35 @@ class Library:
             raise StoreError(f"cannot create the data dir {self.data_dir}: {error}") from error
         self.clock = clock
         self._lock = DataDirLock(self.data_dir / LOCK_FILE)
-        self._catalog_db = _open_db(self.data_dir / CATALOG_FILE)
+        self.catalog = Catalog(self.data_dir / CATALOG_DIR, self._lock)
         self._state_db = _open_db(self.data_dir / STATE_FILE)
-        self._papers: dict[str, Paper] = {}
-        self._papers_signature: object = object()
-        self._papers_lock = threading.Lock()
-        for db, name in ((self._catalog_db, CATALOG_FILE), (self._state_db, STATE_FILE)):
-            _check_schema(db, self.data_dir / name)
+        _check_schema(self._state_db, self.data_dir / STATE_FILE)
+        self.catalog.check_schema()
         with self._lock.hold():
-            new = self._catalog_db.storage.read() is None
-            for db in (self._catalog_db, self._state_db):
-                if db.storage.read() is None:
-                    db.table("_meta").put_many({"schema": {"version": SCHEMA_VERSION}})
-        if new and sample_data:
-            self.upsert_many(load_sample_papers())
+            new = not (self.data_dir / CATALOG_DIR).exists()
+            if new:
+                (self.data_dir / CATALOG_DIR).mkdir()
+            if self._state_db.storage.read() is None:
+                self._state_db.table("_meta").put_many({"schema": {"version": SCHEMA_VERSION}})
+            if new and sample_data:
+                self.catalog.upsert_many(load_sample_papers(), self.clock())
 
     # -- the catalog --------------------------------------------------------------------
 
-    @property
-    def _catalog(self) -> KeyedTable:
-        return self._catalog_db.table("papers")  # type: ignore[return-value]
-
-    @property
-    def catalog_signature(self) -> object:
-        """Changes whenever the catalog file changes, whoever wrote it."""
-        return self._catalog_db.storage.signature
-
     def papers(self) -> dict[str, Paper]:
-        """All papers by id, from memory; reloaded only when the catalog file changed."""
-        with self._papers_lock:
-            signature = self.catalog_signature
-            if signature != self._papers_signature:
-                raw = self._catalog.raw()
-                self._papers = {key: Paper.from_record(rec) for key, rec in raw.items()}
-                self._papers_signature = signature
-            return self._papers
+        """All papers by id (loads every shard the first time)."""
+        return self.catalog.all()
 
     def get(self, paper_id: str) -> Paper | None:
-        return self.papers().get(paper_id)
+        """One paper; loads only its shard."""
+        return self.catalog.get(paper_id)
 
     def __len__(self) -> int:
         return len(self.papers())
 
     def upsert_many(self, papers: Iterable[Paper]) -> UpsertResult:
-        """Add or merge a batch of papers with a single write of the catalog."""
-        result = UpsertResult()
-        with self._lock.hold():
-            known = self._catalog.raw()
-            now = self.clock()
-            changes: dict[str, dict[str, Any]] = {}
-            for paper in papers:
-                record = paper.to_record()
-                old = changes.get(paper.id) or known.get(paper.id)
-                if old is None:
-                    record["first_seen"] = record.get("first_seen") or now
-                    record["updated"] = now
-                    changes[paper.id] = record
-                    result.added.append(paper.id)
-                    continue
-                merged = merge_paper(old, record)
-                if merged == old:
-                    if paper.id not in changes:
-                        result.unchanged.append(paper.id)
-                    continue
-                merged["updated"] = now
-                if paper.id not in changes:
-                    result.updated.append(paper.id)
-                changes[paper.id] = merged
-            if changes:
-                self._catalog.put_many(changes)
-        return result
+        """Add or merge a batch: one atomic write per touched shard."""
+        return self.catalog.upsert_many(papers, self.clock())
 
     # -- saves --------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ import pytest
 from bot import storage
 from bot.models import Paper
 from bot.storage import StoreError, StoreWriteError
-from bot.store import CATALOG_FILE, SCHEMA_VERSION, STATE_FILE, Library
+from bot.store import CATALOG_DIR, SCHEMA_VERSION, STATE_FILE, Library, shard_of
 
 
 def paper(n: int, **fields) -> Paper:
@@ -36,14 +36,23 @@ def test_sample_data_can_be_turned_off(tmp_path: Path) -> None:
 
 
 def test_each_file_carries_a_schema_version(library: Library) -> None:
-    for name in (CATALOG_FILE, STATE_FILE):
-        data = json.loads((library.data_dir / name).read_text())
+    files = [library.data_dir / STATE_FILE, *(library.data_dir / CATALOG_DIR).glob("*.json")]
+    assert len(files) > 10
+    for path in files:
+        data = json.loads(path.read_text())
         assert data["_meta"]["schema"]["version"] == SCHEMA_VERSION
+
+
+def test_the_catalog_is_sharded_by_arxiv_month(library: Library) -> None:
+    assert shard_of("2408.08338") == "2408" and shard_of("hep-th/9901001") == "old"
+    shard = json.loads((library.data_dir / CATALOG_DIR / "2408.json").read_text())
+    assert "2408.08338" in shard["papers"]
 
 
 def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     Library(tmp_path / "d", sample_data=False)
-    path = tmp_path / "d" / CATALOG_FILE
+    Library(tmp_path / "d", sample_data=False).upsert_many([paper(1)])
+    path = tmp_path / "d" / CATALOG_DIR / "2501.json"
     data = json.loads(path.read_text())
     data["_meta"]["schema"]["version"] = SCHEMA_VERSION + 1
     path.write_text(json.dumps(data))
@@ -52,15 +61,15 @@ def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path: Path) -> None:
 
 
 def test_a_torn_file_is_reported_not_overwritten(tmp_path: Path) -> None:
-    Library(tmp_path / "d", sample_data=False)
-    path = tmp_path / "d" / CATALOG_FILE
+    Library(tmp_path / "d", sample_data=False).upsert_many([paper(1)])
+    path = tmp_path / "d" / CATALOG_DIR / "2501.json"
     path.write_text('{"papers": {"2501.0')
     with pytest.raises(StoreError, match="could not be read"):
-        Library(tmp_path / "d")
+        Library(tmp_path / "d").get("2501.00001")
     assert path.read_text() == '{"papers": {"2501.0'
 
 
-def test_a_batch_is_one_atomic_file_write(
+def test_a_batch_is_one_atomic_write_per_shard(
     empty_library: Library, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     replaced: list[str] = []
@@ -70,15 +79,13 @@ def test_a_batch_is_one_atomic_file_write(
     )
     result = empty_library.upsert_many(paper(n) for n in range(50))
     assert len(result.added) == 50
-    assert [Path(p).name for p in replaced] == [CATALOG_FILE]
+    assert [Path(p).name for p in replaced] == ["2501.json"]
 
 
 def test_a_save_never_rewrites_the_catalog(library: Library) -> None:
-    catalog = library.data_dir / CATALOG_FILE
-    before = os.stat(catalog)
+    before = library.catalog.signatures()
     assert library.save("U1", "2408.08338") is True
-    after = os.stat(catalog)
-    assert (before.st_ino, before.st_mtime_ns) == (after.st_ino, after.st_mtime_ns)
+    assert library.catalog.signatures() == before
     assert library.saved("U1")[0][0] == "2408.08338"
 
 
@@ -109,10 +116,10 @@ def test_upsert_merges_without_losing_anything(empty_library: Library) -> None:
 
 def test_the_same_batch_twice_changes_nothing(empty_library: Library) -> None:
     empty_library.upsert_many([paper(1, upvotes=5)])
-    before = (empty_library.data_dir / CATALOG_FILE).read_bytes()
+    before = empty_library.catalog.signatures()
     result = empty_library.upsert_many([paper(1, upvotes=5)])
     assert (result.added, result.updated, result.unchanged) == ([], [], ["2501.00001"])
-    assert (empty_library.data_dir / CATALOG_FILE).read_bytes() == before
+    assert empty_library.catalog.signatures() == before
 
 
 def test_retried_event_ids_are_recognised(library: Library) -> None:
