@@ -87,6 +87,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         raise UsageError("--limit must be a whole number from 1 to 100")
     services = _services()
     response = services.search.search(" ".join(args.query), limit=args.limit)
+    services.search.save_if_dirty()  # the next process starts from the up-to-date index
     if args.json:
         print(json.dumps(search_json(response), ensure_ascii=False, indent=2))
         return EXIT_OK
@@ -129,6 +130,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     services = _services()
     report = import_files(services.library, args.paths)
+    services.search.refresh()
+    services.search.save_if_dirty()
     for skip in report.skipped:
         print(f"skipped {skip}", file=sys.stderr)
     print(report.summary())

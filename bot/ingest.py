@@ -103,6 +103,7 @@ def run_fetch(services: Services, day: str | None, count: int) -> int:
     if not 1 <= count <= 366:
         raise UsageError("--days must be a whole number from 1 to 366")
     report = fetch(services, days_back(end, count))
+    services.search.save_if_dirty()
     for day_report in report.days:
         print(day_report.summary())
         for skip in day_report.skipped:

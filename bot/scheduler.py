@@ -64,6 +64,7 @@ def daily_job(
     report = fetch(services, days_back(datetime.now(UTC).date(), REFRESH_DAYS))
     if report.error:
         log.error("fetch failed (%s); the digest uses what the library has", report.error)
+    services.search.save_if_dirty()
     try:
         send_follow_alerts(services, poster, report.added)
     except Exception:  # noqa: BLE001 - alerts must not stop the digest

@@ -57,6 +57,12 @@ def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     data["_meta"]["schema"]["version"] = SCHEMA_VERSION + 1
     path.write_text(json.dumps(data))
     with pytest.raises(StoreError, match="newer than this papers-bot understands"):
+        Library(tmp_path / "d").get("2501.00001")
+    state = tmp_path / "d" / STATE_FILE
+    data = json.loads(state.read_text())
+    data["_meta"]["schema"]["version"] = SCHEMA_VERSION + 1
+    state.write_text(json.dumps(data))
+    with pytest.raises(StoreError, match="newer than this papers-bot understands"):
         Library(tmp_path / "d")
 
 

@@ -107,6 +107,7 @@ def run(settings: Settings) -> int:
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        services.search.save_if_dirty()
     return 0
 
 
