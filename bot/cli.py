@@ -62,6 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     load_env_file()
+    from bot.logs import install_secret_filter
+
+    install_secret_filter(load_settings().secrets())
     try:
         return COMMANDS[args.command](args)
     except (SettingsError, UsageError) as error:

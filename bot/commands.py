@@ -106,12 +106,10 @@ class PaperCommands:
 
     def latest_listing(self) -> tuple[str | None, list[Paper]]:
         """The latest Daily Papers day in the library and its papers, most upvoted first."""
-        papers = self.library.papers().values()
-        days = [p.listed for p in papers if p.listed]
-        if not days:
+        day = self.library.latest_listing_day()
+        if day is None:
             return None, []
-        day = max(days)
-        listed = [p for p in papers if p.listed == day]
+        listed = self.library.listed_on(day)
         return day, sorted(listed, key=lambda p: (-p.upvotes, p.id))
 
     def trending(self) -> dict[str, Any]:

@@ -197,10 +197,7 @@ class Console:
 
         papers = self.app.__dict__[PAPERS_KEY]
         before = len(self.standin.calls)
-        day = max(
-            (p.listed for p in self.services.library.papers().values() if p.listed),
-            default=date.today().isoformat(),
-        )
+        day = self.services.library.latest_listing_day() or date.today().isoformat()
         result = run_digest(
             self.services.library,
             papers,

@@ -60,10 +60,8 @@ def choose_papers(library: Library, channel: str, day: date, size: int) -> list[
     since = previous_digest_day(library, channel, day) or day - timedelta(days=FIRST_DIGEST_DAYS)
     window = [
         p
-        for p in library.papers().values()
-        if p.listed
-        and since.isoformat() < p.listed <= day.isoformat()
-        and not was_posted(library, channel, p.id)
+        for p in library.listed_between(since.isoformat(), day.isoformat())
+        if not was_posted(library, channel, p.id)
     ]
     window.sort(key=lambda p: (-p.upvotes, p.listed or "", p.id))
     return window[:size]

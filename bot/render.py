@@ -68,10 +68,11 @@ def esc(text: Any) -> str:
 def esc_short(text: Any, limit: int) -> str:
     """Cut first, then escape, and keep the escaped text within `limit` characters."""
     cleaned = clean(text)
-    escaped = esc(shorten(cleaned, limit))
-    while len(escaped) > limit and limit > 1:
-        limit -= max(1, len(escaped) - limit)
-        escaped = esc(shorten(cleaned, limit))
+    budget = limit
+    escaped = esc(shorten(cleaned, budget))
+    while len(escaped) > limit and budget > 1:
+        budget -= max(1, len(escaped) - limit)
+        escaped = esc(shorten(cleaned, budget))
     return escaped
 
 
@@ -106,7 +107,8 @@ def byline(paper: Paper) -> str:
 
 
 def title_of(paper: Paper) -> str:
-    return clean(latex_to_unicode(paper.title))
+    """The title as people read it; never empty (a blank title shows the arXiv id)."""
+    return clean(latex_to_unicode(paper.title)) or f"arXiv {paper.id}"
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:
@@ -143,12 +145,13 @@ def card_blocks(paper: Paper, options: CardOptions | None = None) -> list[dict[s
     title = link(paper.url, shorten(title_of(paper), 250))
     head = f"*{title}*\n{esc_short(byline(paper), 400)}"
     blocks: list[dict[str, Any]] = [{"type": "section", "text": _mrkdwn(head)}]
-    summary = tldr(paper)
-    if options.full and paper.abstract:
-        body = f"*TL;DR* {esc(summary)}\n\n{esc_short(latex_to_unicode(paper.abstract), 2400)}"
+    summary = esc_short(tldr(paper), 600)
+    abstract = esc_short(latex_to_unicode(paper.abstract), 2400) if options.full else ""
+    if abstract:
+        body = f"*TL;DR* {summary}\n\n{abstract}" if summary else abstract
         blocks.append({"type": "section", "text": _mrkdwn(body[: _limit(SECTION_TEXT)])})
     elif summary:
-        blocks.append({"type": "section", "text": _mrkdwn(esc_short(summary, 600))})
+        blocks.append({"type": "section", "text": _mrkdwn(summary)})
     blocks.extend(_context_blocks(paper, options))
     actions = [_action_button(kind, paper.id) for kind in options.buttons]
     if actions:
@@ -318,7 +321,8 @@ def _bibtex_escape(text: str) -> str:
 
 
 def bibtex_key(paper: Paper) -> str:
-    surname = (paper.authors[0].split()[-1] if paper.authors else "anon").lower()
+    names = [n.split() for n in paper.authors if n.split()]
+    surname = (names[0][-1] if names else "anon").lower()
     surname = re.sub(r"[^a-z]", "", unicodedata.normalize("NFKD", surname)) or "anon"
     year = (paper.date or "")[:4] or "nd"
     first_word = next((w for w in re.findall(r"[A-Za-z]+", paper.title) if len(w) > 3), "paper")
@@ -377,7 +381,7 @@ def search_results_message(response, save_buttons: bool = True) -> dict[str, Any
     query = esc_short(response.query, 200)
     notes = " ".join(esc(n) for n in response.notes)
     if not response.results:
-        text = esc(response.message or "No papers match that query.")
+        text = esc(response.message) or "No papers match that query."
         if response.suggestions:
             text += (
                 "\nDid you mean: " + ", ".join(f"`{esc(s)}`" for s in response.suggestions) + "?"

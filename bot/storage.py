@@ -133,6 +133,10 @@ class AtomicJSONStorage(Storage):
         self._data = data
         self._signature = _signature(self.path)
 
+    def forget(self) -> None:
+        """Drop the parsed file from memory (it is re-read on the next read or write)."""
+        self._data, self._signature = None, None
+
     @property
     def signature(self) -> tuple[int, int, int] | None:
         """Changes whenever the file is replaced, by this process or another one."""

@@ -27,6 +27,7 @@ from bot.storage import AtomicJSONStorage, DataDirLock, StoreError
 
 SCHEMA_VERSION = 1
 CATALOG_DIR = "catalog"
+LISTINGS_SHARD = "listings"  # catalog/listings.json: Daily Papers day -> paper ids
 STATE_FILE = "state.json"
 LOCK_FILE = ".papers.lock"
 # Slack retries an event for about 5 minutes; a day of event ids is plenty to drop duplicates.
@@ -149,7 +150,11 @@ class Catalog:
             names = os.listdir(self.folder)
         except FileNotFoundError:
             return []
-        return sorted(n[:-5] for n in names if n.endswith(".json") and not n.startswith("."))
+        return sorted(
+            n[:-5]
+            for n in names
+            if n.endswith(".json") and not n.startswith(".") and n[:-5] != LISTINGS_SHARD
+        )
 
     def signatures(self) -> dict[str, object]:
         """Shard -> signature; a signature changes whenever that shard file is replaced."""
@@ -168,6 +173,9 @@ class Catalog:
             _check_schema(db, self.folder / f"{key}.json")
             raw = db.table("papers").raw()  # type: ignore[attr-defined]
             papers = {pid: Paper.from_record(rec) for pid, rec in raw.items()}
+            # Keep the Paper objects, not also the parsed JSON: half the memory at 100,000
+            # papers; a write to this shard re-reads its file (a few milliseconds).
+            db.storage.forget()  # type: ignore[attr-defined]
             self._papers[key] = (signature, papers)
             return papers
 
@@ -193,13 +201,44 @@ class Catalog:
         for paper in papers:
             by_shard.setdefault(shard_of(paper.id), []).append(paper)
         result = UpsertResult()
+        listed: dict[str, set[str]] = {}
         with self._lock.hold():
             self.folder.mkdir(exist_ok=True)
             for key, batch in sorted(by_shard.items()):
-                self._upsert_shard(key, batch, now, result)
+                self._upsert_shard(key, batch, now, result, listed)
+            if listed:
+                self._add_listings(listed)
         return result
 
-    def _upsert_shard(self, key: str, batch: list[Paper], now: str, result: UpsertResult) -> None:
+    # -- listing days: a small secondary index, so trending and the digest never load every
+    # shard to find the papers of a day ----------------------------------------------------
+
+    def _listings(self) -> KeyedTable:
+        return self._db(LISTINGS_SHARD).table("days")  # type: ignore[return-value]
+
+    def _add_listings(self, listed: dict[str, set[str]]) -> None:
+        days = self._listings()
+        known = days.raw()
+        changes = {
+            day: {"ids": sorted(set(known.get(day, {}).get("ids", [])) | ids)}
+            for day, ids in listed.items()
+            if not ids <= set(known.get(day, {}).get("ids", []))
+        }
+        if changes:
+            _put(self._db(LISTINGS_SHARD), "days", changes)
+
+    def listing_days(self) -> dict[str, list[str]]:
+        """Daily Papers day -> ids listed that day."""
+        return {day: rec["ids"] for day, rec in self._listings().raw().items()}
+
+    def _upsert_shard(
+        self,
+        key: str,
+        batch: list[Paper],
+        now: str,
+        result: UpsertResult,
+        listed: dict[str, set[str]],
+    ) -> None:
         db = self._db(key)
         table = db.table("papers")
         known = table.raw()  # type: ignore[attr-defined]
@@ -224,12 +263,20 @@ class Catalog:
             changes[paper.id] = merged
         if not changes:
             return
-        if db.storage.read() is None:  # a new shard: schema and papers in its first write
-            db.storage.write({"_meta": {"schema": {"version": SCHEMA_VERSION}}, "papers": changes})
-            table.clear_cache()
-        else:
-            table.put_many(changes)  # type: ignore[attr-defined]  # one write per shard
+        for paper_id, record in changes.items():
+            if record.get("listed"):
+                listed.setdefault(record["listed"], set()).add(paper_id)
+        _put(db, "papers", changes)  # one write per shard
         self.generation += 1
+
+
+def _put(db: KeyedTinyDB, table: str, changes: dict[str, dict[str, Any]]) -> None:
+    """Write `changes` into `table` in one file write; a new file gets its schema in it too."""
+    if db.storage.read() is None:
+        db.storage.write({"_meta": {"schema": {"version": SCHEMA_VERSION}}, table: changes})
+        db.table(table).clear_cache()
+    else:
+        db.table(table).put_many(changes)  # type: ignore[attr-defined]
 
 
 def _file_signature(path: Path) -> object:
@@ -280,6 +327,24 @@ class Library:
 
     def __len__(self) -> int:
         return len(self.papers())
+
+    def listed_between(self, after: str, until: str) -> list[Paper]:
+        """Papers whose Daily Papers day is in (after, until], loading only their shards."""
+        ids = [
+            paper_id
+            for day, day_ids in self.catalog.listing_days().items()
+            if after < day <= until
+            for paper_id in day_ids
+        ]
+        return [p for p in (self.get(i) for i in ids) if p is not None]
+
+    def listed_on(self, day: str) -> list[Paper]:
+        ids = self.catalog.listing_days().get(day, [])
+        return [p for p in (self.get(i) for i in ids) if p is not None]
+
+    def latest_listing_day(self) -> str | None:
+        days = self.catalog.listing_days()
+        return max(days) if days else None
 
     def upsert_many(self, papers: Iterable[Paper]) -> UpsertResult:
         """Add or merge a batch: one atomic write per touched shard."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -105,6 +106,15 @@ def _element_problems(element: dict[str, Any]) -> list[str]:
     return problems
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up mid-answer (a killed bot process) is not an error here."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 @dataclass
 class Call:
     method: str  # Web API method, or "response_url"
@@ -164,7 +174,7 @@ class SlackStandIn:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
