@@ -25,5 +25,9 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# The long fault runs: 200 SIGKILLs, and 50 concurrent /papers on 100,000 papers.
+soak: $(STAMP)
+	PAPERS_SOAK=1 $(BIN)/python -m pytest -s tests/test_reliability.py tests/test_soak.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache

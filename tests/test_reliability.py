@@ -80,9 +80,17 @@ def test_sigkill_at_random_moments(tmp_path: Path, slack: SlackStandIn) -> None:
         # One worker process per round is killed several times; each restart goes on.
         for _ in range(10):
             child = subprocess.Popen(
-                [sys.executable, "-c", WORKER, slack.api_url, slack.bot_token, str(data),
-                 str(round_ * 10 + kills % 10)],
-                stdout=subprocess.PIPE, text=True,
+                [
+                    sys.executable,
+                    "-c",
+                    WORKER,
+                    slack.api_url,
+                    slack.bot_token,
+                    str(data),
+                    str(round_ * 10 + kills % 10),
+                ],
+                stdout=subprocess.PIPE,
+                text=True,
             )
             time.sleep(rng.uniform(0.3, 1.5))
             child.send_signal(signal.SIGKILL)
@@ -103,14 +111,19 @@ def test_sigkill_at_random_moments(tmp_path: Path, slack: SlackStandIn) -> None:
     from bot.slack.client import make_client
     from bot.slack.papers import SlackPapers
 
-    settings = Settings(slack_bot_token=slack.bot_token, slack_api_url=slack.api_url,
-                        data_dir=data, sample_data=False)
+    settings = Settings(
+        slack_bot_token=slack.bot_token,
+        slack_api_url=slack.api_url,
+        data_dir=data,
+        sample_data=False,
+    )
     poster = SlackPapers(Services.open(settings), make_client(settings))
     from datetime import date
 
     for record in list(library.state_rows("digests").values()):
-        run_digest(library, poster, "C0PAPERS", date.fromisoformat(record["day"]), 3,
-                   ["bookmark"], pace=0)
+        run_digest(
+            library, poster, "C0PAPERS", date.fromisoformat(record["day"]), 3, ["bookmark"], pace=0
+        )
     cards = [m for m in slack.messages.get("C0PAPERS", []) if m.get("thread_ts")]
     papers = [c["blocks"][-1]["elements"][0]["value"] for c in cards]
     assert len(papers) == len(set(papers)), "a paper was posted twice"
@@ -182,8 +195,11 @@ def test_threads_give_the_state_a_serial_run_gives(tmp_path: Path) -> None:
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     mount_point = tmp_path / "disk"
     mount_point.mkdir()
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount_point)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({result.stderr.strip()})")
     try:

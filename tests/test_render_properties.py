@@ -16,14 +16,32 @@ from bot.search import SearchResponse, SearchResult
 from bot.slack.standin import block_violations
 
 INJECTIONS = [
-    "<!channel>", "<!here>", "<!everyone>", "<!subteam^S1>", "<@U123>", "<#C123>",
-    "<https://evil.example|arxiv.org>", "<mailto:x@evil.example|me>", "*bold*", "`code`",
-    "```block```", "&lt;!channel&gt;", "\u200b", "\u202e", "\ud800", "\x00", "&", "<", ">",
-    "$\\alpha$", "\\textbf{x}", "a" * 20_000,
+    "<!channel>",
+    "<!here>",
+    "<!everyone>",
+    "<!subteam^S1>",
+    "<@U123>",
+    "<#C123>",
+    "<https://evil.example|arxiv.org>",
+    "<mailto:x@evil.example|me>",
+    "*bold*",
+    "`code`",
+    "```block```",
+    "&lt;!channel&gt;",
+    "\u200b",
+    "\u202e",
+    "\ud800",
+    "\x00",
+    "&",
+    "<",
+    ">",
+    "$\\alpha$",
+    "\\textbf{x}",
+    "a" * 20_000,
 ]
-texts = st.lists(
-    st.one_of(st.sampled_from(INJECTIONS), st.text(max_size=200)), max_size=6
-).map("".join)
+texts = st.lists(st.one_of(st.sampled_from(INJECTIONS), st.text(max_size=200)), max_size=6).map(
+    "".join
+)
 papers = st.builds(
     Paper,
     id=st.sampled_from(["2408.08338", "2607.28582", "hep-th/9901001"]),
@@ -74,8 +92,11 @@ def assert_inert(message: dict, home: bool = False) -> None:
     json.dumps(message).encode("utf-8")
 
 
-SETTINGS = settings(max_examples=120, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 @SETTINGS
@@ -91,8 +112,9 @@ def test_a_card_is_inert_and_fits(paper: Paper) -> None:
 @SETTINGS
 @given(st.lists(papers, min_size=1, max_size=12), texts)
 def test_lists_of_papers_are_inert_and_fit(items: list[Paper], query: str) -> None:
-    response = SearchResponse(query=query, total=len(items),
-                              results=[SearchResult(p, 1.0, [query]) for p in items])
+    response = SearchResponse(
+        query=query, total=len(items), results=[SearchResult(p, 1.0, [query]) for p in items]
+    )
     assert_inert(render.search_results_message(response))
     assert_inert(render.more_like_message(items[0], response.results))
     assert_inert(render.trending_message("2026-07-31", items))

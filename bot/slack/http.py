@@ -6,6 +6,7 @@ three in the manifest); `GET /healthz` answers 200 for load balancers and uptime
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -13,6 +14,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 EVENTS_PATH = "/slack/events"
+log = logging.getLogger(__name__)
 
 
 def wsgi_application(app: App) -> Callable[..., Iterable[bytes]]:
@@ -25,7 +27,12 @@ def wsgi_application(app: App) -> Callable[..., Iterable[bytes]]:
         ):
             start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
             return [b"ok"]
-        return handler(environ, start_response)
+        try:
+            return handler(environ, start_response)
+        except ValueError as error:  # a body Bolt cannot parse (broken JSON or form data)
+            log.warning("rejected a request with a malformed body: %s", type(error).__name__)
+            start_response("400 Bad Request", [("Content-Type", "text/plain")])
+            return [b"malformed request body"]
 
     return application
 

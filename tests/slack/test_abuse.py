@@ -1,0 +1,119 @@
+"""Forged and odd requests, a failing disk, secrets at DEBUG, and 50 concurrent /papers."""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from bot import storage
+from bot.logs import SecretFilter
+from tests.slack.conftest import SECRET, TOKEN, USER, Bot, all_text
+
+
+def test_malformed_bodies_with_valid_signatures_do_not_crash(bot: Bot) -> None:
+    for body, content_type in [
+        ("{not json", "application/json"),
+        ("payload=%7Bnot-json", "application/x-www-form-urlencoded"),
+        ("", "application/x-www-form-urlencoded"),
+        ('{"type": "event_callback"}', "application/json"),
+    ]:
+        response = bot.post(body, content_type)
+        assert response.status_code in (200, 400, 404), (body, response.status_code)
+    assert bot.http.get(f"{bot.url}/healthz").status_code == 200
+
+
+def test_missing_fields_are_answered_without_crashing(bot: Bot) -> None:
+    response_url = bot.standin.response_url("bare")
+    body = f"command=%2Fpapers&response_url={response_url}"
+    assert bot.post(body, "application/x-www-form-urlencoded").status_code == 200
+    [answer] = bot.responses(response_url)
+    assert "papers-bot" in all_text(answer)  # no text: the help
+    assert bot.event({"type": "reaction_added", "reaction": "bookmark"}).status_code == 200
+    assert bot.event({"type": "app_home_opened", "tab": "home"}).status_code == 200
+    bot.command("help")
+    bot.standin.wait_for("response_url", 2)
+    assert bot.standin.calls_to("views.publish") == []
+
+
+def test_a_full_disk_tells_the_user_and_the_operator_and_search_goes_on(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(storage.os, "fsync", full)
+    with caplog.at_level(logging.ERROR):
+        _, url = bot.click("papers_save", "2408.08338")
+        [reply] = bot.responses(url)
+    assert "couldn't save" in reply["text"] and "Try again" in reply["text"]
+    assert any("the disk is full" in r.getMessage() for r in caplog.records)
+    _, url = bot.command("kan")
+    assert "2408.08338" in all_text(bot.responses(url)[0])
+    monkeypatch.undo()
+    _, url = bot.click("papers_save", "2408.08338")
+    assert "Saved" in bot.responses(url)[0]["text"]
+
+
+def test_no_secret_in_any_log_line_or_message_at_debug(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.handler.addFilter(SecretFilter([TOKEN, SECRET]))  # as `papers-bot` installs it
+    unfiltered: list[str] = []
+
+    class Raw(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            unfiltered.append(record.getMessage())
+
+    raw = Raw(level=logging.DEBUG)
+    logging.getLogger().addHandler(raw)
+    try:
+        with caplog.at_level(logging.DEBUG):
+            _, url = bot.command("kan")
+            bot.responses(url)
+            _, share_url = bot.click("papers_share", "2408.08338")
+            bot.responses(share_url)  # "Shared": the post is recorded by now
+            ts = bot.standin.messages["C0PAPERS"][-1]["ts"]
+            bot.reaction("reaction_added", ts)
+            bot.standin.wait_for("chat.postEphemeral")
+            bot.event({"type": "app_home_opened", "user": USER, "tab": "home", "event_ts": "1"})
+            bot.standin.wait_for("views.publish", 2)
+            bot.post("command=%2Fpapers", "application/x-www-form-urlencoded", secret="wrong")
+    finally:
+        logging.getLogger().removeHandler(raw)
+    lines = [caplog.handler.format(r) for r in caplog.records]
+    assert len(unfiltered) > 20  # DEBUG really was on
+    for secret in (TOKEN, SECRET):
+        assert not any(secret in line for line in lines)
+        assert not any(secret in line for line in unfiltered), "slack_sdk or Bolt logged it"
+        sent = json.dumps([c.args for c in bot.standin.calls], default=str)
+        assert secret not in sent
+
+
+def test_secret_filter_redacts_tokens_in_messages_and_tracebacks() -> None:
+    record = logging.LogRecord(
+        "x", logging.ERROR, __file__, 1, "token %s and xoxb-1-abc", ("xapp-1-zzz",), None
+    )
+    SecretFilter(["super-secret-value"]).filter(record)
+    assert record.getMessage() == "token [redacted] and [redacted]"
+
+
+def test_fifty_concurrent_papers_commands_are_all_acknowledged_and_answered(bot: Bot) -> None:
+    queries = ["kan", "speculative decoding", "agents memory", "2408.08338", "author:goldstein"]
+
+    def one(n: int) -> tuple[int, float, str]:
+        started = time.monotonic()
+        response, url = bot.command(queries[n % len(queries)], user=f"U{n:03d}")
+        return response.status_code, time.monotonic() - started, url
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        results = list(pool.map(one, range(50)))
+    assert all(status == 200 for status, _, _ in results)
+    slowest = max(elapsed for _, elapsed, _ in results)
+    assert slowest < 3.0, f"an acknowledgement took {slowest:.2f}s"
+    for _, _, url in results:
+        assert bot.responses(url, timeout=30)

@@ -1,0 +1,83 @@
+"""The long runs (`make soak`): 50 concurrent /papers against the 100,000-paper library."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+
+from bench.synth import make_papers, make_queries
+from bot.config import Settings
+from bot.console import signed_headers
+from bot.search import SearchEngine
+from bot.services import Services
+from bot.slack.app import create_app
+from bot.slack.client import make_client
+from bot.slack.http import create_server
+from bot.slack.standin import SlackStandIn
+from bot.store import Library
+
+pytestmark = pytest.mark.skipif(os.environ.get("PAPERS_SOAK") != "1", reason="make soak only")
+SIZE = int(os.environ.get("PAPERS_SOAK_PAPERS", "100000"))
+
+
+def test_fifty_concurrent_papers_on_the_big_library(tmp_path: Path) -> None:
+    papers = make_papers(SIZE)
+    library = Library(tmp_path / "data", sample_data=False)
+    library.upsert_many(papers)
+    SearchEngine(library)  # build and save the index once, as `papers-bot import` does
+    standin = SlackStandIn(bot_token="xoxb-soak").start()
+    settings = Settings(
+        slack_bot_token="xoxb-soak",
+        slack_signing_secret="soak",
+        slack_api_url=standin.api_url,
+        data_dir=tmp_path / "data",
+        sample_data=False,
+    )
+    app = create_app(settings, make_client(settings), Services.open(settings))
+    server = create_server(app, "127.0.0.1", 0, threads=8)
+    threading.Thread(target=lambda: _serve(server), daemon=True).start()
+    url = f"http://127.0.0.1:{server.effective_port}/slack/events"
+    queries = make_queries(papers, 50)
+
+    def one(n: int) -> tuple[int, float]:
+        body = urlencode(
+            {
+                "command": "/papers",
+                "text": queries[n],
+                "user_id": f"U{n}",
+                "channel_id": "C1",
+                "team_id": "T1",
+                "response_url": standin.response_url(f"s{n}"),
+            }
+        )
+        headers = signed_headers(body, "soak") | {
+            "content-type": "application/x-www-form-urlencoded"
+        }
+        started = time.monotonic()
+        status = httpx.post(url, content=body, headers=headers, timeout=30).status_code
+        return status, time.monotonic() - started
+
+    try:
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            results = list(pool.map(one, range(50)))
+        assert all(status == 200 for status, _ in results)
+        slowest = max(elapsed for _, elapsed in results)
+        print(f"{SIZE:,} papers: slowest acknowledgement {slowest:.2f}s")
+        assert slowest < 3.0
+        standin.wait_for("response_url", 50, timeout=120)
+    finally:
+        server.close()
+        standin.stop()
+
+
+def _serve(server) -> None:  # noqa: ANN001
+    with contextlib.suppress(OSError):
+        server.run()
