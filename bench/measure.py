@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import platform
 import re
@@ -209,6 +210,8 @@ def papers_end_to_end(data_dir: Path, queries: list[str]) -> dict[str, float]:
         hf_api_url="http://127.0.0.1:9/api",  # offline: nothing listens there
     )
     app = create_app(settings, make_client(settings), Services.open(settings))
+    # waitress logs a traceback for connections still open when it is closed: noise here.
+    logging.getLogger("waitress").setLevel(logging.CRITICAL)
     server = create_server(app, "127.0.0.1", 0)
     thread = threading.Thread(target=lambda: _serve(server), daemon=True)
     thread.start()
