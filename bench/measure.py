@@ -81,7 +81,11 @@ def _quote(word: str) -> str:
 
 
 class Fts5:
-    def __init__(self, path: Path):
+    """The papers in an FTS5 table: porter tokenizer, `bm25()` with papers-bot's field weights,
+    free words OR-ed (an AND of every typed word finds nothing for most queries), "phrases" as
+    FTS5 phrases, `author:` as a column filter, `since:` as a SQL condition."""
+
+    def __init__(self, path: str | Path):
         self.path = path
         self.db = sqlite3.connect(path, check_same_thread=False)
         self.weights = ", ".join(

@@ -11,18 +11,15 @@ papers-bot, free words OR-ed (an AND of every word finds nothing for most typed 
 from __future__ import annotations
 
 import json
-import re
-import sqlite3
 import tempfile
 from pathlib import Path
 
 import ir_measures
 from ir_measures import nDCG
 
+from bench.measure import Fts5
 from bot.importer import parse_files
 from bot.search import SearchEngine
-from bot.search.index import FIELDS
-from bot.search.query import parse_query
 from bot.store import Library
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,66 +53,15 @@ def papers_bot_run(engine: SearchEngine, queries: list[dict]) -> list[ir_measure
     return run
 
 
-def _fts_quote(word: str) -> str:
-    return '"' + word.replace('"', '""') + '"'
-
-
-class Fts5Baseline:
-    """The same papers in an SQLite FTS5 table (porter tokenizer, bm25 with our weights)."""
-
-    def __init__(self, library: Library):
-        self.db = sqlite3.connect(":memory:")
-        self.db.execute(
-            "CREATE VIRTUAL TABLE papers USING fts5("
-            "title, keywords, abstract, authors, id UNINDEXED, date UNINDEXED, "
-            "tokenize='porter unicode61')"
-        )
-        self.db.executemany(
-            "INSERT INTO papers VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    p.title,
-                    " ; ".join(p.ai_keywords),
-                    p.abstract,
-                    " ; ".join(p.authors),
-                    p.id,
-                    p.date or "",
-                )
-                for p in library.papers().values()
-            ],
-        )
-        self.weights = ", ".join(
-            str(FIELDS[f][0]) for f in ("title", "keywords", "abstract", "authors")
-        )
-
-    def search(self, raw: str, limit: int = 10) -> list[str]:
-        parsed = parse_query(raw)
-        words = re.findall(r"[^\W_]+", parsed.text)
-        parts = []
-        if words:
-            parts.append("(" + " OR ".join(_fts_quote(w) for w in words) + ")")
-        parts.extend(_fts_quote(p) for p in parsed.phrases)
-        parts.extend(f"authors : {_fts_quote(a)}" for a in parsed.authors)
-        if parsed.paper_id:  # stock FTS5 has no notion of ids: the text is all it gets
-            parts = ["(" + " OR ".join(_fts_quote(w) for w in re.findall(r"[^\W_]+", raw)) + ")"]
-        if not parts:
-            return []
-        sql = (
-            f"SELECT id FROM papers WHERE papers MATCH ? AND date >= ? "
-            f"ORDER BY bm25(papers, {self.weights}) LIMIT ?"
-        )
-        try:
-            rows = self.db.execute(sql, (" AND ".join(parts), parsed.since or "", limit))
-            return [row[0] for row in rows]
-        except sqlite3.OperationalError:
-            return []
-
-
-def fts5_run(baseline: Fts5Baseline, queries: list[dict]) -> list[ir_measures.ScoredDoc]:
+def fts5_run(library: Library, queries: list[dict]) -> list[ir_measures.ScoredDoc]:
+    """The same papers in SQLite FTS5 (bench.measure.Fts5: porter, bm25 with our weights)."""
+    fts = Fts5(":memory:")
+    fts.create()
+    fts.insert(list(library.papers().values()))
     return [
-        ir_measures.ScoredDoc(q["qid"], doc, 100.0 - rank)
+        ir_measures.ScoredDoc(q["qid"], row[0], 100.0 - rank)
         for q in queries
-        for rank, doc in enumerate(baseline.search(q["query"]))
+        for rank, row in enumerate(fts.search(q["query"], limit=10))
     ]
 
 
@@ -126,7 +72,7 @@ def evaluate() -> dict:
         engine = SearchEngine(library)
         runs = {
             "papers-bot": papers_bot_run(engine, queries),
-            "sqlite-fts5": fts5_run(Fts5Baseline(library), queries),
+            "sqlite-fts5": fts5_run(library, queries),
         }
     judged = qrels(queries)
     kinds = sorted({q["kind"] for q in queries})

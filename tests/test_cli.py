@@ -12,10 +12,8 @@ from tests.conftest import DATA
 
 
 def papers_bot(tmp_path: Path, *args: str, env: dict[str, str] | None = None):
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PAPERS_", "HF_"))
-    }
-    environment |= {"PAPERS_DATA_DIR": str(tmp_path / "data")} | (env or {})
+    # conftest's autouse fixture has already removed any SLACK_/PAPERS_/HF_ settings.
+    environment = {**os.environ, "PAPERS_DATA_DIR": str(tmp_path / "data")} | (env or {})
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         capture_output=True,

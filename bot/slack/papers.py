@@ -8,6 +8,8 @@ Bolt (which would answer Slack with an error and make it retry).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
@@ -22,6 +24,20 @@ from bot.storage import StoreWriteError
 log = logging.getLogger(__name__)
 
 NO_UNFURL = {"unfurl_links": False, "unfurl_media": False}
+
+
+@dataclass
+class Outcome:
+    """What a save or unsave did, and what to tell the user."""
+
+    changed: bool
+    text: str
+    failed: bool = False
+
+    @property
+    def worth_telling(self) -> bool:
+        """A reaction is confirmed when it changed the list or could not (not when a no-op)."""
+        return self.changed or self.failed
 
 
 class SlackPapers:
@@ -91,30 +107,46 @@ class SlackPapers:
 
     # -- saving ------------------------------------------------------------------------------
 
-    def save(self, user: str, paper: Paper) -> tuple[bool, str]:
-        """(changed, what to tell the user)."""
+    def save(self, user: str, paper: Paper) -> Outcome:
         title = render.esc_short(render.title_of(paper), 150)
-        try:
-            changed = self.library.save(user, paper.id)
-        except StoreWriteError as error:
-            log.error("save of %s for %s failed: %s", paper.id, user, error)
-            return False, could_not_save()
-        if changed:
-            self.refresh_home(user)
-            return True, f":bookmark: Saved *{title}* to your reading list."
-        return False, f"*{title}* is already in your reading list."
+        return self._change_list(
+            user,
+            paper,
+            self.library.save,
+            "save",
+            done=f":bookmark: Saved *{title}* to your reading list.",
+            unchanged=f"*{title}* is already in your reading list.",
+        )
 
-    def unsave(self, user: str, paper: Paper) -> tuple[bool, str]:
+    def unsave(self, user: str, paper: Paper) -> Outcome:
         title = render.esc_short(render.title_of(paper), 150)
+        return self._change_list(
+            user,
+            paper,
+            self.library.unsave,
+            "remove",
+            done=f"Removed *{title}* from your reading list.",
+            unchanged=f"*{title}* was not in your reading list.",
+        )
+
+    def _change_list(
+        self,
+        user: str,
+        paper: Paper,
+        change: Callable[[str, str], bool],
+        verb: str,
+        done: str,
+        unchanged: str,
+    ) -> Outcome:
+        """Save or unsave, refresh the user's Home tab, and say what happened."""
         try:
-            changed = self.library.unsave(user, paper.id)
+            changed = change(user, paper.id)
         except StoreWriteError as error:
-            log.error("unsave of %s for %s failed: %s", paper.id, user, error)
-            return False, could_not_save("remove")
+            log.error("%s of %s for %s failed: %s", verb, paper.id, user, error)
+            return Outcome(False, could_not_save(verb), failed=True)
         if changed:
             self.refresh_home(user)
-            return True, f"Removed *{title}* from your reading list."
-        return False, f"*{title}* was not in your reading list."
+        return Outcome(changed, done if changed else unchanged)
 
     # -- App Home ----------------------------------------------------------------------------
 

@@ -14,13 +14,14 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from bot.loopback import LoopbackServer
 
 # Slack's own limits (Block Kit reference), not our tighter rendering budget.
 LIMITS = {
@@ -106,15 +107,6 @@ def _element_problems(element: dict[str, Any]) -> list[str]:
     return problems
 
 
-class _QuietServer(ThreadingHTTPServer):
-    """A client that hangs up mid-answer (a killed bot process) is not an error here."""
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return
-        super().handle_error(request, client_address)
-
-
 @dataclass
 class Call:
     method: str  # Web API method, or "response_url"
@@ -132,7 +124,7 @@ class Fault:
     error: str | None = None
 
 
-class SlackStandIn:
+class SlackStandIn(LoopbackServer):
     """Start with `start()`; `api_url` goes into SLACK_API_URL / WebClient(base_url=...)."""
 
     def __init__(
@@ -160,34 +152,8 @@ class SlackStandIn:
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
-        self._server: ThreadingHTTPServer | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
-
-    def start(self) -> SlackStandIn:
-        standin = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-                standin._handle(self)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = _QuietServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None, "call start() first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     @property
     def api_url(self) -> str:
@@ -228,7 +194,7 @@ class SlackStandIn:
 
     # -- request handling ----------------------------------------------------------------------
 
-    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+    def handle(self, request: BaseHTTPRequestHandler) -> None:
         length = int(request.headers.get("Content-Length") or 0)
         raw = request.rfile.read(length) if length else b""
         path = urlparse(request.path).path

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from bot.loopback import LoopbackServer
 
 # For 2026-07-31 two captures exist; the later (30 rows) is what the API serves now.
 FIXTURES = [
@@ -36,7 +37,7 @@ class Fault:
     count: int = 1
 
 
-class HFStandIn:
+class HFStandIn(LoopbackServer):
     def __init__(self, shared: Path):
         self.listings: dict[str, list[Any]] = defaultdict(list)
         for name in FIXTURES:
@@ -45,32 +46,10 @@ class HFStandIn:
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.faults: list[Fault] = []
         self.stall_seconds = 3.0
-        self._server: ThreadingHTTPServer | None = None
-
-    def start(self) -> HFStandIn:
-        standin = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                standin._handle(self)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
 
     @property
     def url(self) -> str:
-        assert self._server
-        return f"http://127.0.0.1:{self._server.server_address[1]}/api"
+        return f"{self.base_url}/api"
 
     def fail(self, path: str, kind: str = "status", **options: Any) -> None:
         self.faults.append(Fault(path, kind, **options))
@@ -82,7 +61,7 @@ class HFStandIn:
                 return fault
         return None
 
-    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+    def handle(self, request: BaseHTTPRequestHandler) -> None:
         parsed = urlparse(request.path)
         path = parsed.path.removeprefix("/api")
         query = {k: v[0] for k, v in parse_qs(parsed.query).items()}

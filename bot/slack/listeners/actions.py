@@ -35,15 +35,16 @@ def register(app: App, papers: SlackPapers) -> None:
         paper = papers.paper_from_value(value)
         if paper is None:
             return reply(body, respond, "That paper is not in the library any more.")
-        _, text = papers.save(user, paper)
-        reply(body, respond, text)
+        reply(body, respond, papers.save(user, paper).text)
 
     def remove(body: dict[str, Any], respond: Respond) -> None:
         user, _, value = _context(body)
         paper = papers.paper_from_value(value)
         if paper is None:
             return reply(body, respond, "That paper is not in the library any more.")
-        papers.unsave(user, paper)
+        outcome = papers.unsave(user, paper)
+        if outcome.failed:
+            return reply(body, respond, outcome.text)
         if not _from_home(body) and body.get("response_url"):
             listing = render.saved_list_message(papers.commands.saved_papers(user))
             respond(replace_original=True, **listing, **NO_UNFURL)

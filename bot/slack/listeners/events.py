@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import App
 
-from bot.slack.papers import SlackPapers
+from bot.models import Paper
+from bot.slack.papers import Outcome, SlackPapers
 
 log = logging.getLogger(__name__)
 
@@ -18,30 +20,29 @@ def reaction_name(event: dict[str, Any]) -> str:
 
 
 def register(app: App, papers: SlackPapers) -> None:
-    def paper_for(event: dict[str, Any]):  # noqa: ANN202 - Paper | None
+    def paper_for(event: dict[str, Any]) -> Paper | None:
         item = event.get("item") or {}
         if item.get("type") != "message" or reaction_name(event) not in papers.save_emoji:
             return None
         paper_id = papers.library.paper_for_message(item.get("channel", ""), item.get("ts", ""))
         return papers.library.get(paper_id) if paper_id else None
 
-    @app.event("reaction_added")
-    def saved_by_reaction(event: dict[str, Any]) -> None:
+    def react(event: dict[str, Any], change: Callable[[str, Paper], Outcome]) -> None:
         paper = paper_for(event)
         if paper is None:
             return
-        changed, text = papers.save(event.get("user", ""), paper)
-        if changed or "couldn't" in text:
-            papers.tell(event["item"]["channel"], event.get("user", ""), text)
+        user = event.get("user", "")
+        outcome = change(user, paper)
+        if outcome.worth_telling:
+            papers.tell(event["item"]["channel"], user, outcome.text)
+
+    @app.event("reaction_added")
+    def saved_by_reaction(event: dict[str, Any]) -> None:
+        react(event, papers.save)
 
     @app.event("reaction_removed")
     def unsaved_by_reaction(event: dict[str, Any]) -> None:
-        paper = paper_for(event)
-        if paper is None:
-            return
-        changed, text = papers.unsave(event.get("user", ""), paper)
-        if changed or "couldn't" in text:
-            papers.tell(event["item"]["channel"], event.get("user", ""), text)
+        react(event, papers.unsave)
 
     @app.event("app_home_opened")
     def home_opened(event: dict[str, Any]) -> None:

@@ -1,0 +1,58 @@
+"""A small HTTP server on 127.0.0.1 for the local stand-ins of Slack and Hugging Face.
+
+Python's `http.server` is fine here: it serves one local process (the console, the tests), never
+the internet. Subclasses implement `handle(request)`; a client hanging up mid-answer (a killed
+bot) is not an error.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
+class LoopbackServer:
+    """Serves `handle()` for GET and POST on an ephemeral port of 127.0.0.1."""
+
+    _server: ThreadingHTTPServer | None = None
+
+    def handle(self, request: BaseHTTPRequestHandler) -> None:
+        raise NotImplementedError
+
+    def start(self):  # noqa: ANN201 - returns self, whatever the subclass
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                owner.handle(self)
+
+            def do_POST(self) -> None:  # noqa: N802
+                owner.handle(self)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "call start() first"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
