@@ -22,7 +22,7 @@ from slack_bolt import App
 from slack_bolt.request import BoltRequest
 
 from bot.config import Settings
-from bot.render import mrkdwn_to_text
+from bot.render import blocks_to_text, mrkdwn_to_text
 from bot.services import Services
 from bot.slack.app import PAPERS_KEY, create_app
 from bot.slack.client import make_client
@@ -261,31 +261,8 @@ class Console:
         blocks = payload.get("blocks") or []
         if not blocks:
             self.write(mrkdwn_to_text(payload.get("text", "")))
-        for block in blocks:
-            self._render_block(block, url, container)
-
-    def _render_block(
-        self, block: dict[str, Any], url: str | None, container: dict[str, Any]
-    ) -> None:
-        kind = block.get("type")
-        if kind == "section":
-            text = mrkdwn_to_text(block.get("text", {}).get("text", ""))
-            accessory = block.get("accessory")
-            if accessory and accessory.get("type") == "button":
-                text += "  " + self._button(accessory, block, url, container)
-            self.write(text)
-        elif kind == "header":
-            self.write(block["text"]["text"].upper())
-        elif kind == "context":
-            self.write(
-                "   " + " | ".join(mrkdwn_to_text(e.get("text", "")) for e in block["elements"])
-            )
-        elif kind == "divider":
-            self.write("")
-        elif kind == "actions":
-            self.write(
-                "   " + " ".join(self._button(e, block, url, container) for e in block["elements"])
-            )
+        else:
+            self.write(blocks_to_text(blocks, lambda e, b: self._button(e, b, url, container)))
 
     def _button(
         self,

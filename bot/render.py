@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -270,27 +270,34 @@ def mrkdwn_to_text(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def blocks_to_text(blocks: list[dict[str, Any]], numbering: dict[int, int] | None = None) -> str:
-    """Render blocks as readable text; buttons become `[n] Label` so a console can press them."""
+ButtonText = Callable[[dict[str, Any], dict[str, Any]], str]
+
+
+def _label(element: dict[str, Any], block: dict[str, Any]) -> str:
+    return f"[{element['text']['text']}]"
+
+
+def blocks_to_text(blocks: list[dict[str, Any]], button: ButtonText = _label) -> str:
+    """Blocks as a person reads them; `button(element, block)` shows a button (the console
+    numbers them so they can be pressed)."""
     lines: list[str] = []
-    for index, block in enumerate(blocks):
+    for block in blocks:
         kind = block.get("type")
         if kind == "section":
-            lines.append(mrkdwn_to_text(block["text"]["text"]))
+            text = mrkdwn_to_text(block.get("text", {}).get("text", ""))
+            accessory = block.get("accessory")
+            if accessory and accessory.get("type") == "button":
+                text += "  " + button(accessory, block)
+            lines.append(text)
         elif kind == "header":
             lines.append(block["text"]["text"].upper())
         elif kind == "context":
-            lines.append(
-                "  " + " | ".join(mrkdwn_to_text(e.get("text", "")) for e in block["elements"])
-            )
+            texts = (mrkdwn_to_text(e.get("text", "")) for e in block["elements"])
+            lines.append("   " + " | ".join(texts))
         elif kind == "divider":
-            lines.append("-" * 60)
+            lines.append("")
         elif kind == "actions":
-            number = (numbering or {}).get(index)
-            labels = " ".join(f"[{e['text']['text']}]" for e in block["elements"])
-            lines.append(f"  {labels}" + (f"   (buttons #{number})" if number else ""))
-        elif kind == "rich_text" or kind == "section_fields":
-            lines.append(json.dumps(block))
+            lines.append("   " + " ".join(button(e, block) for e in block["elements"]))
     return "\n".join(lines)
 
 

@@ -14,10 +14,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from bot.models import Paper
-from bot.search.analyzer import analyze, fold
+from bot.search.analyzer import analyze
 from bot.search.index import Group, SearchIndex, more_like_groups, slot_filter
 from bot.search.query import ParsedQuery, parse_query
 from bot.storage import StoreError
@@ -265,4 +263,4 @@ class SearchEngine:
             return results
 
 
-__all__ = ["SearchEngine", "SearchResponse", "SearchResult", "HOW_TO_SEARCH", "fold", "np"]
+__all__ = ["SearchEngine", "SearchResponse", "SearchResult", "HOW_TO_SEARCH"]

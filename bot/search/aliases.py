@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from bot.search.analyzer import WORD_RE, analyze, analyze_word, stem
+from bot.search.analyzer import WORD_RE, analyze, analyze_word
 
 _PAREN_RE = re.compile(r"\(\s*([^()\s;,]{2,12})s?\s*[;,)]")
 
@@ -127,4 +127,4 @@ class AliasTable:
         return list(self._counts)
 
 
-__all__ = ["AliasTable", "find_definitions", "schwartz_hearst", "long_form_terms", "stem"]
+__all__ = ["AliasTable", "find_definitions", "schwartz_hearst", "long_form_terms"]
