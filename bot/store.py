@@ -1,9 +1,10 @@
-"""The library: the paper catalog and the per-user state, in two TinyDB files.
+"""The library: the paper catalog and the per-user state, in TinyDB files.
 
 "None of the callers deal directly with the file system": file safety is in `bot.storage`,
-this module says what is stored. The catalog (`catalog.json`) holds papers keyed by canonical
-arXiv id; the state (`state.json`) holds saves, posted messages, the digest ledger, follows and
-seen event ids. A save rewrites only the small state file, never the catalog.
+this module says what is stored. The catalog (`catalog/YYMM.json`, one shard per arXiv month,
+plus `catalog/listings.json`) holds papers keyed by canonical arXiv id; the state
+(`state.json`) holds saves, posted messages, the digest ledger, follows and seen event ids.
+A save rewrites only the small state file, never the catalog.
 """
 
 from __future__ import annotations
