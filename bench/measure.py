@@ -161,6 +161,7 @@ from bot.commands import PaperCommands
 from bot.services import Services
 settings = load_settings()
 services = Services.open(settings)
+services.warm_up()  # as `papers-bot run` does: the bot's peak memory includes every shard
 commands = PaperCommands(services)
 for query in json.loads(sys.argv[1]):
     commands.answer("U1", query)
@@ -213,7 +214,9 @@ def papers_end_to_end(data_dir: Path, queries: list[str]) -> dict[str, float]:
         sample_data=False,
         hf_api_url="http://127.0.0.1:9/api",  # offline: nothing listens there
     )
-    app = create_app(settings, make_client(settings), Services.open(settings))
+    services = Services.open(settings)
+    services.warm_up()  # as `papers-bot run` does before serving
+    app = create_app(settings, make_client(settings), services)
     # waitress logs a traceback for connections still open when it is closed: noise here.
     logging.getLogger("waitress").setLevel(logging.CRITICAL)
     server = create_server(app, "127.0.0.1", 0)

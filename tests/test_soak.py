@@ -41,7 +41,9 @@ def test_fifty_concurrent_papers_on_the_big_library(tmp_path: Path) -> None:
         data_dir=tmp_path / "data",
         sample_data=False,
     )
-    app = create_app(settings, make_client(settings), Services.open(settings))
+    services = Services.open(settings)
+    services.warm_up()  # as `papers-bot run` does before serving
+    app = create_app(settings, make_client(settings), services)
     server = create_server(app, "127.0.0.1", 0, threads=8)
     threading.Thread(target=lambda: _serve(server), daemon=True).start()
     url = f"http://127.0.0.1:{server.effective_port}/slack/events"

@@ -124,6 +124,11 @@ class SearchEngine:
             except (OSError, StoreError) as error:
                 log.warning("the search index was not saved (%s); it is rebuilt when needed", error)
 
+    def warm_up(self) -> None:
+        with self._lock:
+            self.refresh()
+            self.index.warm_up()
+
     def save_if_dirty(self) -> None:
         if self._dirty:
             self.save()

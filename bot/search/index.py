@@ -197,6 +197,11 @@ class SearchIndex:
             )
         return self._arrays
 
+    def warm_up(self) -> None:
+        """Build the lazily made structures now (document arrays, typo vocabulary)."""
+        self.doc_arrays()
+        self._vocabulary()
+
     # -- postings ----------------------------------------------------------------------------
 
     def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:

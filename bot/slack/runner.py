@@ -88,6 +88,8 @@ def run(settings: Settings) -> int:
     log.info("connected to %s as %s", identity.get("team"), identity.get("user"))
     for channel in settings.channels:
         check_channel(client, channel)
+    log.info("loading the library (%d shards)", len(services.library.catalog.keys()))
+    services.warm_up()
     app = create_app(settings, client, services)
     scheduler = _start_schedule(settings, services, app)
     try:
