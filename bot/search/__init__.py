@@ -48,10 +48,6 @@ class SearchResponse:
     total: int = 0
     paper_id: str | None = None  # the query named this arXiv id
 
-    @property
-    def ok(self) -> bool:
-        return bool(self.results)
-
 
 class SearchEngine:
     """The library's search index, kept in step with the catalog (also across processes)."""

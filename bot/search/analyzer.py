@@ -245,10 +245,6 @@ def _analyze_word(word: str) -> WordTerms | None:
     )
 
 
-def words(text: str) -> list[str]:
-    return WORD_RE.findall(text)
-
-
 def analyze(text: str) -> list[WordTerms]:
     """Every non-stopword word of `text`, analysed."""
     out = []
@@ -257,17 +253,3 @@ def analyze(text: str) -> list[WordTerms]:
         if terms is not None:
             out.append(terms)
     return out
-
-
-def index_terms(text: str) -> list[str]:
-    """The bag of terms a document field is indexed under (wholes and parts)."""
-    terms: list[str] = []
-    for word in analyze(text):
-        terms.append(word.whole)
-        terms.extend(p for p in word.parts if p != word.whole)
-    return terms
-
-
-def phrase_text(text: str) -> str:
-    """Folded text with every run of non-word characters made one space, for phrase checks."""
-    return " " + " ".join(fold(w) for w in re.findall(r"[^\W_]+", text)) + " "
