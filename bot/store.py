@@ -181,10 +181,8 @@ class Catalog:
             return papers
 
     def get(self, paper_id: str) -> Paper | None:
-        key = shard_of(paper_id)
-        if not (self.folder / f"{key}.json").exists():
-            return None
-        return self.shard(key).get(paper_id)
+        # A missing shard reads as empty: shard() stats the file once, no separate exists().
+        return self.shard(shard_of(paper_id)).get(paper_id)
 
     def all(self) -> dict[str, Paper]:
         signatures = self.signatures()
