@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,21 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(("SLACK_", "PAPERS_", "HF_")) or name == "PORT":
             monkeypatch.delenv(name, raising=False)
+
+
+def run_papers_bot(
+    cwd: Path, *args: str, input: str | None = None, timeout: float = 120, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """`python -m bot ARGS` in a new process, with `env` added to this (clean) environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        cwd=cwd,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture

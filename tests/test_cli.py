@@ -8,20 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import DATA
+from tests.conftest import DATA, run_papers_bot
 
 
 def papers_bot(tmp_path: Path, *args: str, env: dict[str, str] | None = None):
-    # conftest's autouse fixture has already removed any SLACK_/PAPERS_/HF_ settings.
-    environment = {**os.environ, "PAPERS_DATA_DIR": str(tmp_path / "data")} | (env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=tmp_path,
-        timeout=120,
-    )
+    return run_papers_bot(tmp_path, *args, PAPERS_DATA_DIR=str(tmp_path / "data"), **(env or {}))
 
 
 def test_search_kan_on_a_new_data_dir_ranks_the_two_kan_papers_first(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from bot.slack.client import make_client
 from bot.slack.papers import SlackPapers
 from bot.slack.standin import SlackStandIn
 from bot.sources.hf_client import HFClient
+from tests.conftest import run_papers_bot
 from tests.fakes.hf import HFStandIn
 
 CHANNEL = "C0PAPERS"
@@ -309,7 +310,7 @@ def test_choose_papers_weekend_window(services, hf) -> None:
 def test_fetch_and_digest_commands_end_to_end(
     tmp_path: Path, hf: HFStandIn, slack: SlackStandIn
 ) -> None:
-    env = {**os.environ} | {
+    env = {
         "SLACK_BOT_TOKEN": slack.bot_token,
         "SLACK_SIGNING_SECRET": "s",
         "SLACK_API_URL": slack.api_url,
@@ -319,14 +320,7 @@ def test_fetch_and_digest_commands_end_to_end(
     }
 
     def papers_bot(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bot", *args],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return run_papers_bot(tmp_path, *args, **env)
 
     hf.fail("/daily_papers", status=503)
     hf.fail("/daily_papers", status=429, retry_after="1")

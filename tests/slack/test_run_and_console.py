@@ -14,6 +14,7 @@ import httpx
 
 from bot.console import signed_headers
 from bot.slack.standin import SlackStandIn
+from tests.conftest import run_papers_bot
 from tests.slack.conftest import SECRET, TOKEN, all_text
 
 
@@ -81,14 +82,7 @@ def test_run_in_http_mode_answers_papers_kan(standin: SlackStandIn, tmp_path: Pa
 
 
 def test_run_with_no_settings_exits_2_with_one_message(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "run"],
-        env=clean_env(),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_papers_bot(tmp_path, "run", timeout=60)
     assert result.returncode == 2
     assert "SLACK_BOT_TOKEN is not set" in result.stderr and "Traceback" not in result.stderr
 
@@ -113,14 +107,8 @@ def test_console_session(tmp_path: Path) -> None:
         )
         + "\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "console"],
-        input=script,
-        capture_output=True,
-        text=True,
-        env=clean_env(PAPERS_DATA_DIR=str(tmp_path / "data")),
-        cwd=tmp_path,
-        timeout=120,
+    result = run_papers_bot(
+        tmp_path, "console", input=script, PAPERS_DATA_DIR=str(tmp_path / "data")
     )
     out = result.stdout
     assert result.returncode == 0, result.stderr
