@@ -64,7 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_env_file()
     from bot.logs import install_secret_filter
 
-    install_secret_filter(load_settings().secrets())
+    args.settings = load_settings()  # read once; every command uses these
+    install_secret_filter(args.settings.secrets())
     try:
         return COMMANDS[args.command](args)
     except (SettingsError, UsageError) as error:
@@ -77,18 +78,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
 
 
-def _services():
+def _services(args: argparse.Namespace):  # noqa: ANN202 - Services, imported lazily
     from bot.services import Services
 
-    settings = load_settings()
-    settings.require_valid()
-    return Services.open(settings)
+    args.settings.require_valid()
+    return Services.open(args.settings)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
     if not 1 <= args.limit <= 100:
         raise UsageError("--limit must be a whole number from 1 to 100")
-    services = _services()
+    services = _services(args)
     response = services.search.search(" ".join(args.query), limit=args.limit)
     services.search.save_if_dirty()  # the next process starts from the up-to-date index
     if args.json:
@@ -131,7 +131,7 @@ def search_json(response) -> list[dict]:  # noqa: ANN001 - SearchResponse
 def cmd_import(args: argparse.Namespace) -> int:
     from bot.importer import import_files
 
-    services = _services()
+    services = _services(args)
     report = import_files(services.library, args.paths)
     services.search.refresh()
     services.search.save_if_dirty()
@@ -144,25 +144,25 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.slack.runner import run
 
-    return run(load_settings())
+    return run(args.settings)
 
 
 def cmd_console(args: argparse.Namespace) -> int:
     from bot.console import run_console
 
-    return run_console(load_settings())
+    return run_console(args.settings)
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
     from bot.ingest import run_fetch
 
-    return run_fetch(_services(), args.date, args.days)
+    return run_fetch(_services(args), args.date, args.days)
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
     from bot.digest import run_digest_command
 
-    return run_digest_command(_services(), args.channel, args.date, args.dry_run)
+    return run_digest_command(_services(args), args.channel, args.date, args.dry_run)
 
 
 COMMANDS = {

@@ -195,7 +195,7 @@ class Console:
 
         from bot.digest import run_digest
 
-        papers = self.app.__dict__[PAPERS_KEY]
+        papers = getattr(self.app, PAPERS_KEY)
         before = len(self.standin.calls)
         day = self.services.library.latest_listing_day() or date.today().isoformat()
         result = run_digest(
