@@ -14,13 +14,17 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m bot.launch
+	$(BIN)/python -m bot.cli.run_or_console
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# Style, formatting, types and the layer contract (pyproject.toml, [tool.importlinter]).
 lint: $(STAMP)
 	$(BIN)/ruff check bot tests bench scripts
+	$(BIN)/ruff format --check bot tests bench scripts
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

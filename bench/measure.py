@@ -29,11 +29,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bench.synth import make_day, make_papers, make_queries
+from bot.library import Library
 from bot.models import Paper
 from bot.search import SearchEngine
 from bot.search.index import FIELDS
 from bot.search.query import parse_query
-from bot.store import Library
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
@@ -157,12 +157,12 @@ print(db.execute(query).fetchall())
 BOT_WORKLOAD = """
 import json, sys
 from bot.config import load_settings
-from bot.commands import PaperCommands
-from bot.services import Services
+from bot.answers import Answers
+from bot.runtime import Runtime
 settings = load_settings()
-services = Services.open(settings)
-services.warm_up()  # as `papers-bot run` does: the bot's peak memory includes every shard
-commands = PaperCommands(services)
+runtime = Runtime.open(settings)
+runtime.warm_up()  # as `papers-bot run` does: the bot's peak memory includes every shard
+commands = Answers(runtime)
 for query in json.loads(sys.argv[1]):
     commands.answer("U1", query)
 commands.answer("U1", "trending")
@@ -198,14 +198,14 @@ def papers_end_to_end(data_dir: Path, queries: list[str]) -> dict[str, float]:
     import httpx
 
     from bot.config import Settings
-    from bot.console import signed_headers
-    from bot.services import Services
+    from bot.console.slack_requests import signed_headers
+    from bot.runtime import Runtime
     from bot.slack.app import create_app
     from bot.slack.client import make_client
     from bot.slack.http import create_server
-    from bot.slack.standin import SlackStandIn
+    from tests.slack.standin import TestSlack
 
-    standin = SlackStandIn(bot_token="xoxb-bench").start()
+    standin = TestSlack(bot_token="xoxb-bench").start()
     settings = Settings(
         slack_bot_token="xoxb-bench",
         slack_signing_secret="bench",
@@ -214,9 +214,9 @@ def papers_end_to_end(data_dir: Path, queries: list[str]) -> dict[str, float]:
         sample_data=False,
         hf_api_url="http://127.0.0.1:9/api",  # offline: nothing listens there
     )
-    services = Services.open(settings)
-    services.warm_up()  # as `papers-bot run` does before serving
-    app = create_app(settings, make_client(settings), services)
+    runtime = Runtime.open(settings)
+    runtime.warm_up()  # as `papers-bot run` does before serving
+    app = create_app(settings, make_client(settings), runtime)
     # waitress logs a traceback for connections still open when it is closed: noise here.
     logging.getLogger("waitress").setLevel(logging.CRITICAL)
     server = create_server(app, "127.0.0.1", 0)
@@ -280,7 +280,7 @@ def run_size(size: int, query_count: int, rounds: int, cold_runs: int, work: Pat
     result: dict[str, Any] = {"papers": size, "queries": len(queries)}
 
     log("import")
-    from bot.importer import import_files
+    from bot.ingest.importer import import_files
 
     result["import_s"] = {
         "papers-bot": timed(lambda: import_files(Library(ours_dir, sample_data=False), [jsonl])),
@@ -305,7 +305,7 @@ def run_size(size: int, query_count: int, rounds: int, cold_runs: int, work: Pat
     for n in range(200):
         paper_id = papers[n % len(papers)].id
         user = f"U{n % 7}"
-        saves.append(timed(lambda pid=paper_id, u=user: library.save(u, pid)) * 1000)
+        saves.append(timed(lambda pid=paper_id, u=user: library.saves.add(u, pid)) * 1000)
     result["save_ms"] = {"papers-bot": {"p50": percentile(saves, 50), "p95": percentile(saves, 95)}}
     log("ingest of one 50-paper day")
     ours_days, fts_days = [], []

@@ -18,9 +18,9 @@ import ir_measures
 from ir_measures import nDCG
 
 from bench.measure import Fts5
-from bot.importer import parse_files
+from bot.ingest.importer import parse_files
+from bot.library import Library
 from bot.search import SearchEngine
-from bot.store import Library
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"

@@ -14,9 +14,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from bot.library import load_sample_papers
 from bot.models import Paper
 from bot.search.aliases import find_definitions
-from bot.store import load_sample_papers
 from bot.summarize import split_sentences
 
 WORD = re.compile(r"[A-Za-z][a-z]{3,}")

@@ -11,18 +11,17 @@ import logging
 from collections import defaultdict
 
 from bot import render
-from bot.follows import Follows
+from bot.delivery import Messenger
 from bot.models import Paper
-from bot.poster import Poster
-from bot.services import Services
+from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 MIN_SCORE = 3.0
 SEARCH_DEPTH = 200
 
 
-def follow_matches(services: Services, query: str, new_ids: set[str]) -> list[Paper]:
-    response = services.search.search(query, limit=SEARCH_DEPTH)
+def follow_matches(runtime: Runtime, query: str, new_ids: set[str]) -> list[Paper]:
+    response = runtime.search.search(query, limit=SEARCH_DEPTH)
     return [
         r.paper
         for r in response.results
@@ -31,18 +30,18 @@ def follow_matches(services: Services, query: str, new_ids: set[str]) -> list[Pa
 
 
 def send_follow_alerts(
-    services: Services, poster: Poster, new_ids: list[str]
+    runtime: Runtime, messenger: Messenger, new_ids: list[str]
 ) -> dict[str, list[str]]:
     """DM each follower the new papers for their topics; returns user -> paper ids sent."""
     if not new_ids:
         return {}
-    follows = Follows(services.library)
+    follows = runtime.library.follows
     fresh = set(new_ids)
     per_user: dict[str, list[tuple[str, list[Paper]]]] = defaultdict(list)
     for user, query in follows.all():
         papers = [
             p
-            for p in follow_matches(services, query, fresh)
+            for p in follow_matches(runtime, query, fresh)
             if not follows.already_alerted(user, p.id)
         ]
         if papers:
@@ -51,8 +50,8 @@ def send_follow_alerts(
     for user, topics in per_user.items():
         ids = list(dict.fromkeys(p.id for _, papers in topics for p in papers))
         try:
-            channel = poster.open_dm(user)
-            poster.post(channel, render.alert_message(topics))
+            channel = messenger.open_dm(user)
+            messenger.post(channel, render.alert_message(topics))
         except Exception as error:  # noqa: BLE001 - one user's failure must not stop the others
             log.warning("follow alert for %s not sent: %s", user, error)
             continue

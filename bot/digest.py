@@ -2,24 +2,30 @@
 
 For a channel and a day: the papers listed since that channel's last digest (so Monday's
 covers the weekend), most upvoted first, at most `size`, never one already posted there. A
-header message, then each paper as a card in the header's thread. Every post is written to the
-ledger right after Slack accepts it, so a rerun after a crash continues where it stopped.
-A day with nothing new posts nothing (and logs why): an empty "nothing today" message in a busy
-channel is noise.
+header message, then each paper as a card in the header's thread. A day with nothing new posts
+nothing (and logs why): an empty "nothing today" message in a busy channel is noise.
+
+Never twice (the `DigestLedger`): only one run per channel at a time (a second one, from cron or
+the start-up catch-up, steps aside); the digest is claimed before its header is posted and each
+card before it is posted, then completed with its ts once Slack accepts it. A rerun after a crash
+continues with what was not yet attempted; a header or card in flight at the crash is not posted
+again (at most once: a missing card is better than a duplicate). What Slack refused outright
+(`PostRefused`) is released, so the next run posts it.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from bot import render
+from bot.delivery import Messenger, PostRefused
+from bot.library import Library
 from bot.models import Paper
-from bot.poster import Poster
-from bot.store import Library
 
 log = logging.getLogger(__name__)
 FIRST_DIGEST_DAYS = 3  # a channel's first digest looks back this far
@@ -35,50 +41,53 @@ class DigestResult:
     note: str = ""
 
 
-def _digest_key(channel: str, day: date) -> str:
-    return f"{channel}:{day.isoformat()}"
-
-
-def _ledger_key(channel: str, paper_id: str) -> str:
-    return f"{channel}:{paper_id}"
-
-
-def was_posted(library: Library, channel: str, paper_id: str) -> bool:
-    return _ledger_key(channel, paper_id) in library.state_rows("posted")
-
-
-def previous_digest_day(library: Library, channel: str, day: date) -> date | None:
-    days = [
-        date.fromisoformat(r["day"])
-        for r in library.state_rows("digests").values()
-        if r.get("channel") == channel and r.get("day", "") < day.isoformat()
-    ]
-    return max(days) if days else None
-
-
 def choose_papers(library: Library, channel: str, day: date, size: int) -> list[Paper]:
-    since = previous_digest_day(library, channel, day) or day - timedelta(days=FIRST_DIGEST_DAYS)
+    ledger = library.ledger
+    since = ledger.previous_day(channel, day) or day - timedelta(days=FIRST_DIGEST_DAYS)
     window = [
         p
         for p in library.listed_between(since.isoformat(), day.isoformat())
-        if not was_posted(library, channel, p.id)
+        if not ledger.was_posted(channel, p.id)
     ]
     window.sort(key=lambda p: (-p.upvotes, p.listed or "", p.id))
     return window[:size]
 
 
-def latest_digest(library: Library) -> tuple[str | None, list[str]]:
-    """The newest digest posted anywhere: (day, paper ids)."""
-    rows = [r for r in library.state_rows("digests").values() if r.get("header_ts")]
-    if not rows:
-        return None, []
-    newest = max(rows, key=lambda r: (r["day"], r.get("at", "")))
-    return newest["day"], list(newest.get("papers", []))
+def latest_digest_papers(library: Library) -> tuple[str | None, list[Paper]]:
+    """The newest digest posted anywhere (its day and papers), else the latest listing day."""
+    day, ids = library.ledger.latest()
+    if day:
+        return day, [p for p in (library.get(i) for i in ids) if p]
+    return library.latest_listing()
+
+
+def digest_card(paper: Paper, plan: Sequence[str], save_emoji: Sequence[str]) -> dict[str, Any]:
+    """A card ranked by its place in the digest's plan (the same on a resumed run)."""
+    rank = plan.index(paper.id) + 1 if paper.id in plan else len(plan) + 1
+    return render.digest_card_message(paper, rank, save_emoji)
+
+
+def preview_digest(
+    library: Library,
+    messenger: Messenger,
+    channel: str,
+    day: date,
+    size: int,
+    save_emoji: list[str],
+) -> list[Paper]:
+    """`--dry-run`: send what the digest would post to `messenger`; the ledger is untouched."""
+    papers = choose_papers(library, channel, day, size)
+    if papers:
+        messenger.post(channel, render.digest_header_message(day, papers))
+        plan = [p.id for p in papers]
+        for paper in papers:
+            messenger.post(channel, digest_card(paper, plan, save_emoji), thread_ts="header")
+    return papers
 
 
 def run_digest(
     library: Library,
-    poster: Poster,
+    messenger: Messenger,
     channel: str,
     day: date,
     size: int,
@@ -87,121 +96,83 @@ def run_digest(
     sleep: Callable[[float], None] = time.sleep,
 ) -> DigestResult:
     result = DigestResult(channel, day)
-    key = _digest_key(channel, day)
-    record = library.state_rows("digests").get(key)
+    with library.run_alone(f"digest-{channel}") as alone:
+        if not alone:
+            result.note = "another digest for this channel is running; it posts them"
+            log.info("digest %s %s: %s", channel, day, result.note)
+            return result
+        papers = _papers_to_post(library, messenger, result, size)
+        if papers is None:
+            return result
+        plan = list((library.ledger.digest(channel, day) or {}).get("papers", []))
+        for paper in papers:
+            if pace:
+                sleep(pace)
+            _post_card(library, messenger, result, paper, digest_card(paper, plan, save_emoji))
+        library.ledger.finish(channel, day)
+    return result
+
+
+def _papers_to_post(
+    library: Library, messenger: Messenger, result: DigestResult, size: int
+) -> list[Paper] | None:
+    """The papers still to post, after claiming and posting the header if needed; None when
+    there is nothing to do (`result.note` says why)."""
+    ledger, channel, day = library.ledger, result.channel, result.day
+    record = ledger.digest(channel, day)
     if record and record.get("done"):
         result.note = "already posted"
-        return result
-    if record:
-        planned = [library.get(p) for p in record["papers"]]
-        papers = [p for p in planned if p and not was_posted(library, channel, p.id)]
-        result.header_ts = record["header_ts"]
-    else:
+        return None
+    if record is None:
         papers = choose_papers(library, channel, day, size)
         if not papers:
             result.note = "nothing new since the last digest"
             log.info("digest %s %s: %s", channel, day, result.note)
-            return result
-        header = render.digest_header_message(day, papers)
-        result.header_ts = poster.post(channel, header)
-        library.put_state(
-            "digests",
-            {
-                key: {
-                    "channel": channel,
-                    "day": day.isoformat(),
-                    "header_ts": result.header_ts,
-                    "papers": [p.id for p in papers],
-                    "done": False,
-                    "at": library.clock(),
-                }
-            },
-        )
-    uncertain = [
-        r["paper"]
-        for r in library.state_rows("posted").values()
-        if r.get("channel") == channel and r.get("day") == day.isoformat() and not r.get("ts")
-    ]
-    if uncertain:
+            return None
+        ledger.plan(channel, day, [p.id for p in papers])
+        try:
+            result.header_ts = messenger.post(channel, render.digest_header_message(day, papers))
+        except PostRefused:
+            ledger.drop_plan(channel, day)
+            raise
+        ledger.header_posted(channel, day, result.header_ts)
+        return papers
+    if not record.get("header_ts"):
+        result.note = "the header was in flight when papers-bot stopped; not posting it twice"
+        log.warning("digest %s %s: %s", channel, day, result.note)
+        ledger.finish(channel, day, note=result.note)
+        return None
+    result.header_ts = record["header_ts"]
+    interrupted = ledger.in_flight(channel, day)
+    if interrupted:
         log.warning(
             "digest %s %s: a crash interrupted the posting of %s; not posting them again "
             "(never twice in a channel)",
             channel,
             day,
-            ", ".join(uncertain),
+            ", ".join(interrupted),
         )
-    for rank, paper in enumerate(papers, start=1):
-        if pace:
-            sleep(pace)
-        entry = {"channel": channel, "paper": paper.id, "day": day.isoformat(), "ts": None}
-        # Written before the post: a crash between Slack accepting it and the ts being written
-        # must not let a rerun post it again (at most once, as DESIGN requires).
-        library.put_state("posted", {_ledger_key(channel, paper.id): entry})
-        card = render.digest_card_message(paper, rank, save_emoji)
-        ts = poster.post(channel, card, thread_ts=result.header_ts)
-        with library.transaction():
-            library.put_state("posted", {_ledger_key(channel, paper.id): entry | {"ts": ts}})
-            library.record_post(channel, ts, paper.id, "digest")
-        result.posted.append(paper.id)
-    done = dict(library.state_rows("digests")[key], done=True)
-    library.put_state("digests", {key: done})
-    return result
+    planned = (library.get(p) for p in record["papers"])
+    return [p for p in planned if p and not ledger.was_posted(channel, p.id)]
 
 
-def run_digest_command(services, channel: str | None, day: str | None, dry_run: bool) -> int:  # noqa: ANN001
-    """`papers-bot digest`: the daily job once, now."""
-    import sys
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    from bot.cli import UsageError
-    from bot.poster import PrintPoster
-
-    settings = services.settings
-    channels = [channel] if channel else settings.channels
-    if not channels:
-        raise UsageError("name a channel: --channel C0123ABCD, or set PAPERS_CHANNEL")
+def _post_card(
+    library: Library,
+    messenger: Messenger,
+    result: DigestResult,
+    paper: Paper,
+    card: dict[str, Any],
+) -> None:
+    ledger, channel, day = library.ledger, result.channel, result.day
+    # Claimed before the post: a crash between Slack accepting it and the ts being written
+    # must not let a rerun post it again.
+    ledger.card_in_flight(channel, day, paper.id)
     try:
-        when = date.fromisoformat(day) if day else datetime.now(ZoneInfo(settings.timezone)).date()
-    except ValueError as error:
-        raise UsageError(f"--date must be YYYY-MM-DD, not {day!r}") from error
-    if dry_run:
-        for target in channels:
-            papers = choose_papers(services.library, target, when, settings.digest_size)
-            poster = PrintPoster()
-            if not papers:
-                print(f"{target}: nothing new to post for {when}")
-                continue
-            poster.post(target, render.digest_header_message(when, papers))
-            for rank, paper in enumerate(papers, start=1):
-                poster.post(
-                    target,
-                    render.digest_card_message(paper, rank, settings.save_emoji),
-                    thread_ts="header",
-                )
-        return 0
-    settings.require_slack()
-    from bot.slack.client import make_client
-    from bot.slack.papers import SlackPapers
-    from bot.slack.runner import check_auth
-
-    client = make_client(settings)
-    identity = check_auth(client)
-    if isinstance(identity, int):
-        return identity
-    poster = SlackPapers(services, client)
-    status = 0
-    for target in channels:
-        try:
-            result = run_digest(
-                services.library, poster, target, when, settings.digest_size, settings.save_emoji
-            )
-        except Exception as error:  # noqa: BLE001 - report and go on with the next channel
-            print(f"{target}: digest failed: {error}", file=sys.stderr)
-            status = 1
-            continue
-        print(
-            f"{target}: posted {len(result.posted)} papers for {when}"
-            + (f" ({result.note})" if result.note else "")
-        )
-    return status
+        ts = messenger.post(channel, card, thread_ts=result.header_ts)
+    except PostRefused:
+        ledger.card_refused(channel, paper.id)
+        raise
+    with library.transaction():
+        ledger.card_posted(channel, day, paper.id, ts)
+        library.messages.record(channel, ts, paper.id, "digest")
+    result.posted.append(paper.id)

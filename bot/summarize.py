@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
+from typing import Any
 
 from bot.models import Paper
 from bot.search.aliases import find_definitions
@@ -48,7 +49,7 @@ _MACRO_NAME_RE = re.compile(r"\\([A-Za-z]+)")
 
 
 @functools.lru_cache(maxsize=1)
-def _latex():
+def _latex() -> tuple[Any, Any]:
     from pylatexenc.latex2text import LatexNodes2Text, get_default_latex_context_db
 
     return LatexNodes2Text(math_mode="text"), get_default_latex_context_db()

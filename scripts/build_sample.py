@@ -10,8 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-from bot.importer import parse_files
-from bot.store import merge_paper
+from bot.ingest.importer import parse_files
+from bot.library import merge_paper
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bot" / "data" / "sample_papers.jsonl"

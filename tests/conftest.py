@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.library import Library
 from bot.search import SearchEngine
-from bot.store import Library
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("PAPERS_SHARED_DIR", ROOT.parent / "shared"))

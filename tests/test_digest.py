@@ -17,17 +17,16 @@ import pytest
 
 from bot.alerts import send_follow_alerts
 from bot.config import Settings
+from bot.daily import daily_job, digest_trigger, last_run_time, missed_day
 from bot.digest import choose_papers, run_digest
-from bot.follows import Follows
-from bot.ingest import fetch
-from bot.scheduler import daily_job, digest_trigger, last_run_time, missed_day
-from bot.services import Services
+from bot.ingest.fetch import fetch
+from bot.runtime import Runtime
 from bot.slack.client import make_client
-from bot.slack.papers import SlackPapers
-from bot.slack.standin import SlackStandIn
+from bot.slack.slackbot import SlackBot
 from bot.sources.hf_client import HFClient
 from tests.conftest import run_papers_bot
 from tests.fakes.hf import HFStandIn
+from tests.slack.standin import TestSlack
 
 CHANNEL = "C0PAPERS"
 FRIDAY = date(2026, 7, 31)
@@ -41,15 +40,15 @@ def hf(shared: Path) -> Iterator[HFStandIn]:
 
 
 @pytest.fixture
-def slack() -> Iterator[SlackStandIn]:
-    standin = SlackStandIn().start()
+def slack() -> Iterator[TestSlack]:
+    standin = TestSlack().start()
     yield standin
     standin.stop()
     assert standin.violations == []
 
 
 @pytest.fixture
-def settings(tmp_path: Path, hf: HFStandIn, slack: SlackStandIn) -> Settings:
+def settings(tmp_path: Path, hf: HFStandIn, slack: TestSlack) -> Settings:
     return Settings(
         slack_bot_token=slack.bot_token,
         slack_signing_secret="s",
@@ -62,29 +61,29 @@ def settings(tmp_path: Path, hf: HFStandIn, slack: SlackStandIn) -> Settings:
 
 
 @pytest.fixture
-def services(settings: Settings) -> Services:
-    return Services.open(settings)
+def runtime(settings: Settings) -> Runtime:
+    return Runtime.open(settings)
 
 
 @pytest.fixture
-def poster(services: Services, settings: Settings) -> SlackPapers:
-    return SlackPapers(services, make_client(settings))
+def poster(runtime: Runtime, settings: Settings) -> SlackBot:
+    return SlackBot(runtime, make_client(settings))
 
 
 def quick_client(hf: HFStandIn) -> HFClient:
     return HFClient(hf.url, timeout=2, sleep=lambda s: None)
 
 
-def thread_posts(slack: SlackStandIn) -> list[dict]:
+def thread_posts(slack: TestSlack) -> list[dict]:
     return [m for m in slack.messages.get(CHANNEL, []) if m.get("thread_ts")]
 
 
 def test_fetch_then_digest_posts_the_days_best_papers_once(
-    services: Services, poster: SlackPapers, slack: SlackStandIn, hf: HFStandIn
+    runtime: Runtime, poster: SlackBot, slack: TestSlack, hf: HFStandIn
 ) -> None:
-    report = fetch(services, [FRIDAY], quick_client(hf))
+    report = fetch(runtime.library, [FRIDAY], quick_client(hf))
     assert len(report.added) == 30 and report.error is None
-    result = run_digest(services.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
+    result = run_digest(runtime.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
     assert result.posted == ["2607.28618", "2607.28227", "2607.28568", "2607.27919", "2607.28595"]
     header, *cards = slack.messages[CHANNEL]
     assert "Trending papers · Fri 31 Jul 2026" in header["text"]
@@ -92,45 +91,45 @@ def test_fetch_then_digest_posts_the_days_best_papers_once(
     assert all(c["thread_ts"] == header["ts"] for c in cards) and len(cards) == 5
     assert "react with :bookmark: to save" in json.dumps(cards[0]["blocks"])
     # Reactions on digest cards find their paper.
-    assert services.library.paper_for_message(CHANNEL, cards[0]["ts"]) == "2607.28618"
-    again = run_digest(services.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
+    assert runtime.library.messages.paper_for(CHANNEL, cards[0]["ts"]) == "2607.28618"
+    again = run_digest(runtime.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
     assert again.posted == [] and again.note == "already posted"
     assert len(slack.messages[CHANNEL]) == 6
 
 
 def test_next_digest_never_repeats_a_paper_and_monday_covers_the_weekend(
-    services: Services, poster: SlackPapers, hf: HFStandIn, slack: SlackStandIn
+    runtime: Runtime, poster: SlackBot, hf: HFStandIn, slack: TestSlack
 ) -> None:
     fetch(
-        services, [FRIDAY, date(2026, 8, 1), date(2026, 8, 2), date(2026, 8, 3)], quick_client(hf)
+        runtime.library,
+        [FRIDAY, date(2026, 8, 1), date(2026, 8, 2), date(2026, 8, 3)],
+        quick_client(hf),
     )
-    run_digest(services.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
-    monday = run_digest(
-        services.library, poster, CHANNEL, date(2026, 8, 3), 5, ["bookmark"], pace=0
-    )
+    run_digest(runtime.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
+    monday = run_digest(runtime.library, poster, CHANNEL, date(2026, 8, 3), 5, ["bookmark"], pace=0)
     assert set(monday.posted) == {"2607.28229", "2607.26654", "2607.27851"}
     # Nothing new on Tuesday: nothing is posted at all.
     before = len(slack.messages[CHANNEL])
     tuesday = run_digest(
-        services.library, poster, CHANNEL, date(2026, 8, 4), 5, ["bookmark"], pace=0
+        runtime.library, poster, CHANNEL, date(2026, 8, 4), 5, ["bookmark"], pace=0
     )
     assert tuesday.posted == [] and len(slack.messages[CHANNEL]) == before
     posted = [m for m in slack.messages[CHANNEL] if m.get("thread_ts")]
-    ids = [services.library.paper_for_message(CHANNEL, m["ts"]) for m in posted]
+    ids = [runtime.library.messages.paper_for(CHANNEL, m["ts"]) for m in posted]
     assert len(ids) == len(set(ids)) == 8
 
 
-def test_paced_about_one_message_per_second(services: Services, poster: SlackPapers, hf) -> None:
-    fetch(services, [FRIDAY], quick_client(hf))
+def test_paced_about_one_message_per_second(runtime: Runtime, poster: SlackBot, hf) -> None:
+    fetch(runtime.library, [FRIDAY], quick_client(hf))
     waits: list[float] = []
-    run_digest(services.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], sleep=waits.append)
+    run_digest(runtime.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], sleep=waits.append)
     assert waits == [1.0] * 5
 
 
-def test_a_429_from_slack_is_ridden_out(services: Services, poster, hf, slack) -> None:
-    fetch(services, [FRIDAY], quick_client(hf))
+def test_a_429_from_slack_is_ridden_out(runtime: Runtime, poster, hf, slack) -> None:
+    fetch(runtime.library, [FRIDAY], quick_client(hf))
     slack.fail_next("chat.postMessage", status=429, retry_after=1)
-    result = run_digest(services.library, poster, CHANNEL, FRIDAY, 2, ["bookmark"], pace=0)
+    result = run_digest(runtime.library, poster, CHANNEL, FRIDAY, 2, ["bookmark"], pace=0)
     assert len(result.posted) == 2 and len(slack.messages[CHANNEL]) == 3
 
 
@@ -138,22 +137,22 @@ KILLABLE = """
 import sys
 from datetime import date
 from bot.config import Settings
-from bot.services import Services
+from bot.runtime import Runtime
 from bot.slack.client import make_client
-from bot.slack.papers import SlackPapers
+from bot.slack.slackbot import SlackBot
 from bot.digest import run_digest
 settings = Settings(slack_bot_token=sys.argv[2], slack_api_url=sys.argv[1],
                     data_dir=sys.argv[3], sample_data=False)
-services = Services.open(settings)
-run_digest(services.library, SlackPapers(services, make_client(settings)), "C0PAPERS",
+runtime = Runtime.open(settings)
+run_digest(runtime.library, SlackBot(runtime, make_client(settings)), "C0PAPERS",
            date(2026, 7, 31), 5, ["bookmark"], pace=0.4)
 """
 
 
 def test_killed_between_two_posts_then_rerun_posts_nothing_twice(
-    services: Services, poster: SlackPapers, hf: HFStandIn, slack: SlackStandIn, settings: Settings
+    runtime: Runtime, poster: SlackBot, hf: HFStandIn, slack: TestSlack, settings: Settings
 ) -> None:
-    fetch(services, [FRIDAY], quick_client(hf))
+    fetch(runtime.library, [FRIDAY], quick_client(hf))
     child = subprocess.Popen(
         [sys.executable, "-c", KILLABLE, slack.api_url, slack.bot_token, str(settings.data_dir)],
         env={**os.environ},
@@ -163,7 +162,7 @@ def test_killed_between_two_posts_then_rerun_posts_nothing_twice(
     child.wait()
     partial = len(slack.messages[CHANNEL])
     assert 3 <= partial < 6
-    result = run_digest(services.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
+    result = run_digest(runtime.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
     messages = slack.messages[CHANNEL]
     headers = [m for m in messages if not m.get("thread_ts")]
     assert len(headers) == 1
@@ -173,12 +172,12 @@ def test_killed_between_two_posts_then_rerun_posts_nothing_twice(
     top5 = {"2607.28618", "2607.28227", "2607.28568", "2607.27919", "2607.28595"}
     assert set(posted) <= top5 and len(posted) >= 4  # at most the one in flight is lost
     assert len(result.posted) == len(messages) - partial
-    rerun = run_digest(services.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
+    rerun = run_digest(runtime.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
     assert rerun.posted == []
 
 
 def test_malformed_rows_and_hostile_text_are_ingested_and_posted_safely(
-    services: Services, poster: SlackPapers, hf: HFStandIn, slack: SlackStandIn
+    runtime: Runtime, poster: SlackBot, hf: HFStandIn, slack: TestSlack
 ) -> None:
     day = "2026-08-05"
     good = json.loads(json.dumps(hf.listings["2026-08-03"][0]))
@@ -200,11 +199,11 @@ def test_malformed_rows_and_hostile_text_are_ingested_and_posted_safely(
         {"paper": {"title": "No id"}},
         ["not", "a", "row"],
     ]
-    report = fetch(services, [date(2026, 8, 5)], quick_client(hf))
+    report = fetch(runtime.library, [date(2026, 8, 5)], quick_client(hf))
     [day_report] = report.days
     assert day_report.rows == 7 and len(day_report.skipped) == 4
-    assert services.library.get("2608.00001").upvotes == 999
-    run_digest(services.library, poster, CHANNEL, date(2026, 8, 5), 5, ["bookmark"], pace=0)
+    assert runtime.library.get("2608.00001").upvotes == 999
+    run_digest(runtime.library, poster, CHANNEL, date(2026, 8, 5), 5, ["bookmark"], pace=0)
     payload = json.dumps([c.args for c in slack.calls_to("chat.postMessage")])
     for live in [
         "<!channel>",
@@ -219,41 +218,41 @@ def test_malformed_rows_and_hostile_text_are_ingested_and_posted_safely(
     assert "&lt;!channel&gt;" in payload
 
 
-def test_a_failure_halfway_keeps_the_days_before_it(services: Services, hf: HFStandIn) -> None:
+def test_a_failure_halfway_keeps_the_days_before_it(runtime: Runtime, hf: HFStandIn) -> None:
     hf.fail("/daily_papers", status=503, count=10)
     c = HFClient(hf.url, timeout=2, sleep=lambda s: None, max_attempts=2)
     hf.faults[0].count = 0
-    first = fetch(services, [date(2026, 6, 12)], c)
+    first = fetch(runtime.library, [date(2026, 6, 12)], c)
     assert len(first.added) == 30
     hf.faults[0].count = 10
-    report = fetch(services, [FRIDAY, date(2026, 8, 3)], c)
+    report = fetch(runtime.library, [FRIDAY, date(2026, 8, 3)], c)
     assert report.error and "2026-07-31" in report.error
-    assert len(services.library) == 30
+    assert len(runtime.library) == 30
 
 
 def test_follow_alerts_one_dm_per_user_each_paper_once(
-    services: Services, poster: SlackPapers, hf: HFStandIn, slack: SlackStandIn
+    runtime: Runtime, poster: SlackBot, hf: HFStandIn, slack: TestSlack
 ) -> None:
-    follows = Follows(services.library)
+    follows = runtime.library.follows
     follows.add("U0ALICE", "speculative decoding")
     follows.add("U0ALICE", "gui agents")
     follows.add("U0BOB", "kanban boards")
-    report = fetch(services, [FRIDAY], quick_client(hf))
-    sent = send_follow_alerts(services, poster, report.added)
+    report = fetch(runtime.library, [FRIDAY], quick_client(hf))
+    sent = send_follow_alerts(runtime, poster, report.added)
     assert set(sent) == {"U0ALICE"}
     assert "2607.26627" in sent["U0ALICE"] and "2607.28227" in sent["U0ALICE"]
     [dm] = slack.calls_to("chat.postMessage")
     assert dm.args["channel"] == "DU0ALICE"
-    assert send_follow_alerts(services, poster, report.added) == {}
+    assert send_follow_alerts(runtime, poster, report.added) == {}
 
 
-def test_the_daily_job_fetches_alerts_and_posts(settings, services, poster, hf, slack) -> None:
-    daily_job(settings, services, poster, day=FRIDAY)  # fetches today's days: none listed
+def test_the_daily_job_fetches_alerts_and_posts(settings, runtime, poster, hf, slack) -> None:
+    daily_job(settings, runtime, poster, day=FRIDAY)  # fetches today's days: none listed
     assert not slack.messages.get(CHANNEL)
-    fetch(services, [FRIDAY], quick_client(hf))
-    daily_job(settings, services, poster, day=FRIDAY)
+    fetch(runtime.library, [FRIDAY], quick_client(hf))
+    daily_job(settings, runtime, poster, day=FRIDAY)
     assert len(slack.messages[CHANNEL]) == 6
-    daily_job(settings, services, poster, day=FRIDAY)  # fired twice: no second post
+    daily_job(settings, runtime, poster, day=FRIDAY)  # fired twice: no second post
     assert len(slack.messages[CHANNEL]) == 6
 
 
@@ -272,24 +271,24 @@ def test_schedule_keeps_local_time_across_dst_in_los_angeles() -> None:
     assert (autumn.astimezone(UTC).hour, after.astimezone(UTC).hour) == (16, 17)
 
 
-def test_catch_up_after_a_restart_within_the_grace_only(settings, services, poster, hf) -> None:
+def test_catch_up_after_a_restart_within_the_grace_only(settings, runtime, poster, hf) -> None:
     la = replace(settings, timezone="America/Los_Angeles", digest_time="09:00")
     down_at_nine = datetime(2026, 7, 31, 18, 30, tzinfo=UTC)  # 11:30 in Los Angeles
     assert last_run_time(la, down_at_nine).hour == 9
-    assert missed_day(la, services, down_at_nine) == FRIDAY
-    assert missed_day(la, services, datetime(2026, 7, 31, 21, 30, tzinfo=UTC)) is None  # 14:30
-    assert missed_day(la, services, datetime(2026, 7, 31, 15, 0, tzinfo=UTC)) is None  # yesterday's
-    fetch(services, [FRIDAY], quick_client(hf))
-    run_digest(services.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
-    assert missed_day(la, services, down_at_nine) is None  # already posted: no second post
+    assert missed_day(la, runtime, down_at_nine) == FRIDAY
+    assert missed_day(la, runtime, datetime(2026, 7, 31, 21, 30, tzinfo=UTC)) is None  # 14:30
+    assert missed_day(la, runtime, datetime(2026, 7, 31, 15, 0, tzinfo=UTC)) is None  # yesterday's
+    fetch(runtime.library, [FRIDAY], quick_client(hf))
+    run_digest(runtime.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
+    assert missed_day(la, runtime, down_at_nine) is None  # already posted: no second post
 
 
-def test_scheduler_starts_and_catches_up(settings, services, poster, hf, slack) -> None:
-    from bot.scheduler import start_scheduler
+def test_scheduler_starts_and_catches_up(settings, runtime, poster, hf, slack) -> None:
+    from bot.daily import start_scheduler
 
-    fetch(services, [FRIDAY], quick_client(hf))
+    fetch(runtime.library, [FRIDAY], quick_client(hf))
     utc = replace(settings, digest_time="09:00", timezone="UTC")
-    scheduler = start_scheduler(utc, services, poster, now=datetime(2026, 7, 31, 10, tzinfo=UTC))
+    scheduler = start_scheduler(utc, runtime, poster, now=datetime(2026, 7, 31, 10, tzinfo=UTC))
     try:
         jobs = {j.id: j for j in scheduler.get_jobs()}
         assert jobs["daily-digest"].misfire_grace_time == 3 * 3600
@@ -302,13 +301,13 @@ def test_scheduler_starts_and_catches_up(settings, services, poster, hf, slack) 
     assert len(slack.messages[CHANNEL]) == 6
 
 
-def test_choose_papers_weekend_window(services, hf) -> None:
-    fetch(services, [FRIDAY], quick_client(hf))
-    assert choose_papers(services.library, CHANNEL, date(2026, 8, 2), 5)  # Sunday, first digest
+def test_choose_papers_weekend_window(runtime, hf) -> None:
+    fetch(runtime.library, [FRIDAY], quick_client(hf))
+    assert choose_papers(runtime.library, CHANNEL, date(2026, 8, 2), 5)  # Sunday, first digest
 
 
 def test_fetch_and_digest_commands_end_to_end(
-    tmp_path: Path, hf: HFStandIn, slack: SlackStandIn
+    tmp_path: Path, hf: HFStandIn, slack: TestSlack
 ) -> None:
     env = {
         "SLACK_BOT_TOKEN": slack.bot_token,

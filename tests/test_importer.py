@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bot.importer import import_files
-from bot.store import Library
+from bot.ingest.importer import import_files
+from bot.library import Library
 
 
 def test_daily_papers_responses_import_and_reimport_changes_nothing(

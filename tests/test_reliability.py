@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 
 from bot.digest import run_digest
+from bot.library import CATALOG_DIR, STATE_FILE, Library
+from bot.library.storage import StoreWriteError
 from bot.models import Paper
 from bot.search import SearchEngine
-from bot.slack.standin import SlackStandIn
-from bot.storage import StoreWriteError
-from bot.store import CATALOG_DIR, STATE_FILE, Library
+from tests.slack.standin import TestSlack
 
 SOAK = os.environ.get("PAPERS_SOAK") == "1"
 KILLS = int(os.environ.get("PAPERS_KILLS", "200" if SOAK else "30"))
@@ -35,31 +35,31 @@ from datetime import date, timedelta
 from bot.config import Settings
 from bot.digest import run_digest
 from bot.models import Paper
-from bot.services import Services
+from bot.runtime import Runtime
 from bot.slack.client import make_client
-from bot.slack.papers import SlackPapers
+from bot.slack.slackbot import SlackBot
 
 api_url, token, data_dir, round_ = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 settings = Settings(slack_bot_token=token, slack_api_url=api_url, data_dir=data_dir,
                     sample_data=False)
-services = Services.open(settings)
-poster = SlackPapers(services, make_client(settings))
+runtime = Runtime.open(settings)
+poster = SlackBot(runtime, make_client(settings))
 for i in range(10_000):
     day = date(2026, 1, 1) + timedelta(days=round_ * 50 + i)
     batch = [Paper(id=f"2601.{round_ * 5000 + i * 5 + k:05d}", title=f"Paper {round_} {i} {k}",
                    abstract="We propose a thing. " * 40, listed=day.isoformat(), upvotes=k)
              for k in range(5)]
-    services.library.upsert_many(batch)
+    runtime.library.upsert_many(batch)
     user = f"U{round_}"
-    services.library.save(user, batch[0].id)
+    runtime.library.saves.add(user, batch[0].id)
     print("saved", user, batch[0].id, flush=True)
-    run_digest(services.library, poster, "C0PAPERS", day, 3, ["bookmark"], pace=0)
+    run_digest(runtime.library, poster, "C0PAPERS", day, 3, ["bookmark"], pace=0)
 """
 
 
 @pytest.fixture
-def slack() -> Iterator[SlackStandIn]:
-    standin = SlackStandIn().start()
+def slack() -> Iterator[TestSlack]:
+    standin = TestSlack().start()
     yield standin
     standin.stop()
 
@@ -69,7 +69,7 @@ def _assert_files_whole(data_dir: Path) -> None:
         json.loads(path.read_text())  # raises on a torn file
 
 
-def test_sigkill_at_random_moments(tmp_path: Path, slack: SlackStandIn) -> None:
+def test_sigkill_at_random_moments(tmp_path: Path, slack: TestSlack) -> None:
     data = tmp_path / "data"
     Library(data, sample_data=False)
     rng = random.Random(2026)
@@ -101,15 +101,15 @@ def test_sigkill_at_random_moments(tmp_path: Path, slack: SlackStandIn) -> None:
                 acknowledged.add((user, paper_id))
             _assert_files_whole(data)
             library = Library(data)
-            saved = {(r["user"], r["paper"]) for r in library.state_rows("saves").values()}
+            saved = {(r["user"], r["paper"]) for r in library.saves.rows().values()}
             assert acknowledged <= saved, "an acknowledged save was lost"
     assert kills == rounds * 10 and acknowledged
     # Rerun every interrupted digest: nothing is posted twice, ever.
     library = Library(data)
     from bot.config import Settings
-    from bot.services import Services
+    from bot.runtime import Runtime
     from bot.slack.client import make_client
-    from bot.slack.papers import SlackPapers
+    from bot.slack.slackbot import SlackBot
 
     settings = Settings(
         slack_bot_token=slack.bot_token,
@@ -117,10 +117,10 @@ def test_sigkill_at_random_moments(tmp_path: Path, slack: SlackStandIn) -> None:
         data_dir=data,
         sample_data=False,
     )
-    poster = SlackPapers(Services.open(settings), make_client(settings))
+    poster = SlackBot(Runtime.open(settings), make_client(settings))
     from datetime import date
 
-    for record in list(library.state_rows("digests").values()):
+    for record in list(library.ledger.digests().values()):
         run_digest(
             library, poster, "C0PAPERS", date.fromisoformat(record["day"]), 3, ["bookmark"], pace=0
         )
@@ -151,16 +151,16 @@ def test_threads_give_the_state_a_serial_run_gives(tmp_path: Path) -> None:
     def apply(library: Library, engine: SearchEngine, user: str, op: tuple[str, str]) -> None:
         kind, arg = op
         if kind == "save":
-            library.save(user, arg)
+            library.saves.add(user, arg)
         elif kind == "unsave":
-            library.unsave(user, arg)
+            library.saves.remove(user, arg)
         elif kind == "search":
             engine.search(arg, 5)
         else:
             library.upsert_many([Paper(id=arg, title=f"Agents {arg}", abstract="Agents.")])
 
     def final_state(library: Library) -> tuple:
-        saves = sorted((r["user"], r["paper"]) for r in library.state_rows("saves").values())
+        saves = sorted((r["user"], r["paper"]) for r in library.saves.rows().values())
         return saves, sorted(library.papers())
 
     concurrent = Library(tmp_path / "concurrent")
@@ -222,20 +222,20 @@ def fill(disk: Path) -> Path:
 def test_full_disk_keeps_old_files_says_so_and_search_still_works(small_disk: Path) -> None:
     library = Library(small_disk / "data")
     engine = SearchEngine(library)
-    library.save("U1", "2408.08338")
+    library.saves.add("U1", "2408.08338")
     before = {p.name: p.read_bytes() for p in (small_disk / "data").rglob("*.json")}
     filler = fill(small_disk)
     with pytest.raises(StoreWriteError, match="the disk is full"):
-        library.save("U1", "2503.10632")
+        library.saves.add("U1", "2503.10632")
     with pytest.raises(StoreWriteError, match="the disk is full"):
         library.upsert_many([Paper(id="2408.99999", title="New " * 200, abstract="x " * 5000)])
     after = {p.name: p.read_bytes() for p in (small_disk / "data").rglob("*.json")}
     assert after == before
     assert not list((small_disk / "data").rglob("*.tmp"))
     assert [r.paper.id for r in engine.search("kan", 2).results]
-    assert [p for p, _ in Library(small_disk / "data").saved("U1")] == ["2408.08338"]
+    assert [p for p, _ in Library(small_disk / "data").saves.of_user("U1")] == ["2408.08338"]
     filler.unlink()
-    assert library.save("U1", "2503.10632") is True
+    assert library.saves.add("U1", "2503.10632") is True
 
 
 def test_read_only_disk(small_disk: Path) -> None:
@@ -243,7 +243,7 @@ def test_read_only_disk(small_disk: Path) -> None:
     engine = SearchEngine(library)
     subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
     with pytest.raises(StoreWriteError, match="read-only"):
-        library.save("U1", "2408.08338")
+        library.saves.add("U1", "2408.08338")
     assert engine.search("kan", 2).results
     reopened = Library(small_disk / "data")  # opening a library on a read-only disk works
     assert reopened.get("2408.08338") is not None

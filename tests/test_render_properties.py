@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from bot import render
 from bot.models import Paper
 from bot.search import SearchResponse, SearchResult
-from bot.slack.standin import block_violations
+from tests.slack.standin import block_violations
 
 INJECTIONS = [
     "<!channel>",
@@ -118,10 +118,10 @@ def test_lists_of_papers_are_inert_and_fit(items: list[Paper], query: str) -> No
     assert_inert(render.search_results_message(response))
     assert_inert(render.more_like_message(items[0], response.results))
     assert_inert(render.trending_message("2026-07-31", items))
-    assert_inert(render.saved_list_message(items * 3, page=2))
+    assert_inert(render.saved_list_message(items * 3, 2, ["bookmark"]))
     assert_inert(render.digest_header_message(date(2026, 7, 31), items))
     assert_inert(render.alert_message([(query, items)]))
-    assert_inert(render.home_view(items * 4, "2026-07-31", items), home=True)
+    assert_inert(render.home_view(items * 4, "2026-07-31", items, ["bookmark"]), home=True)
     inline = render.bibtex_message(items[:2])
     if inline:
         assert_inert(inline)

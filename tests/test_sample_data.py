@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from bot.store import load_sample_papers
+from bot.library import load_sample_papers
 from scripts.build_sample import OUT, build
 
 

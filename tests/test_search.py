@@ -9,11 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.importer import import_files
+from bot.ingest.importer import import_files
+from bot.library import Library
 from bot.models import Paper
 from bot.search import SearchEngine
 from bot.search.aliases import find_definitions
-from bot.store import Library
 from tests.conftest import DATA
 
 KAN_PAPERS = {"2408.08338", "2503.10632"}

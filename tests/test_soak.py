@@ -15,14 +15,14 @@ import pytest
 
 from bench.synth import make_papers, make_queries
 from bot.config import Settings
-from bot.console import signed_headers
+from bot.console.slack_requests import signed_headers
+from bot.library import Library
+from bot.runtime import Runtime
 from bot.search import SearchEngine
-from bot.services import Services
 from bot.slack.app import create_app
 from bot.slack.client import make_client
 from bot.slack.http import create_server
-from bot.slack.standin import SlackStandIn
-from bot.store import Library
+from tests.slack.standin import TestSlack
 
 pytestmark = pytest.mark.skipif(os.environ.get("PAPERS_SOAK") != "1", reason="make soak only")
 SIZE = int(os.environ.get("PAPERS_SOAK_PAPERS", "100000"))
@@ -33,7 +33,7 @@ def test_fifty_concurrent_papers_on_the_big_library(tmp_path: Path) -> None:
     library = Library(tmp_path / "data", sample_data=False)
     library.upsert_many(papers)
     SearchEngine(library)  # build and save the index once, as `papers-bot import` does
-    standin = SlackStandIn(bot_token="xoxb-soak").start()
+    standin = TestSlack(bot_token="xoxb-soak").start()
     settings = Settings(
         slack_bot_token="xoxb-soak",
         slack_signing_secret="soak",
@@ -41,9 +41,9 @@ def test_fifty_concurrent_papers_on_the_big_library(tmp_path: Path) -> None:
         data_dir=tmp_path / "data",
         sample_data=False,
     )
-    services = Services.open(settings)
-    services.warm_up()  # as `papers-bot run` does before serving
-    app = create_app(settings, make_client(settings), services)
+    runtime = Runtime.open(settings)
+    runtime.warm_up()  # as `papers-bot run` does before serving
+    app = create_app(settings, make_client(settings), runtime)
     server = create_server(app, "127.0.0.1", 0, threads=8)
     threading.Thread(target=lambda: _serve(server), daemon=True).start()
     url = f"http://127.0.0.1:{server.effective_port}/slack/events"

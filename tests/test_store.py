@@ -15,10 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import storage
+from bot.library import CATALOG_DIR, SCHEMA_VERSION, STATE_FILE, Library, shard_of, storage
+from bot.library.storage import StoreError, StoreWriteError
 from bot.models import Paper
-from bot.storage import StoreError, StoreWriteError
-from bot.store import CATALOG_DIR, SCHEMA_VERSION, STATE_FILE, Library, shard_of
 
 
 def paper(n: int, **fields) -> Paper:
@@ -90,19 +89,19 @@ def test_a_batch_is_one_atomic_write_per_shard(
 
 def test_a_save_never_rewrites_the_catalog(library: Library) -> None:
     before = library.catalog.signatures()
-    assert library.save("U1", "2408.08338") is True
+    assert library.saves.add("U1", "2408.08338") is True
     assert library.catalog.signatures() == before
-    assert library.saved("U1")[0][0] == "2408.08338"
+    assert library.saves.of_user("U1")[0][0] == "2408.08338"
 
 
 def test_saves_are_set_membership(library: Library) -> None:
-    assert library.save("U1", "2408.08338") is True
-    assert library.save("U1", "2408.08338") is False
-    assert library.save("U2", "2408.08338") is True
-    assert library.unsave("U1", "2408.08338") is True
-    assert library.unsave("U1", "2408.08338") is False
-    assert [p for p, _ in library.saved("U2")] == ["2408.08338"]
-    assert library.saved("U1") == []
+    assert library.saves.add("U1", "2408.08338") is True
+    assert library.saves.add("U1", "2408.08338") is False
+    assert library.saves.add("U2", "2408.08338") is True
+    assert library.saves.remove("U1", "2408.08338") is True
+    assert library.saves.remove("U1", "2408.08338") is False
+    assert [p for p, _ in library.saves.of_user("U2")] == ["2408.08338"]
+    assert library.saves.of_user("U1") == []
 
 
 def test_upsert_merges_without_losing_anything(empty_library: Library) -> None:
@@ -129,17 +128,17 @@ def test_the_same_batch_twice_changes_nothing(empty_library: Library) -> None:
 
 
 def test_retried_event_ids_are_recognised(library: Library) -> None:
-    assert library.first_sighting("Ev1") is True
-    assert library.first_sighting("Ev1") is False
-    assert Library(library.data_dir).first_sighting("Ev1") is False
+    assert library.events.first_sighting("Ev1") is True
+    assert library.events.first_sighting("Ev1") is False
+    assert Library(library.data_dir).events.first_sighting("Ev1") is False
 
 
 def test_threads_lose_no_saves(library: Library) -> None:
     def worker(user: str) -> None:
         for n in range(60):
-            library.save(user, f"2501.{n:05d}")
+            library.saves.add(user, f"2501.{n:05d}")
             if n % 3 == 0:
-                library.unsave(user, f"2501.{n:05d}")
+                library.saves.remove(user, f"2501.{n:05d}")
 
     threads = [threading.Thread(target=worker, args=(f"U{t}",)) for t in range(8)]
     for thread in threads:
@@ -147,18 +146,18 @@ def test_threads_lose_no_saves(library: Library) -> None:
     for thread in threads:
         thread.join()
     for t in range(8):
-        assert len(library.saved(f"U{t}")) == 40
-    assert len(Library(library.data_dir).state_rows("saves")) == 8 * 40
+        assert len(library.saves.of_user(f"U{t}")) == 40
+    assert len(Library(library.data_dir).saves.rows()) == 8 * 40
 
 
 CHILD = """
 import sys
-from bot.store import Library
+from bot.library import Library
 from bot.models import Paper
 library = Library(sys.argv[1], sample_data=False)
 user, count = sys.argv[2], int(sys.argv[3])
 for n in range(count):
-    library.save(user, f"2501.{n:05d}")
+    library.saves.add(user, f"2501.{n:05d}")
     if n % 10 == 0:
         library.upsert_many([Paper(id=f"2502.{n:05d}", title=f"{user} {n}", abstract="x " * 200)])
     print(n, flush=True)
@@ -178,7 +177,7 @@ def test_two_processes_on_one_data_dir_both_work_without_loss(tmp_path: Path) ->
         child.communicate(timeout=120)
         assert child.returncode == 0
     library = Library(data)
-    assert len(library.saved("UA")) == 80 and len(library.saved("UB")) == 80
+    assert len(library.saves.of_user("UA")) == 80 and len(library.saves.of_user("UB")) == 80
     assert len(library) == 8  # ids 2502.00000..00070 step 10, written by both
 
 
@@ -201,7 +200,7 @@ def test_kill_at_random_moments_never_tears_a_file_or_loses_an_acknowledged_save
         out, _ = child.communicate()
         acknowledged |= {f"{user}:2501.{int(n):05d}" for n in out.split()}
         library = Library(data)  # opens: neither file is torn
-        saved = set(library.state_rows("saves"))
+        saved = set(library.saves.rows())
         assert acknowledged <= saved
     assert acknowledged, "the child never got to save anything"
 
@@ -209,7 +208,7 @@ def test_kill_at_random_moments_never_tears_a_file_or_loses_an_acknowledged_save
 def test_a_full_disk_leaves_the_old_file_and_says_so(
     library: Library, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    library.save("U1", "2408.08338")
+    library.saves.add("U1", "2408.08338")
     state = library.data_dir / STATE_FILE
     before = state.read_bytes()
 
@@ -218,9 +217,9 @@ def test_a_full_disk_leaves_the_old_file_and_says_so(
 
     monkeypatch.setattr(storage.os, "fsync", full)
     with pytest.raises(StoreWriteError, match="the disk is full"):
-        library.save("U1", "2503.10632")
+        library.saves.add("U1", "2503.10632")
     monkeypatch.undo()
     assert state.read_bytes() == before
-    assert [p for p, _ in library.saved("U1")] == ["2408.08338"]
+    assert [p for p, _ in library.saves.of_user("U1")] == ["2408.08338"]
     assert not [p for p in library.data_dir.iterdir() if p.name.endswith(".tmp")]
-    assert library.save("U1", "2503.10632") is True
+    assert library.saves.add("U1", "2503.10632") is True

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bench.summary_quality import evaluate
+from bot.library import load_sample_papers
 from bot.models import Paper
-from bot.store import load_sample_papers
 from bot.summarize import (
     TLDR_LIMIT,
     extract_keywords,

@@ -126,5 +126,19 @@ class AliasTable:
     def acronyms(self) -> list[str]:
         return list(self._counts)
 
+    def definitions(self) -> dict[str, list[tuple[str, list[str]]]]:
+        """What each document defines: doc -> [(acronym term, long-form terms)], for saving."""
+        return {doc: [(a, list(t)) for a, t in found] for doc, found in self._by_doc.items()}
+
+    @classmethod
+    def from_definitions(cls, saved: dict[str, list[tuple[str, list[str]]]]) -> AliasTable:
+        table = cls()
+        for doc, found in saved.items():
+            pairs = [(str(acronym), tuple(terms)) for acronym, terms in found]
+            table._by_doc[doc] = pairs
+            for acronym, terms in pairs:
+                table._counts.setdefault(acronym, Counter())[terms] += 1
+        return table
+
 
 __all__ = ["AliasTable", "find_definitions", "schwartz_hearst", "long_form_terms"]

@@ -15,10 +15,11 @@ many times and the index build costs one regex scan plus dict look-ups.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 import Stemmer
+
+from bot.text import fold
 
 _STEMMER = Stemmer.Stemmer("english")
 
@@ -141,15 +142,8 @@ STOPWORDS = frozenset(
 MAX_WORD = 60  # longer "words" are noise (hashes, URLs glued together); they are skipped
 
 
-def fold(text: str) -> str:
-    """NFKC, lower case, accents removed: the form every comparison uses."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    decomposed = unicodedata.normalize("NFD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 def stem(word: str) -> str:
-    return _STEMMER.stemWord(word)
+    return str(_STEMMER.stemWord(word))
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,10 @@ typo or an alias never outranks the word that was actually typed.
 from __future__ import annotations
 
 import math
-import pickle
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 from rapidfuzz import process
@@ -30,7 +27,8 @@ from rapidfuzz.distance import Levenshtein
 
 from bot.models import Paper
 from bot.search.aliases import AliasTable
-from bot.search.analyzer import WordTerms, analyze, fold, stem
+from bot.search.analyzer import WordTerms, analyze, stem
+from bot.text import fold
 
 # Field weights and length normalisation (BM25F). Titles say what a paper is about; keywords
 # are curated; abstracts are long and wordy; author names matter when typed.
@@ -47,7 +45,6 @@ PARTS_WEIGHT = 0.9
 ALIAS_WEIGHT = 0.85
 MIN_TYPO_LENGTH = 4
 RANK_POOL = 400  # candidates fully ordered (ties by upvotes, then date) per query
-INDEX_FORMAT = 3
 
 
 @dataclass
@@ -130,7 +127,7 @@ class SearchIndex:
         """Index `paper`, replacing an earlier version of it."""
         self.remove(paper.id)
         slot = len(self.ids)
-        weighted: Counter[str] = Counter()
+        weighted: defaultdict[str, float] = defaultdict(float)
         surfaces: set[str] = set()
         lengths = []
         for name, text in field_texts(paper).items():
@@ -480,7 +477,7 @@ class SearchIndex:
 
     def top_terms(self, paper: Paper, count: int = 12) -> list[str]:
         """The terms that best characterise a paper (tf-idf), for "More like this"."""
-        weights: Counter[str] = Counter()
+        weights: defaultdict[str, float] = defaultdict(float)
         for name, text in field_texts(paper).items():
             if name == "authors":
                 continue
@@ -493,34 +490,6 @@ class SearchIndex:
             if self.has_term(t) and len(t) > 2 and self._df[t] <= max(2, common)
         }
         return sorted(scored, key=lambda t: -scored[t])[:count]
-
-    # -- persistence -------------------------------------------------------------------------
-
-    def save(self, path: Path, extra: dict[str, Any]) -> None:
-        """Write the whole index to `path` atomically (it is derived data: safe to delete)."""
-        from bot.storage import atomic_write_bytes
-
-        self.compact()
-        state = {k: v for k, v in self.__dict__.items() if k not in ("_arrays", "_vocab_list")}
-        payload = pickle.dumps(
-            {"format": INDEX_FORMAT, "index": state, "extra": extra},
-            protocol=pickle.HIGHEST_PROTOCOL,
-        )
-        atomic_write_bytes(path, payload)
-
-    @classmethod
-    def load(cls, path: Path) -> tuple[SearchIndex, dict[str, Any]] | None:
-        """The saved index, or None when there is none or it is from another version."""
-        try:
-            with open(path, "rb") as handle:
-                data = pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
-            return None
-        if not isinstance(data, dict) or data.get("format") != INDEX_FORMAT:
-            return None
-        index = cls()
-        index.__dict__.update(data["index"])
-        return index, data["extra"]
 
 
 def slot_filter(

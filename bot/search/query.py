@@ -13,7 +13,8 @@ import shlex
 from dataclasses import dataclass, field
 
 from bot.models import canonical_id
-from bot.search.analyzer import WORD_RE, fold
+from bot.search.analyzer import WORD_RE
+from bot.text import fold
 
 MAX_QUERY_CHARS = 500  # longer queries are cut here (a pasted abstract is not a query)
 MAX_QUERY_WORDS = 32

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -11,17 +12,17 @@ from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
 from bot.config import Settings
-from bot.services import Services
+from bot.library import Library
+from bot.runtime import Runtime
 from bot.slack.client import make_client
 from bot.slack.listeners import register_all
-from bot.slack.papers import SlackPapers
+from bot.slack.slackbot import SlackBot
 
 log = logging.getLogger(__name__)
-PAPERS_KEY = "papers_bot"
 
 
 @contextmanager
-def _without_oauth_env():
+def _without_oauth_env() -> Iterator[None]:
     """Bolt silently switches to OAuth mode (ignoring our token) when SLACK_CLIENT_ID and
     SLACK_CLIENT_SECRET are both set; papers-bot is a single-workspace app."""
     names = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
@@ -39,31 +40,35 @@ def _without_oauth_env():
 def create_app(
     settings: Settings,
     client: WebClient | None = None,
-    services: Services | None = None,
+    runtime: Runtime | None = None,
 ) -> App:
     client = client or make_client(settings)
-    services = services or Services.open(settings)
+    return app_for(SlackBot(runtime or Runtime.open(settings), client))
+
+
+def app_for(slackbot: SlackBot) -> App:
+    """The Bolt App that answers Slack through `slackbot` (which the runner also hands the
+    daily job, so digests and answers share one client and one library)."""
+    settings = slackbot.runtime.settings
     with _without_oauth_env():
         app = App(
-            client=client,
+            client=slackbot.client,
             signing_secret=settings.slack_signing_secret or "socket-mode-has-no-signing-secret",
             request_verification_enabled=bool(settings.slack_signing_secret),
             token_verification_enabled=False,  # the runner calls auth.test with a clear error
             process_before_response=False,
         )
-    papers = SlackPapers(services, client)
-    app.middleware(_drop_retried_events(services))
-    register_all(app, papers)
-    setattr(app, PAPERS_KEY, papers)
+    app.middleware(_drop_retried_events(slackbot.library))
+    register_all(app, slackbot)
     return app
 
 
-def _drop_retried_events(services: Services):  # noqa: ANN202
-    def middleware(body: dict[str, Any], next: Any, logger: logging.Logger) -> Any:  # noqa: A002
+def _drop_retried_events(library: Library) -> Callable[..., Any]:
+    def middleware(body: dict[str, Any], next: Callable[[], Any], logger: logging.Logger) -> Any:  # noqa: A002
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id:
             try:
-                first = services.library.first_sighting(str(event_id))
+                first = library.events.first_sighting(str(event_id))
             except Exception:  # a write failure must not stop the event; saves are idempotent
                 logger.exception("could not record event id %s", event_id)
                 first = True

@@ -37,7 +37,7 @@ def wsgi_application(app: App) -> Callable[..., Iterable[bytes]]:
     return application
 
 
-def create_server(app: App, host: str, port: int, threads: int = 8):  # noqa: ANN201
+def create_server(app: App, host: str, port: int, threads: int = 8) -> Any:
     """A waitress server (not yet running): `.run()` serves, `.close()` stops."""
     from waitress.server import create_server as waitress_server
 

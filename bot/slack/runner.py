@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import SETUP_HINT, Settings, SettingsError
-from bot.services import Services
-from bot.slack.app import create_app
+from bot.daily import start_scheduler
+from bot.library import StoreError
+from bot.runtime import Runtime
+from bot.slack.app import app_for
 from bot.slack.client import make_client
-from bot.storage import StoreError
+from bot.slack.slackbot import SlackBot
 
 log = logging.getLogger(__name__)
 BAD_TOKEN_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked"}
 
 
-def check_auth(client: WebClient) -> dict | int:
+def check_auth(client: WebClient) -> dict[str, Any] | int:
     """auth.test: the bot's identity, or an exit code after saying what is wrong."""
     try:
         return client.auth_test().data  # type: ignore[return-value]
@@ -38,7 +41,7 @@ def check_auth(client: WebClient) -> dict | int:
         return 1
 
 
-def check_channel(client: WebClient, channel: str) -> bool:
+def join_digest_channel(client: WebClient, channel: str) -> bool:
     """Join `channel` so the bot can post there and hear its reactions; say what to do if not.
 
     conversations.join needs no read scope and answers "already_in_channel" when the bot is
@@ -74,7 +77,7 @@ def check_channel(client: WebClient, channel: str) -> bool:
 def run(settings: Settings) -> int:
     try:
         settings.require_slack()
-        services = Services.open(settings)
+        runtime = Runtime.open(settings)
     except SettingsError as error:
         print(str(error), file=sys.stderr)
         return 2
@@ -87,11 +90,12 @@ def run(settings: Settings) -> int:
         return identity
     log.info("connected to %s as %s", identity.get("team"), identity.get("user"))
     for channel in settings.channels:
-        check_channel(client, channel)
-    log.info("loading the library (%d shards)", len(services.library.catalog.keys()))
-    services.warm_up()
-    app = create_app(settings, client, services)
-    scheduler = _start_schedule(settings, services, app)
+        join_digest_channel(client, channel)
+    log.info("loading the library (%d shards)", len(runtime.library.catalog.keys()))
+    runtime.warm_up()
+    slackbot = SlackBot(runtime, client)
+    app = app_for(slackbot)
+    scheduler = start_scheduler(settings, runtime, slackbot) if settings.channels else None
     try:
         if settings.socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -109,14 +113,5 @@ def run(settings: Settings) -> int:
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
-        services.search.save_if_dirty()
+        runtime.search.save_if_dirty()
     return 0
-
-
-def _start_schedule(settings: Settings, services: Services, app):  # noqa: ANN001, ANN202
-    if not settings.channels:
-        return None
-    from bot.scheduler import start_scheduler
-    from bot.slack.app import PAPERS_KEY
-
-    return start_scheduler(settings, services, getattr(app, PAPERS_KEY))

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from bot.loopback import LoopbackServer
+from bot.console.local_http import LocalHTTPServer
 
 # For 2026-07-31 two captures exist; the later (30 rows) is what the API serves now.
 FIXTURES = [
@@ -37,7 +37,7 @@ class Fault:
     count: int = 1
 
 
-class HFStandIn(LoopbackServer):
+class HFStandIn(LocalHTTPServer):
     def __init__(self, shared: Path):
         self.listings: dict[str, list[Any]] = defaultdict(list)
         for name in FIXTURES:

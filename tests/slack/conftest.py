@@ -16,12 +16,12 @@ import httpx
 import pytest
 
 from bot.config import Settings
-from bot.console import signed_headers
-from bot.services import Services
+from bot.console.slack_requests import signed_headers
+from bot.runtime import Runtime
 from bot.slack.app import create_app
 from bot.slack.client import make_client
 from bot.slack.http import create_server
-from bot.slack.standin import SlackStandIn
+from tests.slack.standin import TestSlack
 
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-test-token"
@@ -29,15 +29,15 @@ USER, CHANNEL = "U0ALICE", "C0PAPERS"
 
 
 @pytest.fixture
-def standin() -> Iterator[SlackStandIn]:
-    fake = SlackStandIn(bot_token=TOKEN).start()
+def standin() -> Iterator[TestSlack]:
+    fake = TestSlack(bot_token=TOKEN).start()
     yield fake
     fake.stop()
     assert fake.violations == [], "payloads Slack would reject"
 
 
 @pytest.fixture
-def settings(standin: SlackStandIn, tmp_path: Path) -> Settings:
+def settings(standin: TestSlack, tmp_path: Path) -> Settings:
     return Settings(
         slack_bot_token=TOKEN,
         slack_signing_secret=SECRET,
@@ -51,8 +51,8 @@ def settings(standin: SlackStandIn, tmp_path: Path) -> Settings:
 @dataclass
 class Bot:
     url: str
-    standin: SlackStandIn
-    services: Services
+    standin: TestSlack
+    runtime: Runtime
     http: httpx.Client
     _n: int = 0
 
@@ -193,15 +193,15 @@ def _serve_until_closed(server) -> None:  # noqa: ANN001 - a waitress server
 
 
 @pytest.fixture
-def bot(settings: Settings, standin: SlackStandIn) -> Iterator[Bot]:
-    services = Services.open(settings)
-    app = create_app(settings, make_client(settings), services)
+def bot(settings: Settings, standin: TestSlack) -> Iterator[Bot]:
+    runtime = Runtime.open(settings)
+    app = create_app(settings, make_client(settings), runtime)
     server = create_server(app, "127.0.0.1", 0, threads=8)
     thread = threading.Thread(target=_serve_until_closed, args=(server,), daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.effective_port}"
     with httpx.Client(timeout=10) as http:
-        yield Bot(url, standin, services, http)
+        yield Bot(url, standin, runtime, http)
     server.close()
     thread.join(timeout=5)
 

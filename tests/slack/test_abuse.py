@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot import storage
+from bot.library import storage
 from bot.logs import SecretFilter
 from tests.slack.conftest import SECRET, TOKEN, USER, Bot, all_text
 

@@ -20,14 +20,14 @@ def test_save_button_saves_for_the_clicker_and_tells_only_them(bot: Bot) -> None
     [reply] = bot.responses(url)
     assert "Saved" in reply["text"] and reply["response_type"] == "ephemeral"
     assert reply["replace_original"] is False
-    assert [p for p, _ in bot.services.library.saved(USER)] == ["2408.08338"]
+    assert [p for p, _ in bot.runtime.library.saves.of_user(USER)] == ["2408.08338"]
     [home] = bot.standin.wait_for("views.publish")
     assert home.args["user_id"] == USER and "2408.08338" in all_text(home.args["view"])
     # Pressing it again changes nothing and says so.
     _, url = bot.click("papers_save", "2408.08338")
     [again] = bot.responses(url)
     assert "already" in again["text"]
-    assert len(bot.services.library.saved(USER)) == 1
+    assert len(bot.runtime.library.saves.of_user(USER)) == 1
 
 
 def test_share_posts_the_card_as_the_bot_and_records_it(bot: Bot) -> None:
@@ -35,7 +35,7 @@ def test_share_posts_the_card_as_the_bot_and_records_it(bot: Bot) -> None:
     [post] = bot.standin.calls_to("chat.postMessage")
     assert post.args["channel"] == CHANNEL and post.args["unfurl_links"] is False
     assert "react with :bookmark: to save" in all_text(post.args)
-    assert bot.services.library.paper_for_message(CHANNEL, ts) == "2408.08338"
+    assert bot.runtime.library.messages.paper_for(CHANNEL, ts) == "2408.08338"
 
 
 def test_reaction_on_a_shared_card_saves_once_and_removal_unsaves(bot: Bot) -> None:
@@ -43,7 +43,7 @@ def test_reaction_on_a_shared_card_saves_once_and_removal_unsaves(bot: Bot) -> N
     assert bot.reaction("reaction_added", ts, event_id="Ev-save").status_code == 200
     [told] = bot.standin.wait_for("chat.postEphemeral")
     assert told.args["user"] == USER and "Saved" in told.args["text"]
-    assert bot.services.library.is_saved(USER, "2408.08338")
+    assert bot.runtime.library.saves.contains(USER, "2408.08338")
     # Slack retries the same event: answered 200, nothing happens twice.
     retry = bot.reaction(
         "reaction_added",
@@ -58,7 +58,7 @@ def test_reaction_on_a_shared_card_saves_once_and_removal_unsaves(bot: Bot) -> N
     told = bot.standin.wait_for("chat.postEphemeral", 2)
     assert "Removed" in told[1].args["text"]
     assert len(bot.standin.calls_to("chat.postEphemeral")) == 2
-    assert not bot.services.library.is_saved(USER, "2408.08338")
+    assert not bot.runtime.library.saves.contains(USER, "2408.08338")
     _, url = bot.command("saved")
     assert "empty" in bot.responses(url)[0]["text"]
 
@@ -81,7 +81,7 @@ def test_reactions_elsewhere_are_ignored(bot: Bot) -> None:
     bot.command("help")  # a marker: by the time its answer arrives, events were handled
     bot.standin.wait_for("response_url", 2)
     assert bot.standin.calls_to("chat.postEphemeral") == []
-    assert bot.services.library.saved(USER) == []
+    assert bot.runtime.library.saves.of_user(USER) == []
 
 
 def test_more_like_this_shows_five_similar_papers(bot: Bot) -> None:
@@ -93,17 +93,17 @@ def test_more_like_this_shows_five_similar_papers(bot: Bot) -> None:
 
 
 def test_remove_from_the_list_updates_it_in_place(bot: Bot) -> None:
-    bot.services.library.save(USER, "2408.08338")
-    bot.services.library.save(USER, "2503.10632")
+    bot.runtime.library.saves.add(USER, "2408.08338")
+    bot.runtime.library.saves.add(USER, "2503.10632")
     _, url = bot.click("papers_remove", "2408.08338")
     [reply] = bot.responses(url)
     assert reply["replace_original"] is True
     assert "2503.10632" in all_text(reply) and "2408.08338" not in all_text(reply)
-    assert [p for p, _ in bot.services.library.saved(USER)] == ["2503.10632"]
+    assert [p for p, _ in bot.runtime.library.saves.of_user(USER)] == ["2503.10632"]
 
 
 def test_remove_from_app_home_republishes_home(bot: Bot) -> None:
-    bot.services.library.save(USER, "2408.08338")
+    bot.runtime.library.saves.add(USER, "2408.08338")
     bot.click(
         "papers_remove", "2408.08338", channel=None, container={"type": "view", "view_id": "V1"}
     )
@@ -117,11 +117,11 @@ def test_tampered_button_values_save_nothing(bot: Bot) -> None:
         assert response.status_code == 200
         [reply] = bot.responses(url)
         assert "not in the library" in reply["text"]
-    assert bot.services.library.saved(USER) == []
+    assert bot.runtime.library.saves.of_user(USER) == []
 
 
 def test_app_home_shows_the_reading_list_and_the_latest_digest(bot: Bot) -> None:
-    bot.services.library.save(USER, "2503.10632")
+    bot.runtime.library.saves.add(USER, "2503.10632")
     assert (
         bot.event(
             {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from bot.importer import import_files
+from bot.ingest.importer import import_files
 from bot.models import Paper
 from tests.conftest import DATA
 from tests.slack.conftest import Bot, all_text
@@ -57,10 +57,10 @@ def test_no_results_suggest_a_spelling(bot: Bot) -> None:
 
 
 def test_saved_list_pages_and_bibtex(bot: Bot) -> None:
-    library = bot.services.library
+    library = bot.runtime.library
     ids = list(library.papers())[:14]
     for paper_id in ids:
-        library.save("U0ALICE", paper_id)
+        library.saves.add("U0ALICE", paper_id)
     _, url = bot.command("saved")
     [answer] = bot.responses(url)
     text = all_text(answer)
@@ -75,7 +75,7 @@ def test_saved_list_pages_and_bibtex(bot: Bot) -> None:
 
 
 def test_short_bibtex_comes_in_a_code_block(bot: Bot) -> None:
-    bot.services.library.save("U0ALICE", "2408.08338")
+    bot.runtime.library.saves.add("U0ALICE", "2408.08338")
     _, url = bot.command("saved bibtex")
     [answer] = bot.responses(url)
     text = answer["blocks"][0]["text"]["text"]
@@ -105,7 +105,7 @@ def test_hostile_paper_text_reaches_slack_inert(bot: Bot, tmp_path) -> None:
         authors=["<!everyone>", "Eve <@U999>"],
         ai_keywords=["<!channel>"],
     )
-    bot.services.library.upsert_many([hostile])
+    bot.runtime.library.upsert_many([hostile])
     _, url = bot.command("zorblax")
     [answer] = bot.responses(url)
     payload = json.dumps(answer)
@@ -124,7 +124,7 @@ def test_hostile_paper_text_reaches_slack_inert(bot: Bot, tmp_path) -> None:
 
 
 def test_import_then_search_in_slack(bot: Bot) -> None:
-    import_files(bot.services.library, [DATA / "trap_papers.jsonl"])
+    import_files(bot.runtime.library, [DATA / "trap_papers.jsonl"])
     _, url = bot.command("kanban")
     [answer] = bot.responses(url)
     assert "9901.00001" in all_text(answer)

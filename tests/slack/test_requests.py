@@ -11,10 +11,10 @@ import yaml
 
 from bot.config import load_settings
 from bot.slack.client import make_client
-from bot.slack.runner import check_auth, check_channel, run
-from bot.slack.standin import SlackStandIn
+from bot.slack.runner import check_auth, join_digest_channel, run
 from tests.conftest import ROOT, SHARED
 from tests.slack.conftest import Bot
+from tests.slack.standin import TestSlack
 
 
 def test_healthz(bot: Bot) -> None:
@@ -93,7 +93,7 @@ def test_run_without_settings_names_each_missing_one_and_exits_2(
     assert "README.md" in err
 
 
-def test_a_token_slack_refuses_exits_2(standin: SlackStandIn, capsys) -> None:
+def test_a_token_slack_refuses_exits_2(standin: TestSlack, capsys) -> None:
     settings = load_settings(
         {
             "SLACK_BOT_TOKEN": "xoxb-wrong",
@@ -105,15 +105,15 @@ def test_a_token_slack_refuses_exits_2(standin: SlackStandIn, capsys) -> None:
     assert "invalid_auth" in capsys.readouterr().err
 
 
-def test_channel_checks_join_public_and_explain_private(standin: SlackStandIn, capsys) -> None:
+def test_channel_checks_join_public_and_explain_private(standin: TestSlack, capsys) -> None:
     standin.channels["G0SECRET"] = {"name": "secret", "is_private": True, "is_member": False}
     settings = load_settings(
         {"SLACK_BOT_TOKEN": standin.bot_token, "SLACK_API_URL": standin.api_url}
     )
     client = make_client(settings)
-    assert check_channel(client, "C0PAPERS") is True
+    assert join_digest_channel(client, "C0PAPERS") is True
     assert standin.channels["C0PAPERS"]["is_member"] is True
-    assert check_channel(client, "G0SECRET") is False
-    assert check_channel(client, "C0MISSING") is False
+    assert join_digest_channel(client, "G0SECRET") is False
+    assert join_digest_channel(client, "C0MISSING") is False
     err = capsys.readouterr().err
     assert "/invite @papers-bot" in err and "was not found" in err

@@ -12,10 +12,10 @@ from urllib.parse import urlencode
 
 import httpx
 
-from bot.console import signed_headers
-from bot.slack.standin import SlackStandIn
+from bot.console.slack_requests import signed_headers
 from tests.conftest import run_papers_bot
 from tests.slack.conftest import SECRET, TOKEN, all_text
+from tests.slack.standin import TestSlack
 
 
 def free_port() -> int:
@@ -29,7 +29,7 @@ def clean_env(**extra: str) -> dict[str, str]:
     return {**os.environ, **extra}
 
 
-def test_run_in_http_mode_answers_papers_kan(standin: SlackStandIn, tmp_path: Path) -> None:
+def test_run_in_http_mode_answers_papers_kan(standin: TestSlack, tmp_path: Path) -> None:
     port = free_port()
     env = clean_env(
         SLACK_BOT_TOKEN=TOKEN,

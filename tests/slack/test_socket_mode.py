@@ -10,14 +10,14 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from websockets.sync.server import serve
 
 from bot.config import Settings
-from bot.services import Services
+from bot.runtime import Runtime
 from bot.slack.app import create_app
 from bot.slack.client import make_client
-from bot.slack.standin import SlackStandIn
 from tests.slack.conftest import all_text
+from tests.slack.standin import TestSlack
 
 
-def test_slash_command_over_socket_mode(settings: Settings, standin: SlackStandIn) -> None:
+def test_slash_command_over_socket_mode(settings: Settings, standin: TestSlack) -> None:
     acks: queue.Queue[dict] = queue.Queue()
     response_url = standin.response_url("socket")
     envelope = {
@@ -53,7 +53,7 @@ def test_slash_command_over_socket_mode(settings: Settings, standin: SlackStandI
             }
         )
         app = create_app(
-            socket_settings, make_client(socket_settings), Services.open(socket_settings)
+            socket_settings, make_client(socket_settings), Runtime.open(socket_settings)
         )
         handler = SocketModeHandler(app, standin.app_token)
         handler.connect()

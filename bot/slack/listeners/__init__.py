@@ -1,9 +1,12 @@
-"""Bolt listeners, grouped by kind; each module has `register(app, papers)`."""
+"""Bolt listeners, grouped by kind; each module has `register(app, slackbot)`."""
 
-from bot.slack.listeners import actions, commands, events
+from slack_bolt import App
+
+from bot.slack.listeners import buttons, events, slash_command
+from bot.slack.slackbot import SlackBot
 
 
-def register_all(app, papers) -> None:  # noqa: ANN001 - App, SlackPapers
-    commands.register(app, papers)
-    actions.register(app, papers)
-    events.register(app, papers)
+def register_all(app: App, slackbot: SlackBot) -> None:
+    slash_command.register(app, slackbot)
+    buttons.register(app, slackbot)
+    events.register(app, slackbot)

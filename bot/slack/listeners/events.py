@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt import App
 
 from bot.models import Paper
-from bot.slack.papers import Outcome, SlackPapers
+from bot.slack.slackbot import Outcome, SlackBot
 
 log = logging.getLogger(__name__)
 
@@ -19,13 +19,13 @@ def reaction_name(event: dict[str, Any]) -> str:
     return str(event.get("reaction", "")).split("::", 1)[0]
 
 
-def register(app: App, papers: SlackPapers) -> None:
+def register(app: App, slackbot: SlackBot) -> None:
     def paper_for(event: dict[str, Any]) -> Paper | None:
         item = event.get("item") or {}
-        if item.get("type") != "message" or reaction_name(event) not in papers.save_emoji:
+        if item.get("type") != "message" or reaction_name(event) not in slackbot.save_emoji:
             return None
-        paper_id = papers.library.paper_for_message(item.get("channel", ""), item.get("ts", ""))
-        return papers.library.get(paper_id) if paper_id else None
+        paper_id = slackbot.library.messages.paper_for(item.get("channel", ""), item.get("ts", ""))
+        return slackbot.library.get(paper_id) if paper_id else None
 
     def react(event: dict[str, Any], change: Callable[[str, Paper], Outcome]) -> None:
         paper = paper_for(event)
@@ -34,20 +34,20 @@ def register(app: App, papers: SlackPapers) -> None:
         user = event.get("user", "")
         outcome = change(user, paper)
         if outcome.worth_telling:
-            papers.tell(event["item"]["channel"], user, outcome.text)
+            slackbot.tell(event["item"]["channel"], user, outcome.text)
 
     @app.event("reaction_added")
     def saved_by_reaction(event: dict[str, Any]) -> None:
-        react(event, papers.save)
+        react(event, slackbot.save)
 
     @app.event("reaction_removed")
     def unsaved_by_reaction(event: dict[str, Any]) -> None:
-        react(event, papers.unsave)
+        react(event, slackbot.unsave)
 
     @app.event("app_home_opened")
     def home_opened(event: dict[str, Any]) -> None:
         if event.get("tab") == "home" and event.get("user"):
-            papers.refresh_home(event["user"])
+            slackbot.refresh_home(event["user"])
 
     @app.event("message")
     def ignore_messages() -> None:

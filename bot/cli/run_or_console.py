@@ -8,7 +8,7 @@ from bot.cli import main
 from bot.config import load_env_file
 
 
-def launch() -> int:
+def run_or_console() -> int:
     load_env_file()
     if os.environ.get("SLACK_BOT_TOKEN", "").strip():
         return main(["run"])
@@ -17,4 +17,4 @@ def launch() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(launch())
+    raise SystemExit(run_or_console())

@@ -1,7 +1,8 @@
-"""What the bot does in Slack on behalf of a user: post, share, save, confirm, refresh Home.
+"""`SlackBot`: what the bot does in Slack on behalf of a user: post, share, save, confirm,
+refresh the Home tab. It is also the digest's and the alerts' `Messenger`.
 
 Listeners stay a few lines long by calling these; rendering is `bot.render`, answers to
-`/papers` are `bot.commands`. Every failure is logged once with what to do, never raised into
+`/papers` are `bot.answers`. Every failure is logged once with what to do, never raised into
 Bolt (which would answer Slack with an error and make it retry).
 """
 
@@ -12,18 +13,31 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import render
-from bot.commands import PaperCommands, could_not_save
+from bot.answers import Answers, could_not_save
+from bot.delivery import PostRefused
+from bot.digest import latest_digest_papers
+from bot.library import StoreWriteError
 from bot.models import Paper, canonical_id
-from bot.services import Services
-from bot.storage import StoreWriteError
+from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-NO_UNFURL = {"unfurl_links": False, "unfurl_media": False}
+
+def respond_with(respond: Respond, message: dict[str, Any], replace_original: bool = False) -> None:
+    """Answer through the response_url, to the user alone, without link previews."""
+    respond(
+        text=message["text"],
+        blocks=message.get("blocks"),
+        response_type="ephemeral",
+        replace_original=replace_original,
+        unfurl_links=False,
+        unfurl_media=False,
+    )
 
 
 @dataclass
@@ -40,16 +54,16 @@ class Outcome:
         return self.changed or self.failed
 
 
-class SlackPapers:
-    def __init__(self, services: Services, client: WebClient):
-        self.services = services
+class SlackBot:
+    def __init__(self, runtime: Runtime, client: WebClient):
+        self.runtime = runtime
         self.client = client
-        self.library = services.library
-        self.commands = PaperCommands(services)
+        self.library = runtime.library
+        self.answers = Answers(runtime)
 
     @property
     def save_emoji(self) -> list[str]:
-        return self.services.settings.save_emoji
+        return self.runtime.settings.save_emoji
 
     def paper_from_value(self, value: Any) -> Paper | None:
         """The paper a button names; None for a tampered or stale value."""
@@ -62,13 +76,21 @@ class SlackPapers:
     # -- posting (also the digest's and the alerts' Poster) ----------------------------------
 
     def post(self, channel: str, message: dict[str, Any], thread_ts: str | None = None) -> str:
-        response = self.client.chat_postMessage(
-            channel=channel, thread_ts=thread_ts, **message, **NO_UNFURL
-        )
-        return response["ts"]
+        try:
+            response = self.client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread_ts,
+                text=message["text"],
+                blocks=message.get("blocks"),
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackApiError as error:
+            raise PostRefused(str(error.response.get("error"))) from error
+        return str(response["ts"])
 
     def open_dm(self, user: str) -> str:
-        return self.client.conversations_open(users=user)["channel"]["id"]
+        return str(self.client.conversations_open(users=user)["channel"]["id"])
 
     def post_paper(
         self,
@@ -80,7 +102,7 @@ class SlackPapers:
     ) -> str:
         """Post a message carrying `paper` and remember (channel, ts) -> paper."""
         ts = self.post(channel, message, thread_ts)
-        self.library.record_post(channel, ts, paper.id, kind)
+        self.library.messages.record(channel, ts, paper.id, kind)
         return ts
 
     def share(self, channel: str, user: str, paper: Paper) -> str | None:
@@ -88,8 +110,8 @@ class SlackPapers:
         message = render.shared_card_message(paper, user, self.save_emoji)
         try:
             self.post_paper(channel, paper, "share", message)
-        except SlackApiError as error:
-            code = error.response.get("error")
+        except PostRefused as error:
+            code = error.code
             log.warning("sharing %s in %s failed: %s", paper.id, channel, code)
             if code in ("not_in_channel", "channel_not_found"):
                 return "I can't post in this conversation. Invite me with `/invite @papers-bot`."
@@ -112,9 +134,9 @@ class SlackPapers:
         return self._change_list(
             user,
             paper,
-            self.library.save,
+            self.library.saves.add,
             "save",
-            done=f":bookmark: Saved *{title}* to your reading list.",
+            done=f":{self.save_emoji[0]}: Saved *{title}* to your reading list.",
             unchanged=f"*{title}* is already in your reading list.",
         )
 
@@ -123,7 +145,7 @@ class SlackPapers:
         return self._change_list(
             user,
             paper,
-            self.library.unsave,
+            self.library.saves.remove,
             "remove",
             done=f"Removed *{title}* from your reading list.",
             unchanged=f"*{title}* was not in your reading list.",
@@ -150,17 +172,9 @@ class SlackPapers:
 
     # -- App Home ----------------------------------------------------------------------------
 
-    def latest_digest(self) -> tuple[str | None, list[Paper]]:
-        from bot.digest import latest_digest
-
-        day, ids = latest_digest(self.library)
-        if day:
-            return day, [p for p in (self.library.get(i) for i in ids) if p]
-        return self.commands.latest_listing()
-
     def refresh_home(self, user: str) -> None:
-        day, digest = self.latest_digest()
-        view = render.home_view(self.commands.saved_papers(user), day, digest)
+        day, digest = latest_digest_papers(self.library)
+        view = render.home_view(self.library.saved_papers(user), day, digest, self.save_emoji)
         try:
             self.client.views_publish(user_id=user, view=view)
         except SlackApiError as error:

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot import render
-from bot.slack.papers import NO_UNFURL, SlackPapers
+from bot.slack.slackbot import SlackBot, respond_with
 
 
 def _context(body: dict[str, Any]) -> tuple[str, str | None, str]:
@@ -18,10 +18,10 @@ def _context(body: dict[str, Any]) -> tuple[str, str | None, str]:
 
 
 def _from_home(body: dict[str, Any]) -> bool:
-    return body.get("container", {}).get("type") == "view"
+    return bool(body.get("container", {}).get("type") == "view")
 
 
-def register(app: App, papers: SlackPapers) -> None:
+def register(app: App, slackbot: SlackBot) -> None:
     def acknowledge(ack: Ack) -> None:
         ack()
 
@@ -32,55 +32,54 @@ def register(app: App, papers: SlackPapers) -> None:
 
     def save(body: dict[str, Any], respond: Respond) -> None:
         user, _, value = _context(body)
-        paper = papers.paper_from_value(value)
+        paper = slackbot.paper_from_value(value)
         if paper is None:
             return reply(body, respond, "That paper is not in the library any more.")
-        reply(body, respond, papers.save(user, paper).text)
+        reply(body, respond, slackbot.save(user, paper).text)
 
     def remove(body: dict[str, Any], respond: Respond) -> None:
         user, _, value = _context(body)
-        paper = papers.paper_from_value(value)
+        paper = slackbot.paper_from_value(value)
         if paper is None:
             return reply(body, respond, "That paper is not in the library any more.")
-        outcome = papers.unsave(user, paper)
+        outcome = slackbot.unsave(user, paper)
         if outcome.failed:
             return reply(body, respond, outcome.text)
         if not _from_home(body) and body.get("response_url"):
-            listing = render.saved_list_message(papers.commands.saved_papers(user))
-            respond(replace_original=True, **listing, **NO_UNFURL)
+            listing = render.saved_list_message(
+                slackbot.library.saved_papers(user), 1, slackbot.save_emoji
+            )
+            respond_with(respond, listing, replace_original=True)
 
     def share(body: dict[str, Any], respond: Respond) -> None:
         user, channel, value = _context(body)
-        paper = papers.paper_from_value(value)
+        paper = slackbot.paper_from_value(value)
         if paper is None or not channel:
             return reply(body, respond, "I can't share that here.")
-        problem = papers.share(channel, user, paper)
+        problem = slackbot.share(channel, user, paper)
         reply(
             body, respond, problem or f"Shared *{render.esc_short(render.title_of(paper), 150)}*."
         )
 
     def more_like_this(body: dict[str, Any], respond: Respond) -> None:
         user, _, value = _context(body)
-        paper = papers.paper_from_value(value)
+        paper = slackbot.paper_from_value(value)
         if paper is None:
             return reply(body, respond, "That paper is not in the library any more.")
-        similar = papers.services.search.more_like(paper.id, 5)
+        similar = slackbot.runtime.search.more_like(paper.id, 5)
         if _from_home(body) or not body.get("response_url"):
             return
-        respond(
-            response_type="ephemeral",
-            replace_original=False,
-            **render.more_like_message(paper, similar),
-            **NO_UNFURL,
-        )
+        respond_with(respond, render.more_like_message(paper, similar))
 
     def page(body: dict[str, Any], respond: Respond) -> None:
         user, _, value = _context(body)
         number = value.removeprefix("saved:")
         listing = render.saved_list_message(
-            papers.commands.saved_papers(user), int(number) if number.isdigit() else 1
+            slackbot.library.saved_papers(user),
+            int(number) if number.isdigit() else 1,
+            slackbot.save_emoji,
         )
-        respond(replace_original=True, **listing, **NO_UNFURL)
+        respond_with(respond, listing, replace_original=True)
 
     for action_id, handler in (
         (render.SAVE, save),

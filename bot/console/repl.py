@@ -1,6 +1,6 @@
 """`papers-bot console`: every /papers command offline, through the real Bolt app.
 
-The console starts the local stand-in for Slack's Web API (bot.slack.standin), builds the same
+The console starts the local stand-in for Slack's Web API (`slack_standin`), builds the same
 App as `papers-bot run` with its client pointed there, and sends it signed requests: slash
 commands, button clicks, reactions, App Home opens. What the bot sends back to "Slack" is
 rendered as readable text. Same listeners, same renderers, same library: no second copy.
@@ -8,27 +8,34 @@ rendered as readable text. Same listeners, same renderers, same library: no seco
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import itertools
-import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
-from urllib.parse import urlencode
 
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
 
 from bot.config import Settings
+from bot.console.slack_requests import (
+    FORM,
+    JSON,
+    block_action_body,
+    event_body,
+    signed_headers,
+    slash_command_body,
+)
+from bot.console.slack_standin import Call, SlackStandIn
+from bot.digest import run_digest
 from bot.render import blocks_to_text, mrkdwn_to_text
-from bot.services import Services
-from bot.slack.app import PAPERS_KEY, create_app
+from bot.runtime import Runtime
+from bot.slack.app import app_for
 from bot.slack.client import make_client
-from bot.slack.standin import SlackStandIn
+from bot.slack.slackbot import SlackBot
 
-USER, CHANNEL, TEAM = "U0CONSOLE", "C0CONSOLE", "T0STANDIN"
+USER, CHANNEL = "U0CONSOLE", "C0CONSOLE"
 SECRET = "console-signing-secret"
 CONSOLE_HELP = """Commands:
   /papers QUERY | /papers help | /papers trending | /papers saved | /papers 2408.08338 ...
@@ -38,13 +45,6 @@ CONSOLE_HELP = """Commands:
   home           open the bot's App Home tab
   digest         post today's digest to #console (from the library; no network)
   help | quit"""
-
-
-def signed_headers(body: str, secret: str, timestamp: int | None = None) -> dict[str, str]:
-    timestamp = timestamp or int(time.time())
-    base = f"v0:{timestamp}:{body}".encode()
-    signature = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-    return {"x-slack-request-timestamp": str(timestamp), "x-slack-signature": signature}
 
 
 @dataclass
@@ -71,8 +71,9 @@ class Console:
             slack_app_token=None,
             slack_api_url=self.standin.api_url,
         )
-        self.services = Services.open(self.settings)
-        self.app: App = create_app(self.settings, make_client(self.settings), self.services)
+        self.runtime = Runtime.open(self.settings)
+        self.slackbot = SlackBot(self.runtime, make_client(self.settings))
+        self.app: App = app_for(self.slackbot)
         self.buttons: list[Button] = []
         self._ids = itertools.count(1)
 
@@ -82,10 +83,11 @@ class Console:
     # -- sending to the app --------------------------------------------------------------------
 
     def _dispatch(self, body: str, content_type: str) -> int:
-        headers = signed_headers(body, SECRET) | {"content-type": content_type}
+        headers: dict[str, str | Sequence[str]] = {"content-type": content_type}
+        headers.update(signed_headers(body, SECRET))
         return self.app.dispatch(BoltRequest(body=body, headers=headers)).status
 
-    def _until_quiet(self, before: int, timeout: float = 10.0, quiet: float = 0.3) -> list[Any]:
+    def _until_quiet(self, before: int, timeout: float = 10.0, quiet: float = 0.3) -> list[Call]:
         """Calls the app made to Slack since `before`, once it stopped making them."""
         deadline, seen, last_change = time.monotonic() + timeout, before, time.monotonic()
         while time.monotonic() < deadline:
@@ -99,21 +101,9 @@ class Console:
 
     def slash(self, text: str) -> None:
         response_url = self.standin.response_url(f"cmd{next(self._ids)}")
-        form = {
-            "token": "console",
-            "team_id": TEAM,
-            "channel_id": CHANNEL,
-            "channel_name": "console",
-            "user_id": USER,
-            "user_name": "you",
-            "command": "/papers",
-            "text": text,
-            "response_url": response_url,
-            "trigger_id": f"t{next(self._ids)}",
-            "api_app_id": "A0",
-        }
+        body = slash_command_body(text, USER, CHANNEL, response_url, f"t{next(self._ids)}")
         before = len(self.standin.calls)
-        self._dispatch(urlencode(form), "application/x-www-form-urlencoded")
+        self._dispatch(body, FORM)
         self._show(self._until_quiet(before))
 
     def press(self, number: int) -> None:
@@ -121,42 +111,15 @@ class Console:
             self.write(f"There is no button [{number}]; the last answer has {len(self.buttons)}.")
             return
         button = self.buttons[number - 1]
-        payload = {
-            "type": "block_actions",
-            "user": {"id": USER, "team_id": TEAM},
-            "team": {"id": TEAM},
-            "api_app_id": "A0",
-            "trigger_id": f"t{next(self._ids)}",
-            "container": button.container,
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": button.action_id,
-                    "value": button.value,
-                    "block_id": button.block_id,
-                    "action_ts": str(time.time()),
-                }
-            ],
-        }
-        if button.response_url:
-            payload |= {"response_url": button.response_url, "channel": {"id": CHANNEL}}
+        action = {"action_id": button.action_id, "value": button.value, "block_id": button.block_id}
+        body = block_action_body(USER, action, button.container, CHANNEL, button.response_url)
         before = len(self.standin.calls)
-        self._dispatch(
-            urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
-        )
+        self._dispatch(body, FORM)
         self._show(self._until_quiet(before))
 
     def event(self, event: dict[str, Any]) -> None:
-        body = {
-            "type": "event_callback",
-            "team_id": TEAM,
-            "api_app_id": "A0",
-            "event": event,
-            "event_id": f"Ev{next(self._ids):08d}",
-            "event_time": int(time.time()),
-        }
         before = len(self.standin.calls)
-        self._dispatch(json.dumps(body), "application/json")
+        self._dispatch(event_body(event, f"Ev{next(self._ids):08d}"), JSON)
         self._show(self._until_quiet(before, timeout=3.0))
 
     def channel_messages(self) -> list[dict[str, Any]]:
@@ -191,16 +154,11 @@ class Console:
         )
 
     def digest(self) -> None:
-        from datetime import date
-
-        from bot.digest import run_digest
-
-        papers = getattr(self.app, PAPERS_KEY)
         before = len(self.standin.calls)
-        day = self.services.library.latest_listing_day() or date.today().isoformat()
+        day = self.runtime.library.latest_listing_day() or date.today().isoformat()
         result = run_digest(
-            self.services.library,
-            papers,
+            self.runtime.library,
+            self.slackbot,
             CHANNEL,
             date.fromisoformat(day),
             self.settings.digest_size,
@@ -213,7 +171,7 @@ class Console:
 
     # -- showing what the bot sent -------------------------------------------------------------
 
-    def _show(self, calls: list[Any]) -> None:
+    def _show(self, calls: list[Call]) -> None:
         shown = False
         for call in calls:
             method, args = call.method, call.args

@@ -19,10 +19,11 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.alerts import send_follow_alerts
 from bot.config import Settings
+from bot.delivery import Messenger
 from bot.digest import run_digest
-from bot.ingest import REFRESH_DAYS, days_back, fetch
-from bot.poster import Poster
-from bot.services import Services
+from bot.ingest.fetch import REFRESH_DAYS, days_back, fetch
+from bot.runtime import Runtime
+from bot.sources.hf_client import HFClient
 
 log = logging.getLogger(__name__)
 JOB_ID = "daily-digest"
@@ -45,34 +46,35 @@ def last_run_time(settings: Settings, now: datetime) -> datetime:
     return datetime(yesterday.year, yesterday.month, yesterday.day, hour, minute, tzinfo=zone)
 
 
-def missed_day(settings: Settings, services: Services, now: datetime) -> date | None:
+def missed_day(settings: Settings, runtime: Runtime, now: datetime) -> date | None:
     """The digest day to catch up on after a restart, or None."""
     scheduled = last_run_time(settings, now)
     if now - scheduled > timedelta(hours=settings.digest_grace_hours):
         return None
     day = scheduled.date()
-    digests = services.library.state_rows("digests")
-    if all(digests.get(f"{c}:{day.isoformat()}", {}).get("done") for c in settings.channels):
+    if all(runtime.library.ledger.is_done(c, day) for c in settings.channels):
         return None
     return day
 
 
 def daily_job(
-    settings: Settings, services: Services, poster: Poster, day: date | None = None
+    settings: Settings, runtime: Runtime, messenger: Messenger, day: date | None = None
 ) -> None:
     day = day or datetime.now(ZoneInfo(settings.timezone)).date()
-    report = fetch(services, days_back(datetime.now(UTC).date(), REFRESH_DAYS))
+    with HFClient(settings.hf_api_url) as client:
+        report = fetch(runtime.library, days_back(datetime.now(UTC).date(), REFRESH_DAYS), client)
     if report.error:
         log.error("fetch failed (%s); the digest uses what the library has", report.error)
-    services.search.save_if_dirty()
+    runtime.search.refresh()
+    runtime.search.save_if_dirty()
     try:
-        send_follow_alerts(services, poster, report.added)
+        send_follow_alerts(runtime, messenger, report.added)
     except Exception:  # noqa: BLE001 - alerts must not stop the digest
         log.exception("follow alerts failed")
     for channel in settings.channels:
         try:
             result = run_digest(
-                services.library, poster, channel, day, settings.digest_size, settings.save_emoji
+                runtime.library, messenger, channel, day, settings.digest_size, settings.save_emoji
             )
             log.info("digest %s %s: posted %d %s", channel, day, len(result.posted), result.note)
         except Exception:  # noqa: BLE001 - one channel's failure must not stop the others
@@ -80,25 +82,25 @@ def daily_job(
 
 
 def start_scheduler(
-    settings: Settings, services: Services, poster: Poster, now: datetime | None = None
+    settings: Settings, runtime: Runtime, messenger: Messenger, now: datetime | None = None
 ) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone=ZoneInfo(settings.timezone))
     scheduler.add_job(
         daily_job,
         digest_trigger(settings),
-        args=(settings, services, poster),
+        args=(settings, runtime, messenger),
         id=JOB_ID,
         misfire_grace_time=int(settings.digest_grace_hours * 3600) or None,
         coalesce=True,
         max_instances=1,
         replace_existing=True,
     )
-    catch_up = missed_day(settings, services, now or datetime.now(UTC))
+    catch_up = missed_day(settings, runtime, now or datetime.now(UTC))
     if catch_up is not None:
         log.info("the digest of %s was missed while the bot was down; running it now", catch_up)
         scheduler.add_job(
             daily_job,
-            args=(settings, services, poster, catch_up),
+            args=(settings, runtime, messenger, catch_up),
             id=f"{JOB_ID}-catch-up",
             max_instances=1,
         )

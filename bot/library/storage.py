@@ -52,7 +52,7 @@ class StoreWriteError(StoreError):
         self.errno = error.errno
 
 
-def _signature(path: Path) -> tuple[int, int, int] | None:
+def file_signature(path: Path) -> tuple[int, int, int] | None:
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -99,7 +99,7 @@ class AtomicJSONStorage(Storage):
         self._signature: tuple[int, int, int] | None = None
 
     def read(self) -> dict[str, dict[str, Any]] | None:
-        signature = _signature(self.path)
+        signature = file_signature(self.path)
         if signature is None:
             self._data, self._signature = None, None
             return None
@@ -131,7 +131,7 @@ class AtomicJSONStorage(Storage):
             self._data, self._signature = None, None
             raise StoreWriteError(self.path, error) from error
         self._data = data
-        self._signature = _signature(self.path)
+        self._signature = file_signature(self.path)
 
     def forget(self) -> None:
         """Drop the parsed file from memory (it is re-read on the next read or write)."""
@@ -140,7 +140,7 @@ class AtomicJSONStorage(Storage):
     @property
     def signature(self) -> tuple[int, int, int] | None:
         """Changes whenever the file is replaced, by this process or another one."""
-        return _signature(self.path)
+        return file_signature(self.path)
 
     def close(self) -> None:
         self._data = None
@@ -178,3 +178,26 @@ class DataDirLock:
                     fcntl.flock(self._fd, fcntl.LOCK_UN)
                     os.close(self._fd)
                     self._fd = None
+
+
+@contextmanager
+def exclusive(path: Path) -> Iterator[bool]:
+    """Try to become the only holder of `path` (flock, non-blocking); yields whether we are.
+
+    For work that must not run twice at once (a channel's digest): across processes and
+    across threads of one process (each call opens its own descriptor), and released by the
+    kernel when a holder dies, so a killed run never blocks the next one.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

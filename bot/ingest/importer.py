@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.library import Library, UpsertResult
 from bot.models import Paper, canonical_id
 from bot.sources.hf import (
     RowError,
@@ -23,7 +24,6 @@ from bot.sources.hf import (
     is_daily_row,
     parse_daily_row,
 )
-from bot.store import Library, UpsertResult
 
 
 @dataclass

@@ -1,18 +1,28 @@
-"""Where the digest and follow alerts go: Slack, the console, or stdout for --dry-run.
+"""Where the digest and follow alerts send messages: Slack, the console, or stdout (--dry-run).
 
-The digest and alerts are domain code; they talk to a `Poster`, never to Bolt.
+The digest and the alerts are domain code; they talk to a `Messenger`, never to Bolt.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from bot.render import blocks_to_text
 
 
-class Poster(Protocol):
+class PostRefused(Exception):
+    """The message was certainly not posted (Slack answered with an error): safe to retry."""
+
+    def __init__(self, code: str):
+        super().__init__(f"Slack refused the message: {code}")
+        self.code = code
+
+
+class Messenger(Protocol):
     def post(self, channel: str, message: dict[str, Any], thread_ts: str | None = None) -> str:
-        """Post and return the message ts; raise if Slack did not accept it."""
+        """Post and return the message ts; raise PostRefused if Slack did not accept it (any
+        other exception leaves it unknown whether the message was posted)."""
         ...
 
     def open_dm(self, user: str) -> str:
@@ -20,10 +30,10 @@ class Poster(Protocol):
         ...
 
 
-class PrintPoster:
+class PrintMessenger:
     """`--dry-run`: print what would be posted, post nothing."""
 
-    def __init__(self, write=print):  # noqa: ANN001 - a print-like callable
+    def __init__(self, write: Callable[[str], object] = print):
         self.write = write
         self._count = 0
 

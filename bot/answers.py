@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import render
-from bot.follows import Follows
+from bot.library import StoreWriteError
 from bot.models import Paper
-from bot.services import Services
-from bot.storage import StoreWriteError
+from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 SEARCH_LIMIT = 5
@@ -36,16 +35,18 @@ def could_not_save(action: str = "save") -> str:
     )
 
 
-class PaperCommands:
-    def __init__(self, services: Services):
-        self.services = services
-        self.library = services.library
-        self.search = services.search
-        self.follows = Follows(services.library)
+class Answers:
+    """Answers to `/papers TEXT`, as messages (Slack and the console render them)."""
+
+    def __init__(self, runtime: Runtime):
+        self.runtime = runtime
+        self.library = runtime.library
+        self.search = runtime.search
+        self.follows = runtime.library.follows
 
     @property
     def save_emoji(self) -> list[str]:
-        return self.services.settings.save_emoji
+        return self.runtime.settings.save_emoji
 
     def answer(self, user: str, text: str) -> Reply:
         text = (text or "").strip()
@@ -58,7 +59,11 @@ class PaperCommands:
         if word == "saved" and rest.lower() in ("bibtex", "bib"):
             return self.bibtex(user)
         if word == "saved" and (not rest or rest.isdigit()):
-            return Reply(render.saved_list_message(self.saved_papers(user), int(rest or 1)))
+            return Reply(
+                render.saved_list_message(
+                    self.library.saved_papers(user), int(rest or 1), self.save_emoji
+                )
+            )
         if word in ("follow", "unfollow"):
             return Reply(self.follow(user, rest, word == "follow"))
         if word == "following" and not rest:
@@ -82,7 +87,7 @@ class PaperCommands:
         from bot.sources.hf_client import HFClient, HFError
 
         try:
-            with HFClient(self.services.settings.hf_api_url, timeout=5, max_attempts=2) as client:
+            with HFClient(self.runtime.settings.hf_api_url, timeout=5, max_attempts=2) as client:
                 raw = client.paper(paper_id)
             if raw is None:
                 return None
@@ -96,28 +101,12 @@ class PaperCommands:
 
     # -- pieces ------------------------------------------------------------------------------
 
-    def saved_papers(self, user: str) -> list[Paper]:
-        papers = []
-        for paper_id, _ in self.library.saved(user):
-            paper = self.library.get(paper_id)
-            if paper is not None:
-                papers.append(paper)
-        return papers
-
-    def latest_listing(self) -> tuple[str | None, list[Paper]]:
-        """The latest Daily Papers day in the library and its papers, most upvoted first."""
-        day = self.library.latest_listing_day()
-        if day is None:
-            return None, []
-        listed = self.library.listed_on(day)
-        return day, sorted(listed, key=lambda p: (-p.upvotes, p.id))
-
     def trending(self) -> dict[str, Any]:
-        day, papers = self.latest_listing()
+        day, papers = self.library.latest_listing()
         return render.trending_message(day, papers)
 
     def bibtex(self, user: str) -> Reply:
-        papers = self.saved_papers(user)
+        papers = self.library.saved_papers(user)
         inline = render.bibtex_message(papers)
         if inline is not None:
             return Reply(inline)

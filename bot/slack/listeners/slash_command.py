@@ -8,19 +8,19 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.papers import NO_UNFURL, SlackPapers
+from bot.slack.slackbot import SlackBot, respond_with
 
 log = logging.getLogger(__name__)
 
 
-def register(app: App, papers: SlackPapers) -> None:
+def register(app: App, slackbot: SlackBot) -> None:
     def acknowledge(ack: Ack) -> None:
         ack()
 
     def answer(body: dict, respond: Respond, client: WebClient) -> None:
         user, channel = body.get("user_id", ""), body.get("channel_id", "")
-        reply = papers.commands.answer(user, body.get("text", ""))
-        respond(response_type="ephemeral", **reply.message, **NO_UNFURL)
+        reply = slackbot.answers.answer(user, body.get("text", ""))
+        respond_with(respond, reply.message)
         if reply.file:
             filename, content = reply.file
             try:

@@ -1,4 +1,4 @@
-"""A small HTTP server on 127.0.0.1 for the local stand-ins of Slack and Hugging Face.
+"""A small HTTP server on 127.0.0.1, for the console's stand-in of Slack (and the tests').
 
 Python's `http.server` is fine here: it serves one local process (the console, the tests), never
 the internet. Subclasses implement `handle(request)`; a client hanging up mid-answer (a killed
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -22,7 +22,7 @@ class _QuietServer(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-class LoopbackServer:
+class LocalHTTPServer:
     """Serves `handle()` for GET and POST on an ephemeral port of 127.0.0.1."""
 
     _server: ThreadingHTTPServer | None = None
@@ -30,7 +30,7 @@ class LoopbackServer:
     def handle(self, request: BaseHTTPRequestHandler) -> None:
         raise NotImplementedError
 
-    def start(self):  # noqa: ANN201 - returns self, whatever the subclass
+    def start(self) -> Self:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):

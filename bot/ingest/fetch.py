@@ -1,4 +1,4 @@
-"""fetch -> parse -> upsert -> index -> follow alerts.
+"""Daily Papers days into the library: fetch -> parse -> upsert (the caller re-indexes).
 
 Each listing day is one catalog write, so a failure halfway keeps every day fetched before it.
 Listings grow during their day and upvotes rise after it, so the scheduled fetch refreshes the
@@ -8,15 +8,13 @@ last few days too; weekends and empty days are normal.
 from __future__ import annotations
 
 import logging
-import sys
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
-from bot.importer import Skip
-from bot.services import Services
+from bot.ingest.importer import Skip
+from bot.library import Library, StoreError
 from bot.sources.hf import RowError, parse_daily_row
 from bot.sources.hf_client import HFClient, HFError
-from bot.storage import StoreError
 
 log = logging.getLogger(__name__)
 REFRESH_DAYS = 3
@@ -51,7 +49,7 @@ def days_back(end: date, count: int) -> list[date]:
     return [end - timedelta(days=n) for n in range(max(1, count) - 1, -1, -1)]
 
 
-def ingest_day(services: Services, client: HFClient, day: date) -> DayReport:
+def ingest_day(library: Library, client: HFClient, day: date) -> DayReport:
     report = DayReport(day)
     rows = client.daily_papers(day)
     report.rows = len(rows)
@@ -68,47 +66,19 @@ def ingest_day(services: Services, client: HFClient, day: date) -> DayReport:
         papers.append(paper)
     for skip in report.skipped:
         log.warning("skipped %s", skip)
-    result = services.library.upsert_many(papers)
+    result = library.upsert_many(papers)
     report.added, report.updated = result.added, result.updated
-    services.search.refresh()
     return report
 
 
-def fetch(services: Services, days: list[date], client: HFClient | None = None) -> FetchReport:
+def fetch(library: Library, days: list[date], client: HFClient) -> FetchReport:
     """Ingest each day in turn; stop at the first failure, keeping what was written."""
     report = FetchReport()
-    own_client = client is None
-    client = client or HFClient(services.settings.hf_api_url)
-    try:
-        for day in days:
-            try:
-                report.days.append(ingest_day(services, client, day))
-            except (HFError, StoreError) as error:
-                report.error = f"{day}: {error}"
-                log.error("fetch stopped at %s", report.error)
-                break
-    finally:
-        if own_client:
-            client.close()
+    for day in days:
+        try:
+            report.days.append(ingest_day(library, client, day))
+        except (HFError, StoreError) as error:
+            report.error = f"{day}: {error}"
+            log.error("fetch stopped at %s", report.error)
+            break
     return report
-
-
-def run_fetch(services: Services, day: str | None, count: int) -> int:
-    from bot.cli import UsageError
-
-    try:
-        end = date.fromisoformat(day) if day else datetime.now(UTC).date()
-    except ValueError as error:
-        raise UsageError(f"--date must be YYYY-MM-DD, not {day!r}") from error
-    if not 1 <= count <= 366:
-        raise UsageError("--days must be a whole number from 1 to 366")
-    report = fetch(services, days_back(end, count))
-    services.search.save_if_dirty()
-    for day_report in report.days:
-        print(day_report.summary())
-        for skip in day_report.skipped:
-            print(f"  skipped {skip}", file=sys.stderr)
-    if report.error:
-        print(f"papers-bot fetch: {report.error}", file=sys.stderr)
-        return 1
-    return 0

@@ -1,0 +1,100 @@
+"""`papers-bot` (also `python -m bot`): the command line of the contract (README, "Commands").
+
+Exit codes: 0 done; 1 failed at work (network, Slack, disk); 2 bad usage or bad settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from bot.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+from bot.cli.library_commands import fetch_command, import_command, search_command
+from bot.config import SettingsError, load_env_file, load_settings
+from bot.library import StoreError
+from bot.logs import install_secret_filter
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="papers-bot",
+        description="A Slack bot that keeps a research team on top of ML papers.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("run", help="run the Slack bot (Socket Mode or HTTP)")
+    sub.add_parser("console", help="try every /papers command offline")
+    search = sub.add_parser("search", help="search the library")
+    search.add_argument("--json", action="store_true", help="print a JSON array")
+    search.add_argument("--limit", type=int, default=10, help="how many results (default 10)")
+    search.add_argument("query", nargs="+", help="what you remember of the paper")
+    importer = sub.add_parser("import", help="import papers from JSON or JSONL files")
+    importer.add_argument("paths", nargs="+", metavar="PATH")
+    fetch = sub.add_parser("fetch", help="pull Daily Papers listings from Hugging Face")
+    fetch.add_argument("--date", help="listing day, YYYY-MM-DD (default: today, UTC)")
+    fetch.add_argument("--days", type=int, default=1, help="how many days back from --date")
+    digest = sub.add_parser("digest", help="post the daily digest once, now")
+    digest.add_argument("--channel", help="channel id (default: PAPERS_CHANNEL)")
+    digest.add_argument("--date", help="digest day, YYYY-MM-DD (default: today)")
+    digest.add_argument("--dry-run", action="store_true", help="print instead of posting")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return EXIT_USAGE if exit_.code not in (0, None) else EXIT_OK
+    if not args.command:
+        parser.print_help()
+        return EXIT_USAGE
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    load_env_file()
+    args.settings = load_settings()  # read once; every command uses these
+    install_secret_filter(args.settings.secrets())
+    try:
+        return HANDLERS[args.command](args)
+    except (SettingsError, UsageError) as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_USAGE
+    except StoreError as error:
+        print(f"papers-bot: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return EXIT_FAILED
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from bot.slack.runner import run
+
+    return run(args.settings)
+
+
+def console_command(args: argparse.Namespace) -> int:
+    from bot.console import run_console
+
+    return run_console(args.settings)
+
+
+def digest_command(args: argparse.Namespace) -> int:
+    from bot.cli.digest_command import digest_command as post_or_print_digest
+
+    return post_or_print_digest(args)
+
+
+# Each subcommand's handler. The Slack and console handlers import Bolt only when they run,
+# so `papers-bot search` starts fast.
+HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "search": search_command,
+    "import": import_command,
+    "run": run_command,
+    "console": console_command,
+    "fetch": fetch_command,
+    "digest": digest_command,
+}

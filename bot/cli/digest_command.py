@@ -1,0 +1,66 @@
+"""`papers-bot digest`: the daily digest once, now (for cron users), or `--dry-run` to print it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from bot.cli.errors import EXIT_FAILED, EXIT_OK, UsageError
+from bot.cli.library_commands import open_runtime, parse_day
+from bot.delivery import PrintMessenger
+from bot.digest import preview_digest, run_digest
+from bot.runtime import Runtime
+from bot.slack.client import make_client
+from bot.slack.runner import check_auth
+from bot.slack.slackbot import SlackBot
+
+
+def digest_command(args: argparse.Namespace) -> int:
+    runtime = open_runtime(args)
+    settings = runtime.settings
+    channels = [args.channel] if args.channel else settings.channels
+    if not channels:
+        raise UsageError("name a channel: --channel C0123ABCD, or set PAPERS_CHANNEL")
+    today = datetime.now(ZoneInfo(settings.timezone)).date()
+    day = parse_day(args.date, "--date", today)
+    if args.dry_run:
+        for channel in channels:
+            papers = preview_digest(
+                runtime.library,
+                PrintMessenger(),
+                channel,
+                day,
+                settings.digest_size,
+                settings.save_emoji,
+            )
+            if not papers:
+                print(f"{channel}: nothing new to post for {day}")
+        return EXIT_OK
+    return _post_digests(runtime, channels, day)
+
+
+def _post_digests(runtime: Runtime, channels: list[str], day: date) -> int:
+    settings = runtime.settings
+    settings.require_slack()
+    client = make_client(settings)
+    identity = check_auth(client)
+    if isinstance(identity, int):
+        return identity
+    slackbot = SlackBot(runtime, client)
+    status = EXIT_OK
+    for channel in channels:
+        try:
+            result = run_digest(
+                runtime.library, slackbot, channel, day, settings.digest_size, settings.save_emoji
+            )
+        except Exception as error:  # noqa: BLE001 - report and go on with the next channel
+            print(f"{channel}: digest failed: {error}", file=sys.stderr)
+            status = EXIT_FAILED
+            continue
+        print(
+            f"{channel}: posted {len(result.posted)} papers for {day}"
+            + (f" ({result.note})" if result.note else "")
+        )
+    return status

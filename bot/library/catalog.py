@@ -1,0 +1,205 @@
+"""The paper catalog: papers keyed by canonical arXiv id, sharded by arXiv month.
+
+`catalog/YYMM.json` holds the papers of one arXiv month (`old.json` the old-style ids) and
+`catalog/listings.json` maps each Daily Papers day to its paper ids. Shards are read lazily, so
+opening a library reads none, and a day's ingest rewrites one or two small shards.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.library.storage import DataDirLock, file_signature
+from bot.library.tables import KeyedTable, KeyedTinyDB, check_schema, open_db, put_rows
+from bot.models import PAPER_FIELDS, Paper
+
+LISTINGS_SHARD = "listings"  # catalog/listings.json: Daily Papers day -> paper ids
+# Counts that only rise over time: an older snapshot imported later must not lower them.
+RISING_COUNTS = ("upvotes", "comments", "github_stars")
+# Fields whose first value is kept: when we first saw the paper and where it came from.
+FIRST_VALUE_WINS = ("first_seen", "source", "listed", "published")
+
+
+@dataclass
+class UpsertResult:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> list[str]:
+        return self.added + self.updated
+
+
+def merge_paper(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Merge a fresh record into a known one without losing anything already known."""
+    merged = dict(old)
+    for name in PAPER_FIELDS:
+        if name in ("id", "updated"):
+            continue
+        value = new.get(name)
+        if value in (None, "", [], {}):
+            continue
+        if name in RISING_COUNTS:
+            merged[name] = max(value, old.get(name) or 0)
+        elif name in FIRST_VALUE_WINS and old.get(name):
+            continue
+        else:
+            merged[name] = value
+    return merged
+
+
+def shard_of(paper_id: str) -> str:
+    """The catalog shard of a paper: its arXiv YYMM (`2607` for 2607.28582), `old` otherwise.
+
+    A Daily Papers day lists papers of the last weeks, so a day's ingest touches one or two
+    small shards instead of rewriting the whole catalog.
+    """
+    head = paper_id.split(".", 1)[0]
+    return head if len(head) == 4 and head.isdigit() else "old"
+
+
+class Catalog:
+    """The papers, sharded by arXiv month into TinyDB files under `catalog/`, loaded lazily."""
+
+    def __init__(self, folder: Path, lock: DataDirLock):
+        self.folder = folder
+        self._lock = lock
+        self._dbs: dict[str, KeyedTinyDB] = {}
+        self._papers: dict[str, tuple[object, dict[str, Paper]]] = {}
+        self._all: tuple[object, dict[str, Paper]] | None = None
+        self._guard = threading.RLock()
+        self.generation = 0  # bumped by every write from this process
+
+    def _db(self, key: str) -> KeyedTinyDB:
+        with self._guard:
+            db = self._dbs.get(key)
+            if db is None:
+                db = self._dbs[key] = open_db(self.folder / f"{key}.json")
+            return db
+
+    def keys(self) -> list[str]:
+        try:
+            names = os.listdir(self.folder)
+        except FileNotFoundError:
+            return []
+        return sorted(
+            n[:-5]
+            for n in names
+            if n.endswith(".json") and not n.startswith(".") and n[:-5] != LISTINGS_SHARD
+        )
+
+    def signatures(self) -> dict[str, object]:
+        """Shard -> signature; a signature changes whenever that shard file is replaced."""
+        return {key: file_signature(self.folder / f"{key}.json") for key in self.keys()}
+
+    def shard(self, key: str) -> dict[str, Paper]:
+        """The papers of one shard, from memory unless its file changed."""
+        db = self._db(key)
+        signature = db.atomic_storage.signature
+        with self._guard:
+            cached = self._papers.get(key)
+            if cached is not None and cached[0] == signature:
+                return cached[1]
+            # Each shard's schema is checked when it is first read: opening a library reads no
+            # shard at all, which keeps a new process's start fast at 100,000 papers.
+            check_schema(db, self.folder / f"{key}.json")
+            raw = db.keyed("papers").raw()
+            papers = {pid: Paper.from_record(rec) for pid, rec in raw.items()}
+            # Keep the Paper objects, not also the parsed JSON: half the memory at 100,000
+            # papers; a write to this shard re-reads its file (a few milliseconds).
+            db.atomic_storage.forget()
+            self._papers[key] = (signature, papers)
+            return papers
+
+    def get(self, paper_id: str) -> Paper | None:
+        # A missing shard reads as empty: shard() stats the file once, no separate exists().
+        return self.shard(shard_of(paper_id)).get(paper_id)
+
+    def all(self) -> dict[str, Paper]:
+        signatures = self.signatures()
+        with self._guard:
+            if self._all is not None and self._all[0] == signatures:
+                return self._all[1]
+            merged: dict[str, Paper] = {}
+            for key in signatures:
+                merged.update(self.shard(key))
+            self._all = (signatures, merged)
+            return merged
+
+    def upsert_many(self, papers: Iterable[Paper], now: str) -> UpsertResult:
+        by_shard: dict[str, list[Paper]] = {}
+        for paper in papers:
+            by_shard.setdefault(shard_of(paper.id), []).append(paper)
+        result = UpsertResult()
+        listed: dict[str, set[str]] = {}
+        with self._lock.hold():
+            self.folder.mkdir(exist_ok=True)
+            for key, batch in sorted(by_shard.items()):
+                self._upsert_shard(key, batch, now, result, listed)
+            if listed:
+                self._add_listings(listed)
+        return result
+
+    # -- listing days: a small secondary index, so trending and the digest never load every
+    # shard to find the papers of a day ----------------------------------------------------
+
+    def _listings(self) -> KeyedTable:
+        return self._db(LISTINGS_SHARD).keyed("days")
+
+    def _add_listings(self, listed: dict[str, set[str]]) -> None:
+        days = self._listings()
+        known = days.raw()
+        changes = {
+            day: {"ids": sorted(set(known.get(day, {}).get("ids", [])) | ids)}
+            for day, ids in listed.items()
+            if not ids <= set(known.get(day, {}).get("ids", []))
+        }
+        if changes:
+            put_rows(self._db(LISTINGS_SHARD), "days", changes)
+
+    def listing_days(self) -> dict[str, list[str]]:
+        """Daily Papers day -> ids listed that day."""
+        return {day: rec["ids"] for day, rec in self._listings().raw().items()}
+
+    def _upsert_shard(
+        self,
+        key: str,
+        batch: list[Paper],
+        now: str,
+        result: UpsertResult,
+        listed: dict[str, set[str]],
+    ) -> None:
+        db = self._db(key)
+        known = db.keyed("papers").raw()
+        changes: dict[str, dict[str, Any]] = {}
+        for paper in batch:
+            record = paper.to_record()
+            old = changes.get(paper.id) or known.get(paper.id)
+            if old is None:
+                record["first_seen"] = record.get("first_seen") or now
+                record["updated"] = now
+                changes[paper.id] = record
+                result.added.append(paper.id)
+                continue
+            merged = merge_paper(old, record)
+            if merged == old:
+                if paper.id not in changes:
+                    result.unchanged.append(paper.id)
+                continue
+            merged["updated"] = now
+            if paper.id not in changes:
+                result.updated.append(paper.id)
+            changes[paper.id] = merged
+        if not changes:
+            return
+        for paper_id, record in changes.items():
+            if record.get("listed"):
+                listed.setdefault(record["listed"], set()).add(paper_id)
+        put_rows(db, "papers", changes)  # one write per shard
+        self.generation += 1

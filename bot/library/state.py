@@ -1,0 +1,269 @@
+"""The per-user and per-channel state in `state.json`, one named class per table.
+
+Each class owns its table's name on disk and its key format, so no other module spells either.
+Every write holds the data-dir lock (threads and processes), and every write is one atomic file
+write: a save rewrites only this small file, never the catalog.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from bot.library.storage import DataDirLock
+from bot.library.tables import KeyedTable, KeyedTinyDB, Rows
+from bot.text import fold
+
+# Slack retries an event for about 5 minutes; a day of event ids is plenty to drop duplicates.
+EVENT_MEMORY = timedelta(days=1)
+
+
+class StateTable:
+    """One table of `state.json`; subclasses name it and give its rows a meaning."""
+
+    def __init__(self, db: KeyedTinyDB, lock: DataDirLock, clock: Callable[[], str]):
+        self._db = db
+        self._lock = lock
+        self.clock = clock
+
+    def _table(self, name: str) -> KeyedTable:
+        return self._db.keyed(name)
+
+    def _put(self, name: str, rows: Rows, remove: Iterable[str] = ()) -> None:
+        with self._lock.hold():
+            self._table(name).put_many(rows, remove)
+
+
+class Saves(StateTable):
+    """Each user's reading list: table `saves`, key `user:paper`."""
+
+    TABLE = "saves"
+
+    @staticmethod
+    def _key(user: str, paper_id: str) -> str:
+        return f"{user}:{paper_id}"
+
+    def rows(self) -> Rows:
+        return self._table(self.TABLE).raw()
+
+    def add(self, user: str, paper_id: str) -> bool:
+        """Add the paper to the user's reading list; False if it was already there."""
+        key = self._key(user, paper_id)
+        with self._lock.hold():
+            if key in self.rows():
+                return False
+            self._put(
+                self.TABLE, {key: {"user": user, "paper": paper_id, "saved_at": self.clock()}}
+            )
+            return True
+
+    def remove(self, user: str, paper_id: str) -> bool:
+        """Remove the paper from the user's list; False if it was not there."""
+        key = self._key(user, paper_id)
+        with self._lock.hold():
+            if key not in self.rows():
+                return False
+            self._put(self.TABLE, {}, remove=[key])
+            return True
+
+    def contains(self, user: str, paper_id: str) -> bool:
+        return self._key(user, paper_id) in self.rows()
+
+    def of_user(self, user: str) -> list[tuple[str, str]]:
+        """(paper id, saved at) of the user's reading list, newest first."""
+        rows = [
+            (rec["paper"], rec["saved_at"])
+            for rec in self.rows().values()
+            if rec.get("user") == user
+        ]
+        return sorted(rows, key=lambda row: row[1], reverse=True)
+
+
+class PaperMessages(StateTable):
+    """Which Slack message carries which paper, so a reaction on it can save the paper.
+
+    Table `posts` (its name on disk since the first release), key `channel:ts`.
+    """
+
+    TABLE = "posts"
+
+    def record(self, channel: str, ts: str, paper_id: str, kind: str) -> None:
+        """Remember that message (channel, ts) carries `paper_id`."""
+        row = {"channel": channel, "ts": ts, "paper": paper_id, "kind": kind}
+        self._put(self.TABLE, {f"{channel}:{ts}": row | {"posted_at": self.clock()}})
+
+    def paper_for(self, channel: str, ts: str) -> str | None:
+        record = self._table(self.TABLE).raw().get(f"{channel}:{ts}")
+        return record["paper"] if record else None
+
+
+class SeenEvents(StateTable):
+    """Slack event ids already handled, for a day, so a retried event is dropped."""
+
+    TABLE = "events"
+
+    def first_sighting(self, event_id: str, now: datetime | None = None) -> bool:
+        """Record `event_id`; True the first time it is seen, False for a retry."""
+        now = now or datetime.now(UTC)
+        with self._lock.hold():
+            events = self._table(self.TABLE)
+            raw = events.raw()
+            if event_id in raw:
+                return False
+            horizon = (now - EVENT_MEMORY).timestamp()
+            stale = [key for key, rec in raw.items() if rec.get("at", 0) < horizon]
+            events.put_many({event_id: {"at": now.timestamp()}}, remove=stale)
+            return True
+
+
+def _normal_topic(query: str) -> str:
+    return " ".join(fold(query).split())[:200]
+
+
+class Follows(StateTable):
+    """Topics users follow (table `follows`) and the papers each user was alerted about
+    (table `alerted`, key `user:paper`), so each paper reaches each user once, ever."""
+
+    TABLE = "follows"
+    ALERTED = "alerted"
+
+    @staticmethod
+    def _key(user: str, query: str) -> str:
+        digest = hashlib.sha1(_normal_topic(query).encode("utf-8")).hexdigest()[:16]
+        return f"{user}:{digest}"
+
+    def _rows(self) -> Rows:
+        return self._table(self.TABLE).raw()
+
+    def add(self, user: str, query: str) -> bool:
+        key = self._key(user, query)
+        with self._lock.hold():
+            if key in self._rows():
+                return False
+            row = {"user": user, "query": " ".join(query.split())[:200], "since": self.clock()}
+            self._put(self.TABLE, {key: row})
+            return True
+
+    def remove(self, user: str, query: str) -> bool:
+        key = self._key(user, query)
+        with self._lock.hold():
+            if key not in self._rows():
+                return False
+            self._put(self.TABLE, {}, remove=[key])
+            return True
+
+    def of_user(self, user: str) -> list[str]:
+        return sorted(r["query"] for r in self._rows().values() if r.get("user") == user)
+
+    def all(self) -> list[tuple[str, str]]:
+        """(user, query) for every follow."""
+        return sorted((r["user"], r["query"]) for r in self._rows().values())
+
+    def already_alerted(self, user: str, paper_id: str) -> bool:
+        return f"{user}:{paper_id}" in self._table(self.ALERTED).raw()
+
+    def mark_alerted(self, user: str, paper_ids: list[str]) -> None:
+        now = self.clock()
+        self._put(
+            self.ALERTED, {f"{user}:{p}": {"user": user, "paper": p, "at": now} for p in paper_ids}
+        )
+
+
+class DigestLedger(StateTable):
+    """What the daily digest posted, so nothing is ever posted twice in a channel.
+
+    Table `digests`, key `channel:day`: one record per digest (its planned papers, the header's
+    ts, done). Table `posted`, key `channel:paper`: one entry per card, written *before* the
+    card is posted (ts None: in flight) and completed with its ts after Slack accepts it.
+    """
+
+    DIGESTS = "digests"
+    CARDS = "posted"
+
+    @staticmethod
+    def digest_key(channel: str, day: date) -> str:
+        return f"{channel}:{day.isoformat()}"
+
+    @staticmethod
+    def card_key(channel: str, paper_id: str) -> str:
+        return f"{channel}:{paper_id}"
+
+    def digests(self) -> Rows:
+        return self._table(self.DIGESTS).raw()
+
+    def digest(self, channel: str, day: date) -> dict[str, Any] | None:
+        return self.digests().get(self.digest_key(channel, day))
+
+    def is_done(self, channel: str, day: date) -> bool:
+        return bool((self.digest(channel, day) or {}).get("done"))
+
+    def was_posted(self, channel: str, paper_id: str) -> bool:
+        """True once a card for the paper was posted, or was in flight, in the channel."""
+        return self.card_key(channel, paper_id) in self._table(self.CARDS).raw()
+
+    def previous_day(self, channel: str, day: date) -> date | None:
+        """The day of the channel's last digest before `day`."""
+        days = [
+            date.fromisoformat(r["day"])
+            for r in self.digests().values()
+            if r.get("channel") == channel and r.get("day", "") < day.isoformat()
+        ]
+        return max(days) if days else None
+
+    def latest(self) -> tuple[str | None, list[str]]:
+        """The newest digest posted anywhere: (day, paper ids)."""
+        rows = [r for r in self.digests().values() if r.get("header_ts")]
+        if not rows:
+            return None, []
+        newest = max(rows, key=lambda r: (r["day"], r.get("at", "")))
+        return newest["day"], list(newest.get("papers", []))
+
+    def plan(self, channel: str, day: date, paper_ids: list[str]) -> None:
+        """Claim the digest before its header is posted (header_ts None: in flight)."""
+        record = {
+            "channel": channel,
+            "day": day.isoformat(),
+            "header_ts": None,
+            "papers": paper_ids,
+            "done": False,
+            "at": self.clock(),
+        }
+        self._put(self.DIGESTS, {self.digest_key(channel, day): record})
+
+    def drop_plan(self, channel: str, day: date) -> None:
+        """Forget a planned digest whose header Slack refused: the next run starts afresh."""
+        self._put(self.DIGESTS, {}, remove=[self.digest_key(channel, day)])
+
+    def _update_digest(self, channel: str, day: date, **changes: Any) -> None:
+        with self._lock.hold():
+            record = self.digest(channel, day)
+            if record is not None:
+                self._put(self.DIGESTS, {self.digest_key(channel, day): record | changes})
+
+    def header_posted(self, channel: str, day: date, ts: str) -> None:
+        self._update_digest(channel, day, header_ts=ts)
+
+    def finish(self, channel: str, day: date, note: str | None = None) -> None:
+        self._update_digest(channel, day, done=True, **({"note": note} if note else {}))
+
+    def card_in_flight(self, channel: str, day: date, paper_id: str) -> None:
+        entry = {"channel": channel, "paper": paper_id, "day": day.isoformat(), "ts": None}
+        self._put(self.CARDS, {self.card_key(channel, paper_id): entry})
+
+    def card_posted(self, channel: str, day: date, paper_id: str, ts: str) -> None:
+        entry = {"channel": channel, "paper": paper_id, "day": day.isoformat(), "ts": ts}
+        self._put(self.CARDS, {self.card_key(channel, paper_id): entry})
+
+    def card_refused(self, channel: str, paper_id: str) -> None:
+        """Slack refused the card (it was not posted): a later run may post it."""
+        self._put(self.CARDS, {}, remove=[self.card_key(channel, paper_id)])
+
+    def in_flight(self, channel: str, day: date) -> list[str]:
+        """Cards of the day whose post was interrupted by a crash (posted or not: unknown)."""
+        return [
+            r["paper"]
+            for r in self._table(self.CARDS).raw().values()
+            if r.get("channel") == channel and r.get("day") == day.isoformat() and not r.get("ts")
+        ]

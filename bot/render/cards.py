@@ -1,0 +1,135 @@
+"""One paper as Block Kit: the card every message shows, and the buttons on it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.models import Paper
+from bot.render.blocks import (
+    SECTION_TEXT,
+    button,
+    clean,
+    context,
+    divider,
+    esc,
+    esc_short,
+    link,
+    message,
+    mrkdwn,
+    spare,
+    text_section,
+)
+from bot.summarize import keywords, latex_to_unicode, shorten, tldr
+
+# The action ids of our buttons; the Slack listeners route on them.
+SAVE, SHARE, MORE, REMOVE = "papers_save", "papers_share", "papers_more", "papers_remove"
+PAGE = "papers_page"
+
+
+def first_authors(paper: Paper, count: int = 3) -> str:
+    names = [clean(a) for a in paper.authors[:count]]
+    if not names:
+        return "unknown authors"
+    more = len(paper.authors) - count
+    return ", ".join(names) + (f" +{more} more" if more > 0 else "")
+
+
+def byline(paper: Paper) -> str:
+    parts = [first_authors(paper)]
+    if paper.date:
+        parts.append(paper.date)
+    parts.append(f"▲ {paper.upvotes}")
+    if paper.comments:
+        parts.append(f"💬 {paper.comments}")
+    return " · ".join(parts)
+
+
+def title_of(paper: Paper) -> str:
+    """The title as people read it; never empty (a blank title shows the arXiv id)."""
+    return clean(latex_to_unicode(paper.title)) or f"arXiv {paper.id}"
+
+
+@dataclass
+class CardOptions:
+    matched: Sequence[str] = ()
+    buttons: Sequence[str] = (SAVE, SHARE, MORE)
+    full: bool = False  # the full card: whole abstract, links to code and project
+    note: str | None = None  # a line of our own under the card ("react with :bookmark: ...")
+
+
+def card_blocks(paper: Paper, options: CardOptions | None = None) -> list[dict[str, Any]]:
+    """One paper as Block Kit: title + byline, TL;DR, keywords and match hint, buttons."""
+    options = options or CardOptions()
+    title = link(paper.url, shorten(title_of(paper), 250))
+    head = f"*{title}*\n{esc_short(byline(paper), 400)}"
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": mrkdwn(head)}]
+    summary = esc_short(tldr(paper), 600)
+    abstract = esc_short(latex_to_unicode(paper.abstract), 2400) if options.full else ""
+    if abstract:
+        body = f"*TL;DR* {summary}\n\n{abstract}" if summary else abstract
+        blocks.append({"type": "section", "text": mrkdwn(body[: spare(SECTION_TEXT)])})
+    elif summary:
+        blocks.append({"type": "section", "text": mrkdwn(summary)})
+    blocks.extend(_context_blocks(paper, options))
+    actions = [paper_button(kind, paper.id) for kind in options.buttons]
+    if actions:
+        blocks.append({"type": "actions", "block_id": f"paper:{paper.id}", "elements": actions})
+    return blocks
+
+
+def _context_blocks(paper: Paper, options: CardOptions) -> list[dict[str, Any]]:
+    elements = []
+    words = keywords(paper)
+    if words:
+        elements.append(mrkdwn(esc_short("🏷 " + ", ".join(words), 600)))
+    if options.matched:
+        elements.append(mrkdwn(esc_short("matched: " + ", ".join(options.matched), 300)))
+    links = [link(paper.url, "arXiv"), link(paper.hf_url, "Hugging Face")]
+    if options.full and paper.github_repo and paper.github_repo.startswith("https://github.com/"):
+        stars = f" ★{paper.github_stars}" if paper.github_stars else ""
+        links.append(link(_safe_url(paper.github_repo), f"code{stars}"))
+    if options.full and paper.project_page:
+        links.append(link(_safe_url(paper.project_page), "project page"))
+    elements.append(mrkdwn(" · ".join(links)))
+    if options.note:
+        elements.append(mrkdwn(options.note))
+    return [{"type": "context", "elements": elements[:10]}]
+
+
+def _safe_url(url: str) -> str:
+    """A URL from outside, made safe inside <url|label>: no spaces, `|`, `<` or `>`."""
+    return re.sub(r"[\s|<>]", "", url)[:2000]
+
+
+def paper_button(kind: str, paper_id: str) -> dict[str, Any]:
+    """A Save, Share, More like this or Remove button for one paper."""
+    labels = {SAVE: "Save", SHARE: "Share", MORE: "More like this", REMOVE: "Remove"}
+    styles = {SAVE: "primary", REMOVE: "danger"}
+    return button(labels[kind], kind, paper_id, styles.get(kind))
+
+
+def emoji_names(save_emoji: Sequence[str]) -> str:
+    """`:bookmark: or :star:`: the reactions that save a paper, as the team configured them."""
+    return " or ".join(f":{esc(e)}:" for e in save_emoji)
+
+
+def paper_fallback(paper: Paper) -> str:
+    return esc_short(f"{title_of(paper)} ({paper.id}) · {byline(paper)}", 600)
+
+
+def papers_message(
+    heading_mrkdwn: str,
+    fallback: str,
+    items: Iterable[tuple[Paper, CardOptions]],
+    footer: str | None = None,
+) -> dict[str, Any]:
+    blocks: list[dict[str, Any]] = [text_section(heading_mrkdwn)]
+    for paper, options in items:
+        blocks.append(divider())
+        blocks.extend(card_blocks(paper, options))
+    if footer:
+        blocks.append(context(footer))
+    return message(fallback, blocks)

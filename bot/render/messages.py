@@ -1,0 +1,170 @@
+"""The product's messages: /papers answers, shared cards, the digest, follow alerts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from bot.models import Paper
+from bot.render.blocks import context, divider, esc, esc_short, header, link, message, text_section
+from bot.render.cards import (
+    MORE,
+    SAVE,
+    CardOptions,
+    card_blocks,
+    emoji_names,
+    paper_fallback,
+    papers_message,
+    title_of,
+)
+from bot.search import SearchResponse, SearchResult
+from bot.summarize import shorten
+
+HELP_EXAMPLES = [
+    ("/papers kan", "search the library (acronyms, typos, half-remembered titles)"),
+    ('/papers "sparse attention" since:2026-06', "a quoted phrase, newer than a date"),
+    ("/papers author:goldstein distillation", "by an author"),
+    ("/papers 2408.08338", "one paper by arXiv id or URL, in full"),
+    ("/papers trending", "the latest Daily Papers list, by upvotes"),
+    ("/papers saved", "your reading list (also in the bot's Home tab)"),
+    ("/papers saved bibtex", "your reading list as BibTeX"),
+    ("/papers follow speculative decoding", "get a DM when new papers match"),
+    ("/papers following", "your follows (/papers unfollow TOPIC to stop)"),
+]
+
+
+def help_message(save_emoji: Sequence[str], note: str | None = None) -> dict[str, Any]:
+    lines = [f"`{esc(cmd)}`  {esc(what)}" for cmd, what in HELP_EXAMPLES]
+    emoji = emoji_names(save_emoji)
+    blocks = []
+    if note:
+        blocks.append(text_section(esc(note)))
+    blocks += [
+        text_section(
+            "*papers-bot* finds ML papers in the team's library and keeps your reading list."
+        ),
+        text_section("\n".join(lines)),
+        context(f"React with {emoji} on any paper the bot posted to save it to your list."),
+    ]
+    return message("papers-bot: " + "; ".join(cmd for cmd, _ in HELP_EXAMPLES), blocks)
+
+
+def search_results_message(response: SearchResponse) -> dict[str, Any]:
+    """The answer to `/papers QUERY`."""
+    query = esc_short(response.query, 200)
+    notes = " ".join(esc(n) for n in response.notes)
+    if not response.results:
+        text = esc(response.message) or "No papers match that query."
+        if response.suggestions:
+            text += (
+                "\nDid you mean: " + ", ".join(f"`{esc(s)}`" for s in response.suggestions) + "?"
+            )
+        blocks = [text_section(f"{text}\n{notes}".strip())]
+        if response.query.strip():
+            blocks.insert(0, context(f"You searched for: {query}"))
+        return message(f"No papers for {query}", blocks)
+    shown = len(response.results)
+    heading = (
+        f"*{shown} of {response.total}* papers for _{query}_"
+        if response.total > 1
+        else (f"The paper for _{query}_")
+    )
+    if notes:
+        heading += f"\n{notes}"
+    full = response.paper_id is not None
+    items = [
+        (r.paper, CardOptions(matched=[] if full else r.matched, full=full))
+        for r in response.results
+    ]
+    fallback = f"{shown} papers for {query}: " + "; ".join(
+        esc_short(title_of(r.paper), 120) for r in response.results
+    )
+    return papers_message(heading, fallback, items)
+
+
+def paper_card_message(
+    paper: Paper, heading: str | None = None, full: bool = True
+) -> dict[str, Any]:
+    items = [(paper, CardOptions(full=full))]
+    return papers_message(heading or f"arXiv {esc(paper.id)}", paper_fallback(paper), items)
+
+
+def shared_card_message(paper: Paper, shared_by: str, save_emoji: Sequence[str]) -> dict[str, Any]:
+    """A card posted into the channel: Save and More like this, and react-to-save."""
+    emoji = emoji_names(save_emoji)
+    options = CardOptions(
+        buttons=(SAVE, MORE), note=f"Shared by <@{shared_by}> · react with {emoji} to save"
+    )
+    return message(paper_fallback(paper), card_blocks(paper, options))
+
+
+def more_like_message(paper: Paper, results: Sequence[SearchResult]) -> dict[str, Any]:
+    heading = f"Papers like *{esc_short(title_of(paper), 200)}*"
+    if not results:
+        return message(
+            "No similar papers", [text_section(heading + "\nNo similar papers in the library yet.")]
+        )
+    items = [(r.paper, CardOptions(matched=r.matched)) for r in results]
+    fallback = "Papers like " + esc_short(title_of(paper), 150)
+    return papers_message(heading, fallback, items)
+
+
+def trending_message(day: str | None, papers: Sequence[Paper], cards: int = 5) -> dict[str, Any]:
+    if not day or not papers:
+        return message(
+            "No Daily Papers listings yet",
+            [text_section("The library has no Daily Papers listing yet. Run `papers-bot fetch`.")],
+        )
+    heading = f"*Trending on Hugging Face Daily Papers · {esc(day)}* ({len(papers)} papers)"
+    items = [(p, CardOptions()) for p in papers[:cards]]
+    rest = papers[cards:]
+    footer = None
+    if rest:
+        footer = "Also listed: " + " · ".join(
+            f"{link(p.url, shorten(title_of(p), 60))} ▲{p.upvotes}" for p in rest[:15]
+        )
+    fallback = f"Trending papers {day}: " + "; ".join(
+        esc_short(title_of(p), 80) for p in papers[:cards]
+    )
+    return papers_message(heading, fallback, items, footer)
+
+
+# -- the daily digest ----------------------------------------------------------------------------
+
+
+def digest_header_message(day: date, papers: Sequence[Paper]) -> dict[str, Any]:
+    label = f"{day:%a} {day.day} {day:%b %Y}"
+    url = f"https://huggingface.co/papers?date={day.isoformat()}"
+    count = len(papers)
+    body = (
+        f"The {count} most upvoted new papers on Hugging Face Daily Papers, one per reply in "
+        f"this thread. {link(url, 'See the whole list')}"
+    )
+    blocks = [header(f"Trending papers · {label}"), text_section(body)]
+    return message(f"Trending papers · {label}: {count} papers", blocks)
+
+
+def digest_card_message(paper: Paper, rank: int, save_emoji: Sequence[str]) -> dict[str, Any]:
+    emoji = emoji_names(save_emoji)
+    options = CardOptions(buttons=(SAVE, MORE), note=f"#{rank} · react with {emoji} to save")
+    return message(paper_fallback(paper), card_blocks(paper, options))
+
+
+def alert_message(topics: Sequence[tuple[str, Sequence[Paper]]]) -> dict[str, Any]:
+    """One DM for one user: the new papers of every topic they follow that matched."""
+    blocks: list[dict[str, Any]] = [text_section("*New papers for topics you follow*")]
+    total = 0
+    for query, papers in topics:
+        blocks.append(context(f"Following: *{esc_short(query, 200)}*"))
+        for paper in papers[:5]:
+            blocks.append(divider())
+            blocks.extend(card_blocks(paper, CardOptions(buttons=(SAVE, MORE))))
+            total += 1
+    blocks.append(
+        context("Stop a topic with `/papers unfollow TOPIC`; list them with `/papers following`.")
+    )
+    fallback = f"{total} new papers for topics you follow: " + "; ".join(
+        esc_short(q, 60) for q, _ in topics
+    )
+    return message(fallback, blocks)
