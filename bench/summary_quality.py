@@ -47,8 +47,8 @@ def lexrank_tldr(abstract: str, sentences: int = 2) -> str:
     return shorten(summary, TLDR_LIMIT)
 
 
-def evaluate(shared: Path) -> dict[str, float]:
-    rows = json.loads((shared / FIXTURE).read_text("utf-8"))
+def evaluate(data: Path) -> dict[str, float]:
+    rows = json.loads((data / FIXTURE).read_text("utf-8"))
     pairs = [(r["paper"]["summary"], r["paper"]["ai_summary"]) for r in rows]
     scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
     scores = {
@@ -66,7 +66,7 @@ def evaluate(shared: Path) -> dict[str, float]:
 
 if __name__ == "__main__":
     root = Path(__file__).resolve().parent.parent
-    result = evaluate(root.parent / "shared")
+    result = evaluate(root / "tests" / "data")
     print(f"ROUGE-L F1 vs ai_summary over {result['papers']} papers:")
     print(f"  papers-bot extractive TL;DR  {result['extractive']:.3f}")
     print(f"  sumy LexRank (same budget)   {result['lexrank']:.3f}")

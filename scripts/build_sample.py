@@ -1,6 +1,7 @@
-"""Convert shared/seed_papers and shared/hf_fixtures into bot/data/sample_papers.jsonl, once.
+"""Convert seed_papers/ and hf_fixtures/ into bot/data/sample_papers.jsonl, once.
 
-Run from the repository root: `python scripts/build_sample.py [SHARED_DIR]`. The output is
+Run from the repository root: `python scripts/build_sample.py [DATA_DIR]` (default tests/data,
+which holds copies of both). The output is
 committed; a test checks it still matches what this conversion gives.
 """
 
@@ -17,12 +18,12 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bot" / "data" / "sample_papers.jsonl"
 
 
-def sample_sources(shared: Path) -> list[Path]:
-    seed = shared / "seed_papers" / "papers.jsonl"
-    return [seed, *sorted((shared / "hf_fixtures").glob("*.json"))]
+def sample_sources(data: Path) -> list[Path]:
+    seed = data / "seed_papers" / "papers.jsonl"
+    return [seed, *sorted((data / "hf_fixtures").glob("*.json"))]
 
 
-def build(shared: Path) -> str:
+def build(data: Path) -> str:
     report = parse_files(sample_sources(shared))
     if report.skipped:
         raise SystemExit("sample data has unusable rows: " + "; ".join(map(str, report.skipped)))
@@ -36,6 +37,6 @@ def build(shared: Path) -> str:
 
 
 if __name__ == "__main__":
-    shared_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared"
-    OUT.write_text(build(shared_dir), "utf-8")
+    data_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "tests" / "data"
+    OUT.write_text(build(data_dir), "utf-8")
     print(f"wrote {OUT.relative_to(ROOT)}")

@@ -1,4 +1,4 @@
-"""Shared fixtures: real libraries in temporary data dirs, and the shared/ data folder."""
+"""Shared fixtures: real libraries in temporary data dirs, and the test data in tests/data."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from bot.library import Library
 from bot.search import SearchEngine
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("PAPERS_SHARED_DIR", ROOT.parent / "shared"))
 DATA = Path(__file__).resolve().parent / "data"
 
 
@@ -56,7 +55,7 @@ def engine(library: Library) -> SearchEngine:
 
 
 @pytest.fixture(scope="session")
-def shared() -> Path:
-    if not (SHARED / "hf_fixtures").is_dir():
-        pytest.skip(f"shared data not found at {SHARED}")
-    return SHARED
+def fixtures() -> Path:
+    """tests/data: real API responses, the seed papers and Slack's manifest schema, copied
+    into the repo with their SOURCES notes, so a fresh clone runs every test."""
+    return DATA

@@ -33,8 +33,8 @@ FRIDAY = date(2026, 7, 31)
 
 
 @pytest.fixture
-def hf(shared: Path) -> Iterator[HFStandIn]:
-    standin = HFStandIn(shared).start()
+def hf(fixtures: Path) -> Iterator[HFStandIn]:
+    standin = HFStandIn(fixtures).start()
     yield standin
     standin.stop()
 

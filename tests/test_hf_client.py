@@ -13,8 +13,8 @@ from tests.fakes.hf import HFStandIn
 
 
 @pytest.fixture
-def hf(shared: Path) -> Iterator[HFStandIn]:
-    standin = HFStandIn(shared).start()
+def hf(fixtures: Path) -> Iterator[HFStandIn]:
+    standin = HFStandIn(fixtures).start()
     yield standin
     standin.stop()
 

@@ -10,9 +10,9 @@ from bot.library import Library
 
 
 def test_daily_papers_responses_import_and_reimport_changes_nothing(
-    empty_library: Library, shared: Path
+    empty_library: Library, fixtures: Path
 ) -> None:
-    files = sorted((shared / "hf_fixtures").glob("*.json"))
+    files = sorted((fixtures / "hf_fixtures").glob("*.json"))
     first = import_files(empty_library, files)
     assert len(first.result.added) == 63
     assert not first.skipped
@@ -21,8 +21,8 @@ def test_daily_papers_responses_import_and_reimport_changes_nothing(
     assert again.summary() == "added 0, updated 0, unchanged 68, skipped 0"
 
 
-def test_later_capture_updates_counts(empty_library: Library, shared: Path) -> None:
-    fixtures = shared / "hf_fixtures"
+def test_later_capture_updates_counts(empty_library: Library, fixtures: Path) -> None:
+    fixtures = fixtures / "hf_fixtures"
     import_files(
         empty_library, [fixtures / "BuiVannn__All-News-AI__tests__fixtures__hf_daily_papers.json"]
     )
@@ -35,8 +35,8 @@ def test_later_capture_updates_counts(empty_library: Library, shared: Path) -> N
     assert empty_library.get("2607.28582").listed == "2026-07-31"
 
 
-def test_fields_from_a_daily_row(empty_library: Library, shared: Path) -> None:
-    import_files(empty_library, sorted((shared / "hf_fixtures").glob("*.json")))
+def test_fields_from_a_daily_row(empty_library: Library, fixtures: Path) -> None:
+    import_files(empty_library, sorted((fixtures / "hf_fixtures").glob("*.json")))
     paper = empty_library.get("2607.26654")
     assert paper.published == "2026-07-29" and paper.listed == "2026-08-03"
     assert paper.organization == "University of Oxford"
@@ -46,18 +46,18 @@ def test_fields_from_a_daily_row(empty_library: Library, shared: Path) -> None:
     assert with_summary.ai_summary and with_summary.ai_keywords
 
 
-def test_seed_jsonl_imports(empty_library: Library, shared: Path) -> None:
-    report = import_files(empty_library, [shared / "seed_papers" / "papers.jsonl"])
+def test_seed_jsonl_imports(empty_library: Library, fixtures: Path) -> None:
+    report = import_files(empty_library, [fixtures / "seed_papers" / "papers.jsonl"])
     assert len(report.result.added) == 48
     assert empty_library.get("2408.08338").published == "2024-08-15"
 
 
 def test_bad_rows_are_skipped_with_their_reason_and_the_rest_kept(
-    empty_library: Library, tmp_path: Path, shared: Path
+    empty_library: Library, tmp_path: Path, fixtures: Path
 ) -> None:
     rows = json.loads(
         (
-            shared
+            fixtures
             / "hf_fixtures"
             / "DiQu1997__NewsAssistant__tests__fixtures__hf_daily_papers.json"
         ).read_text()

@@ -1,4 +1,4 @@
-"""The shipped sample library is exactly the conversion of shared/'s real papers."""
+"""The shipped sample library is exactly the conversion of the real papers in tests/data."""
 
 from pathlib import Path
 
@@ -6,8 +6,8 @@ from bot.library import load_sample_papers
 from scripts.build_sample import OUT, build
 
 
-def test_shipped_sample_matches_a_fresh_conversion(shared: Path) -> None:
-    assert OUT.read_text("utf-8") == build(shared)
+def test_shipped_sample_matches_a_fresh_conversion(fixtures: Path) -> None:
+    assert OUT.read_text("utf-8") == build(fixtures)
 
 
 def test_sample_has_the_seed_and_fixture_papers() -> None:

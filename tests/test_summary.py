@@ -102,8 +102,8 @@ def test_keywords_from_ai_keywords_or_the_text() -> None:
     assert 1 <= len(found) <= 5
 
 
-def test_extractive_tldr_scores_higher_than_lexrank(shared: Path) -> None:
-    scores = evaluate(shared)
+def test_extractive_tldr_scores_higher_than_lexrank(fixtures: Path) -> None:
+    scores = evaluate(fixtures)
     print(f"ROUGE-L extractive {scores['extractive']:.3f}, LexRank {scores['lexrank']:.3f}")
     assert scores["papers"] == 30
     assert scores["extractive"] > scores["lexrank"]

@@ -38,10 +38,10 @@ class Fault:
 
 
 class HFStandIn(LocalHTTPServer):
-    def __init__(self, shared: Path):
+    def __init__(self, fixtures: Path):
         self.listings: dict[str, list[Any]] = defaultdict(list)
         for name in FIXTURES:
-            for row in json.loads((shared / "hf_fixtures" / name).read_text()):
+            for row in json.loads((fixtures / "hf_fixtures" / name).read_text()):
                 self.listings[row["paper"]["submittedOnDailyAt"][:10]].append(row)
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.faults: list[Fault] = []

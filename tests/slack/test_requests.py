@@ -12,7 +12,7 @@ import yaml
 from bot.config import load_settings
 from bot.slack.client import make_client
 from bot.slack.runner import check_auth, join_digest_channel, run
-from tests.conftest import ROOT, SHARED
+from tests.conftest import DATA, ROOT
 from tests.slack.conftest import Bot
 from tests.slack.standin import TestSlack
 
@@ -53,9 +53,7 @@ def test_url_verification_challenge(bot: Bot) -> None:
 
 
 def test_manifest_is_valid_against_slacks_schema() -> None:
-    schema_path = SHARED / "slack" / "manifest.schema.1.0.0.json"
-    if not schema_path.exists():
-        pytest.skip("shared/slack not present")
+    schema_path = DATA / "slack" / "manifest.schema.1.0.0.json"
     import json
 
     manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
