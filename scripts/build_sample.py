@@ -24,7 +24,7 @@ def sample_sources(data: Path) -> list[Path]:
 
 
 def build(data: Path) -> str:
-    report = parse_files(sample_sources(shared))
+    report = parse_files(sample_sources(data))
     if report.skipped:
         raise SystemExit("sample data has unusable rows: " + "; ".join(map(str, report.skipped)))
     merged: dict[str, dict] = {}
