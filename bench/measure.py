@@ -249,7 +249,7 @@ def papers_end_to_end(data_dir: Path, queries: list[str]) -> dict[str, float]:
     return {"p50": percentile(times, 50), "p95": percentile(times, 95)}
 
 
-def _serve(server) -> None:  # noqa: ANN001
+def _serve(server) -> None:
     with contextlib.suppress(OSError):
         server.run()
 
@@ -271,7 +271,9 @@ def peak_rss(data_dir: Path, queries: list[str]) -> int:
 
 
 def run_size(size: int, query_count: int, rounds: int, cold_runs: int, work: Path) -> dict:
-    log = lambda msg: print(f"  [{size:,}] {msg}", flush=True)  # noqa: E731
+    def log(msg: str) -> None:
+        print(f"  [{size:,}] {msg}", flush=True)
+
     papers = make_papers(size)
     queries = make_queries(papers, query_count)
     jsonl = work / f"papers-{size}.jsonl"

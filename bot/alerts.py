@@ -52,7 +52,7 @@ def send_follow_alerts(
         try:
             channel = messenger.open_dm(user)
             messenger.post(channel, render.alert_message(topics))
-        except Exception as error:  # noqa: BLE001 - one user's failure must not stop the others
+        except Exception as error:  # one user's failure must not stop the others
             log.warning("follow alert for %s not sent: %s", user, error)
             continue
         follows.mark_alerted(user, ids)

@@ -1,6 +1,7 @@
 """Settings from the environment and `.env`, with one clear error for what is wrong.
 
-Every setting of DESIGN's contract is here with its default; `.env.example` documents each.
+Every setting of the contract (README, "Settings") is here with its default; `.env.example`
+documents each.
 """
 
 from __future__ import annotations

@@ -69,7 +69,7 @@ def daily_job(
     runtime.search.save_if_dirty()
     try:
         send_follow_alerts(runtime, messenger, report.added)
-    except Exception:  # noqa: BLE001 - alerts must not stop the digest
+    except Exception:  # alerts must not stop the digest
         log.exception("follow alerts failed")
     for channel in settings.channels:
         try:
@@ -77,7 +77,7 @@ def daily_job(
                 runtime.library, messenger, channel, day, settings.digest_size, settings.save_emoji
             )
             log.info("digest %s %s: posted %d %s", channel, day, len(result.posted), result.note)
-        except Exception:  # noqa: BLE001 - one channel's failure must not stop the others
+        except Exception:  # one channel's failure must not stop the others
             log.exception("digest for %s on %s failed; the next run continues it", channel, day)
 
 

@@ -4,7 +4,8 @@ The TL;DR is Hugging Face's `ai_summary` when a paper has one. Otherwise it is e
 sentence where the authors state their contribution ("we propose / introduce / present ...")
 and, when it fits in 280 characters, the sentence with the headline result. That rule picks the
 contribution far more often than centrality methods such as LexRank, which favour background
-sentences (measured in tests/test_summary_quality.py; figures in README).
+sentences (measured by bench/summary_quality.py, checked in tests/test_summary.py; figures in
+README).
 """
 
 from __future__ import annotations

@@ -337,3 +337,97 @@ def test_fetch_and_digest_commands_end_to_end(
     assert "posted 0 papers" in again.stdout and len(slack.messages[CHANNEL]) == 6
     week = papers_bot("fetch", "--date", "2026-08-03", "--days", "3")
     assert week.returncode == 0 and "2026-08-01: 0 rows" in week.stdout
+
+
+DIES_AFTER_HEADER = """
+import os, signal, sys
+from datetime import date
+from bot.config import Settings
+from bot.digest import run_digest
+from bot.runtime import Runtime
+from bot.slack.client import make_client
+from bot.slack.slackbot import SlackBot
+
+class DiesOnceSlackAcceptsTheHeader(SlackBot):
+    def post(self, channel, message, thread_ts=None):
+        ts = super().post(channel, message, thread_ts)
+        if thread_ts is None:  # the header: killed before its ts reaches the ledger
+            os.kill(os.getpid(), signal.SIGKILL)
+        return ts
+
+settings = Settings(slack_bot_token=sys.argv[2], slack_api_url=sys.argv[1],
+                    data_dir=sys.argv[3], sample_data=False)
+runtime = Runtime.open(settings)
+run_digest(runtime.library, DiesOnceSlackAcceptsTheHeader(runtime, make_client(settings)),
+           "C0PAPERS", date(2026, 7, 31), 5, ["bookmark"], pace=0)
+"""
+
+
+def test_killed_right_after_the_header_then_rerun_never_posts_a_second_header(
+    runtime: Runtime, poster: SlackBot, hf: HFStandIn, slack: TestSlack, settings: Settings
+) -> None:
+    fetch(runtime.library, [FRIDAY], quick_client(hf))
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            DIES_AFTER_HEADER,
+            slack.api_url,
+            slack.bot_token,
+            str(settings.data_dir),
+        ],
+        check=False,
+    )
+    assert child.returncode == -signal.SIGKILL
+    assert len(slack.messages[CHANNEL]) == 1  # the header reached Slack, then the kill
+    rerun = run_digest(runtime.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
+    headers = [m for m in slack.messages[CHANNEL] if not m.get("thread_ts")]
+    assert len(headers) == 1 and rerun.posted == []
+    assert "in flight" in rerun.note
+    again = run_digest(runtime.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
+    assert again.note == "already posted" and len(slack.messages[CHANNEL]) == 1
+
+
+def test_two_digest_commands_at_once_post_each_paper_once(
+    tmp_path: Path, hf: HFStandIn, slack: TestSlack
+) -> None:
+    """A cron digest overlapping another (or the bot's own job): one posts, the other steps
+    aside. Several rounds, a new day each, both processes started together."""
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": "s",
+        "SLACK_API_URL": slack.api_url,
+        "HF_API_URL": hf.url,
+        "PAPERS_DATA_DIR": str(tmp_path / "data"),
+        "PAPERS_SAMPLE_DATA": "0",
+    }
+    days = ["2026-06-12", "2026-07-31", "2026-08-03"]
+    fetched = run_papers_bot(tmp_path, "fetch", "--date", "2026-08-03", "--days", "60", **env)
+    assert fetched.returncode == 0, fetched.stderr
+    for day in days:
+        command = [sys.executable, "-m", "bot", "digest", "--channel", CHANNEL, "--date", day]
+        runs = [
+            subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True)
+            for _ in range(2)
+        ]
+        outputs = [run.communicate(timeout=120)[0] for run in runs]
+        assert all(run.returncode == 0 for run in runs), outputs
+        assert sum("another digest" in out for out in outputs) <= 1, outputs
+    messages = slack.messages[CHANNEL]
+    headers = [m for m in messages if not m.get("thread_ts")]
+    cards = [c["blocks"][-1]["elements"][0]["value"] for c in thread_posts(slack)]
+    assert len(headers) == len({h["text"] for h in headers}) == len(days)
+    assert len(cards) == len(set(cards)) and len(cards) >= len(days)
+
+
+def test_a_card_slack_refuses_is_posted_by_the_next_run(
+    runtime: Runtime, poster: SlackBot, hf: HFStandIn, slack: TestSlack
+) -> None:
+    fetch(runtime.library, [FRIDAY], quick_client(hf))
+    slack.fail_next("chat.postMessage", status=200, retry_after=None, error="msg_too_long")
+    with pytest.raises(Exception, match="msg_too_long"):
+        run_digest(runtime.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
+    assert CHANNEL not in slack.messages  # the header itself was refused
+    first = run_digest(runtime.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
+    assert len(first.posted) == 5 and len(slack.messages[CHANNEL]) == 6

@@ -171,7 +171,7 @@ def test_threads_give_the_state_a_serial_run_gives(tmp_path: Path) -> None:
         try:
             for op in plan(t):
                 apply(concurrent, engine, f"U{t}", op)
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:  # reported below
             errors.append(error)
 
     pool = [threading.Thread(target=worker, args=(t,)) for t in range(threads)]

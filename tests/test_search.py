@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,6 +16,8 @@ from bot.library import Library
 from bot.models import Paper
 from bot.search import SearchEngine
 from bot.search.aliases import find_definitions
+from bot.search.engine import INDEX_FILE
+from bot.search.persist import FORMAT, load_index
 from tests.conftest import DATA
 
 KAN_PAPERS = {"2408.08338", "2503.10632"}
@@ -196,3 +200,38 @@ def test_more_like_this(engine: SearchEngine) -> None:
     similar = [r.paper.id for r in engine.more_like("2606.12243", 5)]
     assert similar[0] == "2607.26627"  # the other speculative decoding paper
     assert "2606.12243" not in similar
+
+
+JUDGED = json.loads((DATA / "judged_queries.json").read_text("utf-8"))
+
+
+def _answers(engine: SearchEngine) -> list[list[tuple[str, float, tuple[str, ...]]]]:
+    return [
+        [(r.paper.id, r.score, tuple(r.matched)) for r in engine.search(q["query"], 10).results]
+        for q in JUDGED
+    ]
+
+
+def test_the_saved_index_answers_exactly_as_the_one_it_was_saved_from(library: Library) -> None:
+    import_files(library, [DATA / "trap_papers.jsonl"])
+    built = SearchEngine(library)
+    built.save()
+    path = library.data_dir / INDEX_FILE
+    with np.load(path, allow_pickle=False) as saved:
+        assert json.loads(saved["header"].tobytes())["format"] == FORMAT
+        assert "ids" in saved and "post_weights" in saved  # plain arrays, no pickle
+    loaded = SearchEngine(library)
+    assert loaded.refresh() == 0  # nothing re-indexed: the file was used
+    assert _answers(loaded) == _answers(built)
+    assert loaded.suggest("kolmogorv") == built.suggest("kolmogorv")
+
+
+def test_an_unreadable_or_older_index_file_is_rebuilt(library: Library) -> None:
+    expected = _answers(SearchEngine(library))
+    index_dir = library.data_dir / INDEX_FILE.parent
+    (index_dir / "search.idx").write_bytes(b"a pickle from an earlier release")
+    (library.data_dir / INDEX_FILE).write_bytes(b"PK\x03\x04 torn")
+    rebuilt = SearchEngine(library)
+    assert _answers(rebuilt) == expected
+    assert load_index(library.data_dir / INDEX_FILE) is not None  # saved anew, readable
+    assert not (index_dir / "search.idx").exists()  # the old format is cleaned away

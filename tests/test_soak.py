@@ -80,6 +80,6 @@ def test_fifty_concurrent_papers_on_the_big_library(tmp_path: Path) -> None:
         standin.stop()
 
 
-def _serve(server) -> None:  # noqa: ANN001
+def _serve(server) -> None:
     with contextlib.suppress(OSError):
         server.run()

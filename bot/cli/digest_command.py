@@ -55,7 +55,7 @@ def _post_digests(runtime: Runtime, channels: list[str], day: date) -> int:
             result = run_digest(
                 runtime.library, slackbot, channel, day, settings.digest_size, settings.save_emoji
             )
-        except Exception as error:  # noqa: BLE001 - report and go on with the next channel
+        except Exception as error:  # report and go on with the next channel
             print(f"{channel}: digest failed: {error}", file=sys.stderr)
             status = EXIT_FAILED
             continue

@@ -34,10 +34,10 @@ class LocalHTTPServer:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:  # http.server's naming
                 owner.handle(self)
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 owner.handle(self)
 
             def log_message(self, *args: Any) -> None:

@@ -162,7 +162,7 @@ class SlackStandIn(LocalHTTPServer):
     def _new_ts(self) -> str:
         return f"1767225600.{next(self._ts):06d}"
 
-    def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         error = self.payload_error("chat.postMessage", args)
         if error:
             return {"ok": False, "error": error}
@@ -184,7 +184,7 @@ class SlackStandIn(LocalHTTPServer):
             self.messages.setdefault(channel, []).append(message)
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
-    def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         error = self.payload_error("chat.postEphemeral", args)
         return (
             {"ok": False, "error": error} if error else {"ok": True, "message_ts": self._new_ts()}
@@ -211,11 +211,11 @@ class SlackStandIn(LocalHTTPServer):
         users = str(args.get("users", ""))
         return {"ok": True, "channel": {"id": "D" + users.replace(",", "")}}
 
-    def _m_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _m_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
         file_id = f"F{next(self._ts):06d}"
         return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
 
-    def _m_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _m_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
         files = args.get("files")
         if isinstance(files, str):
             files = json.loads(files)

@@ -64,7 +64,7 @@ def app_for(slackbot: SlackBot) -> App:
 
 
 def _drop_retried_events(library: Library) -> Callable[..., Any]:
-    def middleware(body: dict[str, Any], next: Callable[[], Any], logger: logging.Logger) -> Any:  # noqa: A002
+    def middleware(body: dict[str, Any], next: Callable[[], Any], logger: logging.Logger) -> Any:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id:
             try:

@@ -186,24 +186,33 @@ class Bot:
         )
 
 
-def _serve_until_closed(server) -> None:  # noqa: ANN001 - a waitress server
+def _serve_until_closed(server) -> None:  # a waitress server
     """waitress has no stop(): close() pulls the socket from under select(), which is fine."""
     with contextlib.suppress(OSError):
         server.run()
 
 
-@pytest.fixture
-def bot(settings: Settings, standin: TestSlack) -> Iterator[Bot]:
+@contextlib.contextmanager
+def running_bot(settings: Settings, standin: TestSlack) -> Iterator[Bot]:
+    """The real app behind waitress on an ephemeral port of 127.0.0.1."""
     runtime = Runtime.open(settings)
     app = create_app(settings, make_client(settings), runtime)
     server = create_server(app, "127.0.0.1", 0, threads=8)
     thread = threading.Thread(target=_serve_until_closed, args=(server,), daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.effective_port}"
-    with httpx.Client(timeout=10) as http:
-        yield Bot(url, standin, runtime, http)
-    server.close()
-    thread.join(timeout=5)
+    try:
+        with httpx.Client(timeout=10) as http:
+            yield Bot(url, standin, runtime, http)
+    finally:
+        server.close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def bot(settings: Settings, standin: TestSlack) -> Iterator[Bot]:
+    with running_bot(settings, standin) as running:
+        yield running
 
 
 def all_text(message: dict[str, Any]) -> str:

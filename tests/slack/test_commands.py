@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 
+from bot.config import Settings
 from bot.ingest.importer import import_files
 from bot.models import Paper
 from tests.conftest import DATA
-from tests.slack.conftest import Bot, all_text
+from tests.slack.conftest import Bot, all_text, running_bot
+from tests.slack.standin import TestSlack
 
 
 def test_papers_kan_is_acknowledged_fast_and_answers_both_kan_papers(bot: Bot) -> None:
@@ -128,3 +131,20 @@ def test_import_then_search_in_slack(bot: Bot) -> None:
     _, url = bot.command("kanban")
     [answer] = bot.responses(url)
     assert "9901.00001" in all_text(answer)
+
+
+def test_a_team_that_saves_with_star_is_told_star_everywhere(
+    settings: Settings, standin: TestSlack
+) -> None:
+    starred = replace(settings, save_emoji=["star"])
+    with running_bot(starred, standin) as bot:
+        response, url = bot.command("saved")
+        assert response.status_code == 200
+        [empty] = bot.responses(url)
+        event = {"type": "app_home_opened", "user": "U0ALICE", "tab": "home", "event_ts": "1"}
+        assert bot.event(event).status_code == 200
+        [home] = standin.wait_for("views.publish")
+        _, save_url = bot.click("papers_save", "2408.08338")
+        [saved] = bot.responses(save_url or "")
+    for shown in (all_text(empty), json.dumps(home.args["view"]), saved["text"]):
+        assert ":star:" in shown and ":bookmark:" not in shown

@@ -36,7 +36,7 @@ def test_slash_command_over_socket_mode(settings: Settings, standin: TestSlack) 
         },
     }
 
-    def slack_side(websocket) -> None:  # noqa: ANN001 - a websockets ServerConnection
+    def slack_side(websocket) -> None:  # a websockets ServerConnection
         websocket.send(json.dumps({"type": "hello", "num_connections": 1}))
         websocket.send(json.dumps(envelope))
         for raw in websocket:
