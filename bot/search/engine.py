@@ -17,7 +17,9 @@ from pathlib import Path
 from bot.library import Library, StoreError
 from bot.models import Paper
 from bot.search.analyzer import analyze
-from bot.search.index import Group, SearchIndex, more_like_groups, slot_filter
+from bot.search.expansion import Group
+from bot.search.filters import slot_filter
+from bot.search.index import SearchIndex, more_like_groups
 from bot.search.persist import load_index, save_index
 from bot.search.query import ParsedQuery, parse_query
 

@@ -7,28 +7,22 @@ block was built; a removed paper is only marked dead until the next compaction. 
 is a numpy scatter into a dense score vector: milliseconds at 100,000 papers, and about 8 bytes
 per posting instead of ~100 for dicts.
 
-Query words become *groups* of alternatives (the word itself, its hyphen/camel parts, a typo
-correction, an acronym's long form); a document scores the best alternative of each group and
-the groups add up, damped by the share of groups matched. Exact terms always come first: a
-typo or an alias never outranks the word that was actually typed.
+Query words become *groups* of alternatives (`expansion`); a document scores the best
+alternative of each group and the groups add up, damped by the share of groups matched.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 
 import numpy as np
-from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
 
 from bot.models import Paper
 from bot.search.aliases import AliasTable
-from bot.search.analyzer import WordTerms, analyze, stem
-from bot.text import fold
+from bot.search.analyzer import WordTerms, analyze
+from bot.search.expansion import Alternative, Group, QueryExpansion
 
 # Field weights and length normalisation (BM25F). Titles say what a paper is about; keywords
 # are curated; abstracts are long and wordy; author names matter when typed.
@@ -40,31 +34,7 @@ FIELDS: dict[str, tuple[float, float]] = {  # name -> (weight, b)
 }
 FIELD_NAMES = tuple(FIELDS)
 K1 = 1.2
-TYPO_WEIGHT = 0.9
-PARTS_WEIGHT = 0.9
-ALIAS_WEIGHT = 0.85
-MIN_TYPO_LENGTH = 4
 RANK_POOL = 400  # candidates fully ordered (ties by upvotes, then date) per query
-
-
-@dataclass
-class Alternative:
-    terms: tuple[str, ...]  # all must be present
-    weight: float
-    label: str  # what the user sees in "matched: ..."
-
-
-@dataclass
-class Group:
-    word: str  # what the user typed
-    alternatives: list[Alternative]
-    span: list[Group] = field(default_factory=list)  # a long form typed out: its word groups
-    key: tuple[str, ...] = ()  # the stemmed pieces, in order, for spotting long forms
-    corrected: str | None = None  # the library's word, when what was typed was a typo
-
-    @property
-    def shown(self) -> str:
-        return self.corrected or self.word
 
 
 def _date_key(paper: Paper) -> int:
@@ -81,7 +51,7 @@ def field_texts(paper: Paper) -> dict[str, str]:
     }
 
 
-class SearchIndex:
+class SearchIndex(QueryExpansion):
     def __init__(self) -> None:
         # documents
         self.ids: list[str | None] = []
@@ -262,106 +232,6 @@ class SearchIndex:
     def surface_of(self, term: str) -> str:
         return self._term_surface.get(term, term)
 
-    def _vocabulary(self) -> list[str]:
-        if self._vocab_list is None:
-            self._vocab_list = [w for w in self._surface_df if len(w) >= 3 and w.isalpha()]
-        return self._vocab_list
-
-    def near_words(self, word: str, max_distance: int, limit: int = 3) -> list[str]:
-        """Library words within `max_distance` edits of `word`, closest and commonest first."""
-        if len(word) < MIN_TYPO_LENGTH or not word.isalpha():
-            return []
-        matches = process.extract(
-            word,
-            self._vocabulary(),
-            scorer=Levenshtein.distance,
-            score_cutoff=max_distance,
-            limit=20,
-        )
-        ranked = sorted(
-            (m for m in matches if m[0] != word),
-            key=lambda m: (m[1], m[0][0] != word[0], -self._surface_df[m[0]]),
-        )
-        # Only the closest candidates: `difusion` means diffusion (1 edit), not fusion (2).
-        closest = [m for m in ranked if m[1] == ranked[0][1]] if ranked else []
-        return [m[0] for m in closest[:limit]]
-
-    # -- query groups ------------------------------------------------------------------------
-
-    def groups_for(self, text: str) -> list[Group]:
-        groups = [self._group_for_word(w) for w in analyze(text)]
-        return self._with_long_form_spans(groups)
-
-    def _group_for_word(self, word: WordTerms) -> Group:
-        alternatives: list[Alternative] = []
-        if self.has_term(word.whole):
-            alternatives.append(Alternative((word.whole,), 1.0, word.surface))
-        if word.parts and all(self.has_term(p) for p in word.parts):
-            alternatives.append(Alternative(word.parts, PARTS_WEIGHT, word.surface))
-        key = word.sequence
-        corrected = None
-        if not alternatives:
-            alternatives.extend(self._typo_alternatives(word.surface))
-            if alternatives:
-                key = alternatives[0].terms
-                corrected = self.surface_of(key[0])
-        if not alternatives and not word.parts:
-            alternatives.extend(self._split_alternatives(word.surface))
-        for long_form in self.aliases.long_forms(word.whole):
-            if all(self.has_term(t) for t in long_form):
-                spelled = " ".join(self.surface_of(t) for t in long_form)
-                label = f"{word.surface.upper()} = {spelled}"
-                alternatives.append(Alternative(long_form, ALIAS_WEIGHT, label))
-        if not alternatives:
-            # Nothing in the library: keep the group so coverage counts it as missed.
-            alternatives.append(Alternative((word.whole,), 1.0, word.surface))
-        return Group(word.surface, alternatives, key=key, corrected=corrected)
-
-    def _typo_alternatives(self, surface: str) -> list[Alternative]:
-        max_distance = 1 if len(surface) < 8 else 2
-        out = []
-        for near in self.near_words(surface, max_distance, limit=2):
-            term = self._surface_term.get(near)
-            if term and self.has_term(term):
-                out.append(Alternative((term,), TYPO_WEIGHT, f"{surface} → {near}"))
-        return out
-
-    def _split_alternatives(self, surface: str) -> list[Alternative]:
-        """`multiagent` typed as one word where the library writes `multi agent`."""
-        for cut in range(3, len(surface) - 2):
-            left, right = stem(surface[:cut]), stem(surface[cut:])
-            if self.has_term(left) and self.has_term(right):
-                label = f"{surface[:cut]} {surface[cut:]}"
-                return [Alternative((left, right), PARTS_WEIGHT, label)]
-        return []
-
-    def _with_long_form_spans(self, groups: list[Group]) -> list[Group]:
-        """Words that spell an acronym's long form also match the bare acronym."""
-        out: list[Group] = []
-        i = 0
-        while i < len(groups):
-            for j in range(len(groups), i, -1):
-                span = groups[i:j]
-                terms = tuple(t for g in span for t in g.key)
-                acronyms = [
-                    a
-                    for a in self.aliases.acronyms_for(terms)
-                    if self.has_term(a) and a not in terms
-                ]
-                if acronyms:
-                    typed = " ".join(g.shown for g in span)
-                    alts = [
-                        Alternative((a,), ALIAS_WEIGHT * len(span), f"{typed} = {a.upper()}")
-                        for a in acronyms
-                    ]
-                    out.append(Group(typed, alts, span=span))
-                    i = j
-                    break
-            else:
-                out.append(groups[i])
-                i += 1
-        return out
-
     # -- scoring -----------------------------------------------------------------------------
 
     def _term_vector(self, term: str, factor: float) -> np.ndarray:
@@ -492,53 +362,8 @@ class SearchIndex:
         return sorted(scored, key=lambda t: -scored[t])[:count]
 
 
-def slot_filter(
-    index: SearchIndex,
-    get_paper: Callable[[str], Paper | None],
-    phrases: list[str],
-    authors: list[str],
-) -> Callable[[int], Paper | None]:
-    """A check of the filters that need a paper's text; returns the paper when it passes."""
-    # A phrase matches its words in order, separated only by non-word characters: one
-    # compiled regex per phrase, run on the raw field text (a few microseconds a field).
-    patterns = [
-        re.compile(r"(?<![^\W_])" + r"[\W_]+".join(map(re.escape, words)) + r"(?![^\W_])", re.I)
-        for words in (re.findall(r"[^\W_]+", fold(p)) for p in phrases)
-        if words
-    ]
-
-    def check(slot: int) -> Paper | None:
-        paper_id = index.ids[slot]
-        paper = get_paper(paper_id) if paper_id else None
-        if paper is None:
-            return None
-        if authors and not all(_author_matches(a, paper.authors) for a in authors):
-            return None
-        if patterns:
-            texts = field_texts(paper).values()  # the patterns ignore case
-            if not all(any(p.search(text) for text in texts) for p in patterns):
-                return None
-        return paper
-
-    return check
-
-
-def _author_matches(wanted: str, authors: list[str]) -> bool:
-    wanted_words = wanted.replace(".", " ").split()
-    for author in authors:
-        words = fold(author).replace(".", " ").replace("-", " ").split()
-        if all(
-            any(w == a or (len(w) >= 3 and a.startswith(w)) for a in words) for w in wanted_words
-        ):
-            return True
-    return False
-
-
 def more_like_groups(index: SearchIndex, paper: Paper) -> list[Group]:
     return [
         Group(index.surface_of(t), [Alternative((t,), 1.0, index.surface_of(t))])
         for t in index.top_terms(paper)
     ]
-
-
-__all__ = ["SearchIndex", "Group", "Alternative", "more_like_groups", "slot_filter"]

@@ -1,0 +1,158 @@
+"""Query words -> groups of alternatives, the way researchers type.
+
+A word becomes a *group*: the word itself, its hyphen/camelCase parts, a typo correction
+(against the library's own words), a split of a glued word, an acronym's long form; a typed
+long form also matches its bare acronym. `SearchIndex` scores the best alternative of each group.
+Exact terms always come first: a typo or an alias never outranks the word that was typed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from bot.search.aliases import AliasTable
+from bot.search.analyzer import WordTerms, analyze, stem
+
+TYPO_WEIGHT = 0.9
+PARTS_WEIGHT = 0.9
+ALIAS_WEIGHT = 0.85
+MIN_TYPO_LENGTH = 4
+
+
+@dataclass
+class Alternative:
+    terms: tuple[str, ...]  # all must be present
+    weight: float
+    label: str  # what the user sees in "matched: ..."
+
+
+@dataclass
+class Group:
+    word: str  # what the user typed
+    alternatives: list[Alternative]
+    span: list[Group] = field(default_factory=list)  # a long form typed out: its word groups
+    key: tuple[str, ...] = ()  # the stemmed pieces, in order, for spotting long forms
+    corrected: str | None = None  # the library's word, when what was typed was a typo
+
+    @property
+    def shown(self) -> str:
+        return self.corrected or self.word
+
+
+class QueryExpansion:
+    """The query side of `SearchIndex` (a base class): groups, typos, aliases, match labels."""
+
+    aliases: AliasTable
+    _surface_df: Counter[str]
+    _surface_term: dict[str, str]
+    _vocab_list: list[str] | None
+
+    def has_term(self, term: str) -> bool:
+        raise NotImplementedError
+
+    def surface_of(self, term: str) -> str:
+        raise NotImplementedError
+
+    def _vocabulary(self) -> list[str]:
+        if self._vocab_list is None:
+            self._vocab_list = [w for w in self._surface_df if len(w) >= 3 and w.isalpha()]
+        return self._vocab_list
+
+    def near_words(self, word: str, max_distance: int, limit: int = 3) -> list[str]:
+        """Library words within `max_distance` edits of `word`, closest and commonest first."""
+        if len(word) < MIN_TYPO_LENGTH or not word.isalpha():
+            return []
+        matches = process.extract(
+            word,
+            self._vocabulary(),
+            scorer=Levenshtein.distance,
+            score_cutoff=max_distance,
+            limit=20,
+        )
+        ranked = sorted(
+            (m for m in matches if m[0] != word),
+            key=lambda m: (m[1], m[0][0] != word[0], -self._surface_df[m[0]]),
+        )
+        # Only the closest candidates: `difusion` means diffusion (1 edit), not fusion (2).
+        closest = [m for m in ranked if m[1] == ranked[0][1]] if ranked else []
+        return [m[0] for m in closest[:limit]]
+
+    # -- query groups ------------------------------------------------------------------------
+
+    def groups_for(self, text: str) -> list[Group]:
+        groups = [self._group_for_word(w) for w in analyze(text)]
+        return self._with_long_form_spans(groups)
+
+    def _group_for_word(self, word: WordTerms) -> Group:
+        alternatives: list[Alternative] = []
+        if self.has_term(word.whole):
+            alternatives.append(Alternative((word.whole,), 1.0, word.surface))
+        if word.parts and all(self.has_term(p) for p in word.parts):
+            alternatives.append(Alternative(word.parts, PARTS_WEIGHT, word.surface))
+        key = word.sequence
+        corrected = None
+        if not alternatives:
+            alternatives.extend(self._typo_alternatives(word.surface))
+            if alternatives:
+                key = alternatives[0].terms
+                corrected = self.surface_of(key[0])
+        if not alternatives and not word.parts:
+            alternatives.extend(self._split_alternatives(word.surface))
+        for long_form in self.aliases.long_forms(word.whole):
+            if all(self.has_term(t) for t in long_form):
+                spelled = " ".join(self.surface_of(t) for t in long_form)
+                label = f"{word.surface.upper()} = {spelled}"
+                alternatives.append(Alternative(long_form, ALIAS_WEIGHT, label))
+        if not alternatives:
+            # Nothing in the library: keep the group so coverage counts it as missed.
+            alternatives.append(Alternative((word.whole,), 1.0, word.surface))
+        return Group(word.surface, alternatives, key=key, corrected=corrected)
+
+    def _typo_alternatives(self, surface: str) -> list[Alternative]:
+        max_distance = 1 if len(surface) < 8 else 2
+        out = []
+        for near in self.near_words(surface, max_distance, limit=2):
+            term = self._surface_term.get(near)
+            if term and self.has_term(term):
+                out.append(Alternative((term,), TYPO_WEIGHT, f"{surface} → {near}"))
+        return out
+
+    def _split_alternatives(self, surface: str) -> list[Alternative]:
+        """`multiagent` typed as one word where the library writes `multi agent`."""
+        for cut in range(3, len(surface) - 2):
+            left, right = stem(surface[:cut]), stem(surface[cut:])
+            if self.has_term(left) and self.has_term(right):
+                label = f"{surface[:cut]} {surface[cut:]}"
+                return [Alternative((left, right), PARTS_WEIGHT, label)]
+        return []
+
+    def _with_long_form_spans(self, groups: list[Group]) -> list[Group]:
+        """Words that spell an acronym's long form also match the bare acronym."""
+        out: list[Group] = []
+        i = 0
+        while i < len(groups):
+            for j in range(len(groups), i, -1):
+                span = groups[i:j]
+                terms = tuple(t for g in span for t in g.key)
+                acronyms = [
+                    a
+                    for a in self.aliases.acronyms_for(terms)
+                    if self.has_term(a) and a not in terms
+                ]
+                if acronyms:
+                    typed = " ".join(g.shown for g in span)
+                    alts = [
+                        Alternative((a,), ALIAS_WEIGHT * len(span), f"{typed} = {a.upper()}")
+                        for a in acronyms
+                    ]
+                    out.append(Group(typed, alts, span=span))
+                    i = j
+                    break
+            else:
+                out.append(groups[i])
+                i += 1
+        return out
