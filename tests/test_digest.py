@@ -66,7 +66,7 @@ def runtime(settings: Settings) -> Runtime:
 
 
 @pytest.fixture
-def poster(runtime: Runtime, settings: Settings) -> SlackBot:
+def slackbot(runtime: Runtime, settings: Settings) -> SlackBot:
     return SlackBot(runtime, make_client(settings))
 
 
@@ -79,11 +79,11 @@ def thread_posts(slack: TestSlack) -> list[dict]:
 
 
 def test_fetch_then_digest_posts_the_days_best_papers_once(
-    runtime: Runtime, poster: SlackBot, slack: TestSlack, hf: HFStandIn
+    runtime: Runtime, slackbot: SlackBot, slack: TestSlack, hf: HFStandIn
 ) -> None:
     report = fetch(runtime.library, [FRIDAY], quick_client(hf))
     assert len(report.added) == 30 and report.error is None
-    result = run_digest(runtime.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
+    result = run_digest(runtime.library, slackbot, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
     assert result.posted == ["2607.28618", "2607.28227", "2607.28568", "2607.27919", "2607.28595"]
     header, *cards = slack.messages[CHANNEL]
     assert "Trending papers · Fri 31 Jul 2026" in header["text"]
@@ -92,26 +92,28 @@ def test_fetch_then_digest_posts_the_days_best_papers_once(
     assert "react with :bookmark: to save" in json.dumps(cards[0]["blocks"])
     # Reactions on digest cards find their paper.
     assert runtime.library.messages.paper_for(CHANNEL, cards[0]["ts"]) == "2607.28618"
-    again = run_digest(runtime.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
+    again = run_digest(runtime.library, slackbot, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
     assert again.posted == [] and again.note == "already posted"
     assert len(slack.messages[CHANNEL]) == 6
 
 
 def test_next_digest_never_repeats_a_paper_and_monday_covers_the_weekend(
-    runtime: Runtime, poster: SlackBot, hf: HFStandIn, slack: TestSlack
+    runtime: Runtime, slackbot: SlackBot, hf: HFStandIn, slack: TestSlack
 ) -> None:
     fetch(
         runtime.library,
         [FRIDAY, date(2026, 8, 1), date(2026, 8, 2), date(2026, 8, 3)],
         quick_client(hf),
     )
-    run_digest(runtime.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
-    monday = run_digest(runtime.library, poster, CHANNEL, date(2026, 8, 3), 5, ["bookmark"], pace=0)
+    run_digest(runtime.library, slackbot, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
+    monday = run_digest(
+        runtime.library, slackbot, CHANNEL, date(2026, 8, 3), 5, ["bookmark"], pace=0
+    )
     assert set(monday.posted) == {"2607.28229", "2607.26654", "2607.27851"}
     # Nothing new on Tuesday: nothing is posted at all.
     before = len(slack.messages[CHANNEL])
     tuesday = run_digest(
-        runtime.library, poster, CHANNEL, date(2026, 8, 4), 5, ["bookmark"], pace=0
+        runtime.library, slackbot, CHANNEL, date(2026, 8, 4), 5, ["bookmark"], pace=0
     )
     assert tuesday.posted == [] and len(slack.messages[CHANNEL]) == before
     posted = [m for m in slack.messages[CHANNEL] if m.get("thread_ts")]
@@ -119,17 +121,17 @@ def test_next_digest_never_repeats_a_paper_and_monday_covers_the_weekend(
     assert len(ids) == len(set(ids)) == 8
 
 
-def test_paced_about_one_message_per_second(runtime: Runtime, poster: SlackBot, hf) -> None:
+def test_paced_about_one_message_per_second(runtime: Runtime, slackbot: SlackBot, hf) -> None:
     fetch(runtime.library, [FRIDAY], quick_client(hf))
     waits: list[float] = []
-    run_digest(runtime.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], sleep=waits.append)
+    run_digest(runtime.library, slackbot, CHANNEL, FRIDAY, 5, ["bookmark"], sleep=waits.append)
     assert waits == [1.0] * 5
 
 
-def test_a_429_from_slack_is_ridden_out(runtime: Runtime, poster, hf, slack) -> None:
+def test_a_429_from_slack_is_ridden_out(runtime: Runtime, slackbot, hf, slack) -> None:
     fetch(runtime.library, [FRIDAY], quick_client(hf))
     slack.fail_next("chat.postMessage", status=429, retry_after=1)
-    result = run_digest(runtime.library, poster, CHANNEL, FRIDAY, 2, ["bookmark"], pace=0)
+    result = run_digest(runtime.library, slackbot, CHANNEL, FRIDAY, 2, ["bookmark"], pace=0)
     assert len(result.posted) == 2 and len(slack.messages[CHANNEL]) == 3
 
 
@@ -150,7 +152,7 @@ run_digest(runtime.library, SlackBot(runtime, make_client(settings)), "C0PAPERS"
 
 
 def test_killed_between_two_posts_then_rerun_posts_nothing_twice(
-    runtime: Runtime, poster: SlackBot, hf: HFStandIn, slack: TestSlack, settings: Settings
+    runtime: Runtime, slackbot: SlackBot, hf: HFStandIn, slack: TestSlack, settings: Settings
 ) -> None:
     fetch(runtime.library, [FRIDAY], quick_client(hf))
     child = subprocess.Popen(
@@ -162,7 +164,7 @@ def test_killed_between_two_posts_then_rerun_posts_nothing_twice(
     child.wait()
     partial = len(slack.messages[CHANNEL])
     assert 3 <= partial < 6
-    result = run_digest(runtime.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
+    result = run_digest(runtime.library, slackbot, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
     messages = slack.messages[CHANNEL]
     headers = [m for m in messages if not m.get("thread_ts")]
     assert len(headers) == 1
@@ -172,12 +174,12 @@ def test_killed_between_two_posts_then_rerun_posts_nothing_twice(
     top5 = {"2607.28618", "2607.28227", "2607.28568", "2607.27919", "2607.28595"}
     assert set(posted) <= top5 and len(posted) >= 4  # at most the one in flight is lost
     assert len(result.posted) == len(messages) - partial
-    rerun = run_digest(runtime.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
+    rerun = run_digest(runtime.library, slackbot, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
     assert rerun.posted == []
 
 
 def test_malformed_rows_and_hostile_text_are_ingested_and_posted_safely(
-    runtime: Runtime, poster: SlackBot, hf: HFStandIn, slack: TestSlack
+    runtime: Runtime, slackbot: SlackBot, hf: HFStandIn, slack: TestSlack
 ) -> None:
     day = "2026-08-05"
     good = json.loads(json.dumps(hf.listings["2026-08-03"][0]))
@@ -203,7 +205,7 @@ def test_malformed_rows_and_hostile_text_are_ingested_and_posted_safely(
     [day_report] = report.days
     assert day_report.rows == 7 and len(day_report.skipped) == 4
     assert runtime.library.get("2608.00001").upvotes == 999
-    run_digest(runtime.library, poster, CHANNEL, date(2026, 8, 5), 5, ["bookmark"], pace=0)
+    run_digest(runtime.library, slackbot, CHANNEL, date(2026, 8, 5), 5, ["bookmark"], pace=0)
     payload = json.dumps([c.args for c in slack.calls_to("chat.postMessage")])
     for live in [
         "<!channel>",
@@ -231,28 +233,28 @@ def test_a_failure_halfway_keeps_the_days_before_it(runtime: Runtime, hf: HFStan
 
 
 def test_follow_alerts_one_dm_per_user_each_paper_once(
-    runtime: Runtime, poster: SlackBot, hf: HFStandIn, slack: TestSlack
+    runtime: Runtime, slackbot: SlackBot, hf: HFStandIn, slack: TestSlack
 ) -> None:
     follows = runtime.library.follows
     follows.add("U0ALICE", "speculative decoding")
     follows.add("U0ALICE", "gui agents")
     follows.add("U0BOB", "kanban boards")
     report = fetch(runtime.library, [FRIDAY], quick_client(hf))
-    sent = send_follow_alerts(runtime, poster, report.added)
+    sent = send_follow_alerts(runtime, slackbot, report.added)
     assert set(sent) == {"U0ALICE"}
     assert "2607.26627" in sent["U0ALICE"] and "2607.28227" in sent["U0ALICE"]
     [dm] = slack.calls_to("chat.postMessage")
     assert dm.args["channel"] == "DU0ALICE"
-    assert send_follow_alerts(runtime, poster, report.added) == {}
+    assert send_follow_alerts(runtime, slackbot, report.added) == {}
 
 
-def test_the_daily_job_fetches_alerts_and_posts(settings, runtime, poster, hf, slack) -> None:
-    daily_job(settings, runtime, poster, day=FRIDAY)  # fetches today's days: none listed
+def test_the_daily_job_fetches_alerts_and_posts(settings, runtime, slackbot, hf, slack) -> None:
+    daily_job(settings, runtime, slackbot, day=FRIDAY)  # fetches today's days: none listed
     assert not slack.messages.get(CHANNEL)
     fetch(runtime.library, [FRIDAY], quick_client(hf))
-    daily_job(settings, runtime, poster, day=FRIDAY)
+    daily_job(settings, runtime, slackbot, day=FRIDAY)
     assert len(slack.messages[CHANNEL]) == 6
-    daily_job(settings, runtime, poster, day=FRIDAY)  # fired twice: no second post
+    daily_job(settings, runtime, slackbot, day=FRIDAY)  # fired twice: no second post
     assert len(slack.messages[CHANNEL]) == 6
 
 
@@ -271,7 +273,7 @@ def test_schedule_keeps_local_time_across_dst_in_los_angeles() -> None:
     assert (autumn.astimezone(UTC).hour, after.astimezone(UTC).hour) == (16, 17)
 
 
-def test_catch_up_after_a_restart_within_the_grace_only(settings, runtime, poster, hf) -> None:
+def test_catch_up_after_a_restart_within_the_grace_only(settings, runtime, slackbot, hf) -> None:
     la = replace(settings, timezone="America/Los_Angeles", digest_time="09:00")
     down_at_nine = datetime(2026, 7, 31, 18, 30, tzinfo=UTC)  # 11:30 in Los Angeles
     assert last_run_time(la, down_at_nine).hour == 9
@@ -279,16 +281,16 @@ def test_catch_up_after_a_restart_within_the_grace_only(settings, runtime, poste
     assert missed_day(la, runtime, datetime(2026, 7, 31, 21, 30, tzinfo=UTC)) is None  # 14:30
     assert missed_day(la, runtime, datetime(2026, 7, 31, 15, 0, tzinfo=UTC)) is None  # yesterday's
     fetch(runtime.library, [FRIDAY], quick_client(hf))
-    run_digest(runtime.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
+    run_digest(runtime.library, slackbot, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
     assert missed_day(la, runtime, down_at_nine) is None  # already posted: no second post
 
 
-def test_scheduler_starts_and_catches_up(settings, runtime, poster, hf, slack) -> None:
+def test_scheduler_starts_and_catches_up(settings, runtime, slackbot, hf, slack) -> None:
     from bot.daily import start_scheduler
 
     fetch(runtime.library, [FRIDAY], quick_client(hf))
     utc = replace(settings, digest_time="09:00", timezone="UTC")
-    scheduler = start_scheduler(utc, runtime, poster, now=datetime(2026, 7, 31, 10, tzinfo=UTC))
+    scheduler = start_scheduler(utc, runtime, slackbot, now=datetime(2026, 7, 31, 10, tzinfo=UTC))
     try:
         jobs = {j.id: j for j in scheduler.get_jobs()}
         assert jobs["daily-digest"].misfire_grace_time == 3 * 3600
@@ -364,7 +366,7 @@ run_digest(runtime.library, DiesOnceSlackAcceptsTheHeader(runtime, make_client(s
 
 
 def test_killed_right_after_the_header_then_rerun_never_posts_a_second_header(
-    runtime: Runtime, poster: SlackBot, hf: HFStandIn, slack: TestSlack, settings: Settings
+    runtime: Runtime, slackbot: SlackBot, hf: HFStandIn, slack: TestSlack, settings: Settings
 ) -> None:
     fetch(runtime.library, [FRIDAY], quick_client(hf))
     child = subprocess.run(
@@ -380,11 +382,11 @@ def test_killed_right_after_the_header_then_rerun_never_posts_a_second_header(
     )
     assert child.returncode == -signal.SIGKILL
     assert len(slack.messages[CHANNEL]) == 1  # the header reached Slack, then the kill
-    rerun = run_digest(runtime.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
+    rerun = run_digest(runtime.library, slackbot, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
     headers = [m for m in slack.messages[CHANNEL] if not m.get("thread_ts")]
     assert len(headers) == 1 and rerun.posted == []
     assert "in flight" in rerun.note
-    again = run_digest(runtime.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
+    again = run_digest(runtime.library, slackbot, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
     assert again.note == "already posted" and len(slack.messages[CHANNEL]) == 1
 
 
@@ -422,12 +424,12 @@ def test_two_digest_commands_at_once_post_each_paper_once(
 
 
 def test_a_card_slack_refuses_is_posted_by_the_next_run(
-    runtime: Runtime, poster: SlackBot, hf: HFStandIn, slack: TestSlack
+    runtime: Runtime, slackbot: SlackBot, hf: HFStandIn, slack: TestSlack
 ) -> None:
     fetch(runtime.library, [FRIDAY], quick_client(hf))
     slack.fail_next("chat.postMessage", status=200, retry_after=None, error="msg_too_long")
     with pytest.raises(Exception, match="msg_too_long"):
-        run_digest(runtime.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
+        run_digest(runtime.library, slackbot, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
     assert CHANNEL not in slack.messages  # the header itself was refused
-    first = run_digest(runtime.library, poster, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
+    first = run_digest(runtime.library, slackbot, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
     assert len(first.posted) == 5 and len(slack.messages[CHANNEL]) == 6

@@ -43,7 +43,7 @@ api_url, token, data_dir, round_ = sys.argv[1], sys.argv[2], sys.argv[3], int(sy
 settings = Settings(slack_bot_token=token, slack_api_url=api_url, data_dir=data_dir,
                     sample_data=False)
 runtime = Runtime.open(settings)
-poster = SlackBot(runtime, make_client(settings))
+slackbot = SlackBot(runtime, make_client(settings))
 for i in range(10_000):
     day = date(2026, 1, 1) + timedelta(days=round_ * 50 + i)
     batch = [Paper(id=f"2601.{round_ * 5000 + i * 5 + k:05d}", title=f"Paper {round_} {i} {k}",
@@ -53,7 +53,7 @@ for i in range(10_000):
     user = f"U{round_}"
     runtime.library.saves.add(user, batch[0].id)
     print("saved", user, batch[0].id, flush=True)
-    run_digest(runtime.library, poster, "C0PAPERS", day, 3, ["bookmark"], pace=0)
+    run_digest(runtime.library, slackbot, "C0PAPERS", day, 3, ["bookmark"], pace=0)
 """
 
 
@@ -117,12 +117,18 @@ def test_sigkill_at_random_moments(tmp_path: Path, slack: TestSlack) -> None:
         data_dir=data,
         sample_data=False,
     )
-    poster = SlackBot(Runtime.open(settings), make_client(settings))
+    slackbot = SlackBot(Runtime.open(settings), make_client(settings))
     from datetime import date
 
     for record in list(library.ledger.digests().values()):
         run_digest(
-            library, poster, "C0PAPERS", date.fromisoformat(record["day"]), 3, ["bookmark"], pace=0
+            library,
+            slackbot,
+            "C0PAPERS",
+            date.fromisoformat(record["day"]),
+            3,
+            ["bookmark"],
+            pace=0,
         )
     cards = [m for m in slack.messages.get("C0PAPERS", []) if m.get("thread_ts")]
     papers = [c["blocks"][-1]["elements"][0]["value"] for c in cards]

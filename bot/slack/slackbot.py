@@ -73,7 +73,7 @@ class SlackBot:
             log.warning("button value %r names no paper in the library; ignored", str(value)[:80])
         return paper
 
-    # -- posting (also the digest's and the alerts' Poster) ----------------------------------
+    # -- posting (also the digest's and the alerts' Messenger) -------------------------------
 
     def post(self, channel: str, message: dict[str, Any], thread_ts: str | None = None) -> str:
         try:
