@@ -92,6 +92,9 @@ class Answers:
             if raw is None:
                 return None
             paper = parse_paper_object(raw, source="hf-paper")
+            # One paper looked up is not a Daily Papers listing: giving it its listing day
+            # would make a "day" of one paper for trending and the digest.
+            paper.listed = None
             self.library.upsert_many([paper])
         except (HFError, RowError, StoreWriteError) as error:
             log.warning("looking up %s on Hugging Face failed: %s", paper_id, error)

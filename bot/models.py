@@ -34,7 +34,8 @@ def canonical_id(text: str) -> str | None:
     if not match:
         return None
     if match.group("new"):
-        return match.group("new")
+        month = int(match.group("new")[2:4])
+        return match.group("new") if 1 <= month <= 12 else None  # 2413.00001 names no paper
     archive, number = match.group("old").split("/")
     # The archive is lower case; a subject class (math.GT) keeps its capitals.
     if "." in archive:

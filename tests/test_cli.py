@@ -52,7 +52,7 @@ def test_import_prints_the_summary_line_and_skips(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "2501.00001", "title": "One"}\nnot json\n')
     result = papers_bot(tmp_path, "import", str(DATA / "trap_papers.jsonl"), str(bad))
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # a row was skipped: a cron job can tell
     assert result.stdout.strip() == "added 7, updated 0, unchanged 0, skipped 1"
     assert f"{bad} line 2: not valid JSON" in result.stderr
     again = papers_bot(tmp_path, "import", str(DATA / "trap_papers.jsonl"))
@@ -86,3 +86,17 @@ def test_python_dash_m_bot_and_the_console_script_agree(tmp_path: Path) -> None:
         r["id"]
         for r in json.loads(papers_bot(tmp_path, "search", "--json", "--limit", "2", "kan").stdout)
     ]
+
+
+def test_import_exit_codes_let_a_cron_job_tell(tmp_path: Path) -> None:
+    binary = tmp_path / "papers.json"
+    binary.write_bytes(bytes(range(256)) * 64)
+    for path in (tmp_path / "missing.json", tmp_path, binary):
+        result = papers_bot(tmp_path, "import", str(path))
+        assert result.returncode == 2, (path, result.stderr)
+        assert str(path) in result.stderr and "Traceback" not in result.stderr
+    empty = tmp_path / "empty.json"
+    empty.write_text("[]")
+    result = papers_bot(tmp_path, "import", str(empty), str(DATA / "trap_papers.jsonl"))
+    assert result.returncode == 0, result.stderr
+    assert f"warning: {empty} holds no papers" in result.stderr

@@ -102,3 +102,54 @@ def test_unreadable_and_missing_files_are_skips_not_crashes(
     report = import_files(empty_library, [garbage, tmp_path / "missing.json"])
     assert len(report.skipped) == 2
     assert report.summary() == "added 0, updated 0, unchanged 0, skipped 2"
+
+
+def test_one_bad_row_never_costs_the_good_ones(empty_library: Library, tmp_path: Path) -> None:
+    """NaN and Infinity (Python's json writes them), quoted counts, impossible dates and ids,
+    and a file nested 200,000 deep: each a skip with its reason, or a coerced value."""
+    rows = [
+        {"id": "2501.00001", "title": "Good", "upvotes": "12"},
+        {"id": "2501.00002", "title": "Not a number", "upvotes": float("nan")},
+        {"id": "2501.00003", "title": "Infinite", "upvotes": float("inf")},
+        {"id": "2501.00004", "title": "Impossible day", "published": "2024-13-45"},
+        {"id": "2413.00001", "title": "Month 13"},
+        {"id": "0000.00000", "title": "Nothing"},
+        {"id": "2501.00005", "title": "Also good", "comments": 3},
+    ]
+    path = tmp_path / "rows.json"
+    path.write_text(json.dumps(rows))  # allow_nan: NaN and Infinity as Python writes them
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 200_000)
+    report = import_files(empty_library, [path, deep])
+    assert sorted(report.result.added) == ["2501.00001", "2501.00005"]
+    assert empty_library.get("2501.00001").upvotes == 12
+    reasons = {s.where: s.reason for s in report.skipped}
+    assert set(reasons) == {f"{path} row {n}" for n in (2, 3, 4, 5, 6)} | {str(deep)}
+    assert "not a real date" in reasons[f"{path} row 4"]
+    assert "no usable arXiv id" in reasons[f"{path} row 5"]
+
+
+def test_a_bom_and_one_pretty_printed_record_are_read(
+    empty_library: Library, tmp_path: Path
+) -> None:
+    path = tmp_path / "one.json"
+    record = {"id": "2501.00001", "title": "One", "abstract": "A."}
+    path.write_text("\ufeff" + json.dumps(record, indent=2), "utf-8")
+    report = import_files(empty_library, [path])
+    assert report.result.added == ["2501.00001"] and not report.skipped
+
+
+def test_two_rows_for_one_paper_in_one_file_reimport_as_unchanged(
+    empty_library: Library, tmp_path: Path
+) -> None:
+    path = tmp_path / "twice.jsonl"
+    path.write_text(
+        '{"id": "2501.00001", "title": "First title", "upvotes": 3}\n'
+        '{"id": "2501.00001", "title": "Second title", "upvotes": 2}\n'
+    )
+    first = import_files(empty_library, [path])
+    assert first.result.added == ["2501.00001"]
+    assert empty_library.get("2501.00001").title == "Second title"
+    assert empty_library.get("2501.00001").upvotes == 3
+    again = import_files(empty_library, [path])
+    assert again.summary() == "added 0, updated 0, unchanged 2, skipped 0"

@@ -6,11 +6,12 @@ import argparse
 import json
 import sys
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from bot.cli.errors import EXIT_FAILED, EXIT_OK, UsageError
 from bot.ingest.fetch import days_back, fetch
-from bot.ingest.importer import import_files
+from bot.ingest.importer import import_files, unreadable
 from bot.models import arxiv_url
 from bot.render import paper_text
 from bot.runtime import Runtime
@@ -73,14 +74,21 @@ def search_json(response: SearchResponse) -> list[dict[str, Any]]:
 
 
 def import_command(args: argparse.Namespace) -> int:
+    """Exit 2 when a path is not a readable file (nothing is imported), 1 when rows were
+    skipped (the good ones are imported), 0 when every row was imported."""
+    problems = [p for p in (unreadable(Path(path)) for path in args.paths) if p]
+    if problems:
+        raise UsageError("papers-bot import: " + "; ".join(problems))
     runtime = open_runtime(args)
     report = import_files(runtime.library, args.paths)
     runtime.search.refresh()
     runtime.search.save_if_dirty()
     for skip in report.skipped:
         print(f"skipped {skip}", file=sys.stderr)
+    for path in report.empty_files:
+        print(f"warning: {path} holds no papers", file=sys.stderr)
     print(report.summary())
-    return EXIT_OK
+    return EXIT_FAILED if report.skipped else EXIT_OK
 
 
 def fetch_command(args: argparse.Namespace) -> int:

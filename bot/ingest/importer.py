@@ -40,6 +40,7 @@ class ImportReport:
     papers: list[Paper] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
     result: UpsertResult = field(default_factory=UpsertResult)
+    empty_files: list[str] = field(default_factory=list)  # read, but held no usable paper
 
     def summary(self) -> str:
         r = self.result
@@ -82,31 +83,58 @@ def parse_record(obj: Any, source: str) -> Paper:
     )
 
 
+def unreadable(path: Path) -> str | None:
+    """Why `path` is not a file we can import (missing, a folder, binary), or None."""
+    if not path.exists():
+        return f"{path}: no such file"
+    if path.is_dir():
+        return f"{path}: a folder, not a file (name the files in it, e.g. {path}/*.json)"
+    try:
+        head = path.read_bytes()[:65536]
+    except OSError as error:
+        return f"{path}: cannot be read ({error.strerror or error})"
+    try:
+        if b"\0" in head:
+            raise UnicodeDecodeError("utf-8", head, 0, 1, "a NUL byte")
+        head.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        if error.start < len(head) - 4:  # not just a character cut at the 64 KB boundary
+            return f"{path}: not a text file (JSON or JSONL expected)"
+    return None
+
+
+def _loads(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except RecursionError as error:
+        raise ValueError("nested too deeply to be a paper record") from error
+
+
 def read_rows(path: Path) -> Iterator[tuple[str, Any]]:
     """(where, row) for every row of a file; a broken file or line is yielded as an error."""
     try:
-        text = path.read_text("utf-8")
+        text = path.read_text("utf-8-sig")  # a byte-order mark is not part of the JSON
     except (OSError, UnicodeDecodeError) as error:
         yield str(path), RowError(f"cannot read the file: {error}")
         return
     stripped = text.lstrip()
-    if stripped.startswith("["):
+    if stripped.startswith("[") or (stripped.startswith("{") and not _looks_like_jsonl(text)):
         try:
-            rows = json.loads(text)
+            rows = _loads(text)
         except ValueError as error:
             yield str(path), RowError(f"not valid JSON: {error}")
             return
+        if isinstance(rows, dict):  # one pretty-printed record
+            yield str(path), rows
+            return
         for number, row in enumerate(rows, start=1):
             yield f"{path} row {number}", row
-        return
-    if stripped.startswith("{") and not _looks_like_jsonl(text):
-        yield str(path), RowError("a single JSON object; expected an array or JSONL")
         return
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            yield f"{path} line {number}", json.loads(line)
+            yield f"{path} line {number}", _loads(line)
         except ValueError as error:
             yield f"{path} line {number}", RowError(f"not valid JSON: {error}")
 
@@ -114,7 +142,7 @@ def read_rows(path: Path) -> Iterator[tuple[str, Any]]:
 def _looks_like_jsonl(text: str) -> bool:
     first = text.lstrip().split("\n", 1)[0]
     try:
-        json.loads(first)
+        _loads(first)
     except ValueError:
         return False
     return True
@@ -124,6 +152,7 @@ def parse_files(paths: Iterable[str | Path]) -> ImportReport:
     report = ImportReport()
     for path in map(Path, paths):
         source = f"import:{path.name}"
+        before = len(report.papers)
         for where, row in read_rows(path):
             if isinstance(row, RowError):
                 report.skipped.append(Skip(where, str(row)))
@@ -132,6 +161,11 @@ def parse_files(paths: Iterable[str | Path]) -> ImportReport:
                 report.papers.append(parse_record(row, source))
             except RowError as error:
                 report.skipped.append(Skip(where, str(error)))
+            except (ValueError, TypeError, RecursionError) as error:
+                # A shape no rule above foresaw: the row is skipped, the import goes on.
+                report.skipped.append(Skip(where, f"unusable row ({type(error).__name__})"))
+        if len(report.papers) == before:
+            report.empty_files.append(str(path))
     return report
 
 

@@ -64,6 +64,21 @@ def shard_of(paper_id: str) -> str:
     return head if len(head) == 4 and head.isdigit() else "old"
 
 
+def _fold_duplicates(batch: list[Paper]) -> dict[str, tuple[dict[str, Any], int]]:
+    """Paper id -> (its rows merged in order, how many rows). Two rows for one paper in one
+    batch become one record before it meets the stored one, so re-importing the same file
+    finds nothing to change."""
+    folded: dict[str, tuple[dict[str, Any], int]] = {}
+    for paper in batch:
+        record = paper.to_record()
+        if paper.id in folded:
+            earlier, rows = folded[paper.id]
+            folded[paper.id] = (merge_paper(earlier, record), rows + 1)
+        else:
+            folded[paper.id] = (record, 1)
+    return folded
+
+
 class Catalog:
     """The papers, sharded by arXiv month into TinyDB files under `catalog/`, loaded lazily."""
 
@@ -178,24 +193,21 @@ class Catalog:
         db = self._db(key)
         known = db.keyed("papers").raw()
         changes: dict[str, dict[str, Any]] = {}
-        for paper in batch:
-            record = paper.to_record()
-            old = changes.get(paper.id) or known.get(paper.id)
+        for paper_id, (record, rows) in _fold_duplicates(batch).items():
+            old = known.get(paper_id)
             if old is None:
                 record["first_seen"] = record.get("first_seen") or now
                 record["updated"] = now
-                changes[paper.id] = record
-                result.added.append(paper.id)
+                changes[paper_id] = record
+                result.added.append(paper_id)
                 continue
             merged = merge_paper(old, record)
             if merged == old:
-                if paper.id not in changes:
-                    result.unchanged.append(paper.id)
+                result.unchanged.extend([paper_id] * rows)  # counted per row read
                 continue
             merged["updated"] = now
-            if paper.id not in changes:
-                result.updated.append(paper.id)
-            changes[paper.id] = merged
+            result.updated.append(paper_id)
+            changes[paper_id] = merged
         if not changes:
             return
         for paper_id, record in changes.items():

@@ -1,6 +1,6 @@
 """Parsing of Hugging Face Daily Papers rows into `Paper`s.
 
-The shape follows the real responses in shared/hf_fixtures (see SOURCES.md there): a row holds
+The shape follows the real responses in tests/data/hf_fixtures (see SOURCES.md there): a row holds
 `paper` (id, title, summary = abstract, authors, upvotes, publishedAt = arXiv date,
 submittedOnDailyAt = listing day, and optional ai_summary, ai_keywords, githubRepo, githubStars,
 projectPage, organization) plus outer `numComments`. Optional fields are absent, not null.
@@ -9,7 +9,9 @@ Parsing is defensive: a row we cannot use raises `RowError` with the reason.
 
 from __future__ import annotations
 
+import math
 import re
+from datetime import date
 from typing import Any
 
 from bot.models import Paper, canonical_id
@@ -41,13 +43,22 @@ def as_date(value: Any, name: str) -> str | None:
         return None
     if not isinstance(value, str) or not (match := _DATE.match(value)):
         raise RowError(f"{name} is not a date: {str(value)[:40]!r}")
+    try:
+        date.fromisoformat(match.group(1))  # 2024-13-45 has the shape, not the meaning
+    except ValueError as error:
+        raise RowError(f"{name} is not a real date: {match.group(1)!r}") from error
     return match.group(1)
 
 
 def as_count(value: Any, name: str) -> int | None:
+    """A count; "12" is read as 12 (some exports quote numbers), NaN and Infinity are refused."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise RowError(f"{name} is not a count: {str(value)[:40]!r}")
+    if not math.isfinite(value) or value < 0:
         raise RowError(f"{name} is not a count: {str(value)[:40]!r}")
     return int(value)
 
