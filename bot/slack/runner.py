@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
+from collections.abc import Callable
 from typing import Any
 
+from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -91,23 +94,16 @@ def run(settings: Settings) -> int:
     log.info("connected to %s as %s", identity.get("team"), identity.get("user"))
     for channel in settings.channels:
         join_digest_channel(client, channel)
-    log.info("loading the library (%d shards)", len(runtime.library.catalog.keys()))
-    runtime.warm_up()
     slackbot = SlackBot(runtime, client)
     app = app_for(slackbot)
+    serve = _socket_mode(app, settings) if settings.socket_mode else _http_server(app, settings)
+    if isinstance(serve, int):
+        return serve
+    log.info("loading the library (%d shards)", len(runtime.library.catalog.keys()))
+    runtime.warm_up()
     scheduler = start_scheduler(settings, runtime, slackbot) if settings.channels else None
     try:
-        if settings.socket_mode:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            log.info("Socket Mode: connecting")
-            SocketModeHandler(app, settings.slack_app_token).start()
-        else:
-            from bot.slack.http import create_server
-
-            server = create_server(app, "0.0.0.0", settings.port)
-            log.info("HTTP mode: POST /slack/events and GET /healthz on port %s", settings.port)
-            server.run()
+        serve()
     except KeyboardInterrupt:
         pass
     finally:
@@ -115,3 +111,40 @@ def run(settings: Settings) -> int:
             scheduler.shutdown(wait=False)
         runtime.search.save_if_dirty()
     return 0
+
+
+def _socket_mode(app: App, settings: Settings) -> Callable[[], None]:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    def serve() -> None:
+        log.info("Socket Mode: connecting")
+        SocketModeHandler(app, settings.slack_app_token).start()
+
+    return serve
+
+
+def _http_server(app: App, settings: Settings) -> Callable[[], None] | int:
+    """The HTTP server, bound to PORT before the library is loaded (a port in use fails in a
+    second, with one line that says what to do); an exit code when it cannot be bound."""
+    from bot.slack.http import create_server
+
+    try:
+        server = create_server(app, "0.0.0.0", settings.port)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            reason = "is already in use (another papers-bot, or another program, listens there)"
+        elif error.errno == errno.EACCES:
+            reason = "needs privileges (ports below 1024 do)"
+        else:
+            reason = f"cannot be opened ({error.strerror or error})"
+        print(
+            f"PORT {settings.port} {reason}: stop that program or set PORT to a free port.",
+            file=sys.stderr,
+        )
+        return 2
+
+    def serve() -> None:
+        log.info("HTTP mode: POST /slack/events and GET /healthz on port %s", settings.port)
+        server.run()
+
+    return serve

@@ -122,3 +122,22 @@ def test_console_session(tmp_path: Path) -> None:
     assert "YOUR READING LIST" in out
     assert "TRENDING PAPERS · MON 3 AUG 2026" in out
     assert "There is no button [99]" in out
+
+
+def test_a_port_in_use_is_one_clear_line_and_exit_2(standin: TestSlack, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_papers_bot(
+            tmp_path,
+            "run",
+            SLACK_BOT_TOKEN=TOKEN,
+            SLACK_SIGNING_SECRET=SECRET,
+            PORT=str(port),
+            SLACK_API_URL=standin.api_url,
+            PAPERS_DATA_DIR=str(tmp_path / "data"),
+        )
+    assert result.returncode == 2
+    assert f"PORT {port} is already in use" in result.stderr
+    assert "Traceback" not in result.stderr
