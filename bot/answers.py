@@ -49,6 +49,13 @@ class Answers:
         return self.runtime.settings.save_emoji
 
     def answer(self, user: str, text: str) -> Reply:
+        reply = self._answer(user, text)
+        missing = self.library.missing_parts()
+        if missing:  # never a silently partial answer
+            reply.message = render.with_warning(reply.message, render.damage_warning(missing))
+        return reply
+
+    def _answer(self, user: str, text: str) -> Reply:
         text = (text or "").strip()
         word, _, rest = text.partition(" ")
         word, rest = word.lower(), rest.strip()

@@ -65,13 +65,40 @@ def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path: Path) -> None:
         Library(tmp_path / "d")
 
 
-def test_a_torn_file_is_reported_not_overwritten(tmp_path: Path) -> None:
-    Library(tmp_path / "d", sample_data=False).upsert_many([paper(1)])
+def test_a_torn_shard_is_set_aside_never_overwritten_and_the_rest_serves(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    Library(tmp_path / "d", sample_data=False).upsert_many(
+        [paper(1), Paper(id="2502.00002", title="Paper 2")]
+    )
     path = tmp_path / "d" / CATALOG_DIR / "2501.json"
     path.write_text('{"papers": {"2501.0')
-    with pytest.raises(StoreError, match="could not be read"):
-        Library(tmp_path / "d").get("2501.00001")
-    assert path.read_text() == '{"papers": {"2501.0'
+    library = Library(tmp_path / "d")
+    assert library.get("2501.00001") is None
+    assert library.get("2502.00002") is not None
+    [aside] = path.parent.glob("2501.json.damaged-*")
+    assert aside.read_text() == '{"papers": {"2501.0'  # kept, byte for byte
+    assert not path.exists()
+    assert library.missing_parts() == ["arXiv month 25-01"]
+    [record] = [r for r in caplog.records if "damaged" in r.getMessage()]
+    assert "2501.json" in record.getMessage() and "papers-bot import" in record.getMessage()
+    assert set(Library(tmp_path / "d").papers()) == {"2502.00002"}  # a restart serves too
+    Library(tmp_path / "d").upsert_many([paper(1)])  # the month can be restored
+    assert Library(tmp_path / "d").get("2501.00001") is not None
+
+
+def test_a_shard_of_the_wrong_shape_is_set_aside_not_a_traceback(tmp_path: Path) -> None:
+    Library(tmp_path / "d", sample_data=False).upsert_many(
+        [paper(1), Paper(id="2502.00002", title="Paper 2")]
+    )
+    path = tmp_path / "d" / CATALOG_DIR / "2501.json"
+    path.write_text(json.dumps({"papers": {"2501.00001": {"abstract": "no title"}}}))
+    listings = tmp_path / "d" / CATALOG_DIR / "listings.json"
+    listings.write_text("[1, 2, 3]")
+    library = Library(tmp_path / "d")
+    assert set(library.papers()) == {"2502.00002"}
+    assert library.latest_listing() == (None, [])
+    assert library.missing_parts() == ["arXiv month 25-01", "the Daily Papers listing days"]
 
 
 def test_a_batch_is_one_atomic_write_per_shard(

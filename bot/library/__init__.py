@@ -107,6 +107,10 @@ class Library:
         """Add or merge a batch: one atomic write per touched shard."""
         return self.catalog.upsert_many(papers, self.clock())
 
+    def missing_parts(self) -> list[str]:
+        """What was set aside as damaged since this process started ("arXiv month 26-07")."""
+        return sorted(self.catalog.damaged.values())
+
     def saved_papers(self, user: str) -> list[Paper]:
         """The user's reading list as papers, newest save first."""
         found = (self.get(paper_id) for paper_id, _ in self.saves.of_user(user))

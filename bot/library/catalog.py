@@ -7,17 +7,20 @@ opening a library reads none, and a day's ingest rewrites one or two small shard
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.library.storage import DataDirLock, file_signature
+from bot.library.storage import DamagedFile, DataDirLock, file_signature
 from bot.library.tables import KeyedTable, KeyedTinyDB, check_schema, open_db, put_rows
 from bot.models import PAPER_FIELDS, Paper
 
+log = logging.getLogger(__name__)
 LISTINGS_SHARD = "listings"  # catalog/listings.json: Daily Papers day -> paper ids
 # Counts that only rise over time: an older snapshot imported later must not lower them.
 RISING_COUNTS = ("upvotes", "comments", "github_stars")
@@ -90,6 +93,7 @@ class Catalog:
         self._all: tuple[object, dict[str, Paper]] | None = None
         self._guard = threading.RLock()
         self.generation = 0  # bumped by every write from this process
+        self.damaged: dict[str, str] = {}  # shard set aside -> what is missing, for users
 
     def _db(self, key: str) -> KeyedTinyDB:
         with self._guard:
@@ -121,16 +125,60 @@ class Catalog:
             cached = self._papers.get(key)
             if cached is not None and cached[0] == signature:
                 return cached[1]
-            # Each shard's schema is checked when it is first read: opening a library reads no
-            # shard at all, which keeps a new process's start fast at 100,000 papers.
-            check_schema(db, self.folder / f"{key}.json")
-            raw = db.keyed("papers").raw()
-            papers = {pid: Paper.from_record(rec) for pid, rec in raw.items()}
-            # Keep the Paper objects, not also the parsed JSON: half the memory at 100,000
-            # papers; a write to this shard re-reads its file (a few milliseconds).
-            db.atomic_storage.forget()
-            self._papers[key] = (signature, papers)
+            try:
+                papers = self._read_shard(db, key)
+            except DamagedFile as error:
+                papers = self._set_aside(key, signature, str(error))
+            except (TypeError, ValueError, AttributeError, KeyError) as error:
+                reason = f"its records are not papers ({type(error).__name__}: {error})"
+                papers = self._set_aside(key, signature, reason)
+            current = db.atomic_storage.signature
+            if current is None or current == signature:  # not replaced while we read it
+                self._papers[key] = (current, papers)
             return papers
+
+    def _read_shard(self, db: KeyedTinyDB, key: str) -> dict[str, Paper]:
+        # Each shard's schema is checked when it is first read: opening a library reads no
+        # shard at all, which keeps a new process's start fast at 100,000 papers.
+        check_schema(db, self.folder / f"{key}.json")
+        raw = db.keyed("papers").raw()
+        papers = {str(pid): Paper.from_record(rec) for pid, rec in raw.items()}
+        # Keep the Paper objects, not also the parsed JSON: half the memory at 100,000
+        # papers; a write to this shard re-reads its file (a few milliseconds).
+        db.atomic_storage.forget()
+        return papers
+
+    def _set_aside(self, key: str, signature: object, reason: str) -> dict[str, Paper]:
+        """Move a damaged shard out of the way (renamed, never deleted) and serve the rest.
+
+        The operator is told once, with the month that is missing and how to restore it.
+        """
+        path = self.folder / f"{key}.json"
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        aside = path.with_name(f"{path.name}.damaged-{stamp}")
+        with self._lock.hold():
+            self._db(key).atomic_storage.forget()
+            if file_signature(path) != signature:
+                return {}  # replaced by another process meanwhile: read again next time
+            try:
+                os.replace(path, aside)
+                where = f"moved to {aside}"
+            except OSError as error:
+                where = f"left in place, it could not be moved ({error.strerror or error})"
+        month = "old-style ids" if key == "old" else f"arXiv month {key[:2]}-{key[2:]}"
+        if key == LISTINGS_SHARD:
+            month = "the Daily Papers listing days"
+        self.damaged[key] = month
+        log.error(
+            "%s is damaged (%s); %s. The rest of the library serves; %s is missing until you "
+            "restore it: `papers-bot import` a backup of those papers, or `papers-bot fetch` "
+            "their days again.",
+            path,
+            reason,
+            where,
+            month,
+        )
+        return {}
 
     def get(self, paper_id: str) -> Paper | None:
         # A missing shard reads as empty: shard() stats the file once, no separate exists().
@@ -179,8 +227,13 @@ class Catalog:
             put_rows(self._db(LISTINGS_SHARD), "days", changes)
 
     def listing_days(self) -> dict[str, list[str]]:
-        """Daily Papers day -> ids listed that day."""
-        return {day: rec["ids"] for day, rec in self._listings().raw().items()}
+        """Daily Papers day -> ids listed that day (empty, and set aside, when damaged)."""
+        signature = self._db(LISTINGS_SHARD).atomic_storage.signature
+        try:
+            return {str(day): list(rec["ids"]) for day, rec in self._listings().raw().items()}
+        except (DamagedFile, TypeError, KeyError, AttributeError) as error:
+            self._set_aside(LISTINGS_SHARD, signature, str(error))
+            return {}
 
     def _upsert_shard(
         self,
@@ -190,6 +243,7 @@ class Catalog:
         result: UpsertResult,
         listed: dict[str, set[str]],
     ) -> None:
+        self.shard(key)  # a damaged shard is set aside first; the batch starts it anew
         db = self._db(key)
         known = db.keyed("papers").raw()
         changes: dict[str, dict[str, Any]] = {}

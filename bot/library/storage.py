@@ -33,6 +33,10 @@ class StoreError(RuntimeError):
     """A store operation failed; the files on disk are as they were before it."""
 
 
+class DamagedFile(StoreError):
+    """A library file is not valid JSON, or not a JSON object (torn by hand, a bad backup)."""
+
+
 class StoreWriteError(StoreError):
     """A write failed (disk full, read-only disk, ...); nothing was changed on disk."""
 
@@ -112,13 +116,12 @@ class AtomicJSONStorage(Storage):
         try:
             with open(self.path, "rb") as handle:
                 data = json.loads(handle.read())
-        except (OSError, ValueError) as error:
-            raise StoreError(
-                f"{self.path} could not be read ({error}); restore it from a backup or move "
-                "it away to start an empty library"
+        except (OSError, ValueError, RecursionError) as error:
+            raise DamagedFile(
+                f"{self.path} could not be read ({error}); restore it from a backup"
             ) from error
         if not isinstance(data, dict):
-            raise StoreError(f"{self.path} is not a library file (expected a JSON object)")
+            raise DamagedFile(f"{self.path} is not a library file (expected a JSON object)")
         return data
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:

@@ -19,6 +19,7 @@ from bot.render.blocks import (
     fit_blocks,
     message,
     text_section,
+    with_warning,
 )
 from bot.render.cards import (
     MORE,
@@ -33,7 +34,9 @@ from bot.render.cards import (
     title_of,
 )
 from bot.render.messages import (
+    INTERNAL_ERROR,
     alert_message,
+    damage_warning,
     digest_card_message,
     digest_header_message,
     help_message,
@@ -54,6 +57,9 @@ from bot.render.reading_list import (
 )
 
 __all__ = [
+    "INTERNAL_ERROR",
+    "damage_warning",
+    "with_warning",
     "FALLBACK_TEXT",
     "MAX_BLOCKS",
     "MAX_HOME_BLOCKS",

@@ -139,3 +139,9 @@ def header(text: str) -> dict[str, Any]:
 
 def context(text_mrkdwn: str) -> dict[str, Any]:
     return {"type": "context", "elements": [mrkdwn(text_mrkdwn[: spare(CONTEXT_TEXT)])]}
+
+
+def with_warning(payload: dict[str, Any], warning_mrkdwn: str) -> dict[str, Any]:
+    """The same message with a warning line on top (still within Slack's limits)."""
+    blocks = [context(warning_mrkdwn), *payload.get("blocks", [])]
+    return {**payload, "blocks": fit_blocks(blocks)}

@@ -168,3 +168,15 @@ def alert_message(topics: Sequence[tuple[str, Sequence[Paper]]]) -> dict[str, An
         esc_short(q, 60) for q, _ in topics
     )
     return message(fallback, blocks)
+
+
+def damage_warning(missing: Sequence[str]) -> str:
+    return (
+        f":warning: Part of the library is damaged and was set aside ({esc(', '.join(missing))}): "
+        "some papers may be missing here. The operator's log says how to restore it."
+    )
+
+
+INTERNAL_ERROR = (
+    "Sorry, something went wrong on my side (it is logged for the operator). Try again in a minute."
+)

@@ -117,3 +117,33 @@ def test_fifty_concurrent_papers_commands_are_all_acknowledged_and_answered(bot:
     assert slowest < 3.0, f"an acknowledgement took {slowest:.2f}s"
     for _, _, url in results:
         assert bot.responses(url, timeout=30)
+
+
+def test_a_shard_damaged_while_the_bot_runs_is_set_aside_and_every_answer_says_so(
+    bot: Bot,
+) -> None:
+    library = bot.runtime.library
+    library.get("2408.08338")  # the August 2024 shard is loaded, as in a running bot
+    shard = library.data_dir / "catalog" / "2408.json"
+    shard.write_bytes(shard.read_bytes()[:100])  # truncated under the running bot
+    response, url = bot.command("kan")
+    assert response.status_code == 200
+    [answer] = bot.responses(url)
+    assert "damaged" in all_text(answer) and "24-08" in all_text(answer)
+    assert "2503.10632" in all_text(answer)  # the other KAN paper, in an intact shard
+    _, save_url = bot.click("papers_save", "2408.08338")
+    [saved] = bot.responses(save_url or "")
+    assert "not in the library" in saved["text"]  # a reply, never silence
+    assert list(shard.parent.glob("2408.json.damaged-*"))
+
+
+def test_an_internal_error_still_gets_a_reply(bot: Bot) -> None:
+    """state.json replaced by garbage under the running bot: Save, a reaction and a command
+    each get an apology where the user acted, and the log has the traceback."""
+    (bot.runtime.library.data_dir / "state.json").write_text("garbage")
+    _, save_url = bot.click("papers_save", "2408.08338")
+    [saved] = bot.responses(save_url or "")
+    assert "went wrong" in saved["text"]
+    _, url = bot.command("saved")
+    [listing] = bot.responses(url)
+    assert "went wrong" in listing["text"]

@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot import render
+from bot.slack.listeners.guard import replies_on_error
 from bot.slack.slackbot import SlackBot, respond_with
 
 
@@ -88,4 +89,4 @@ def register(app: App, slackbot: SlackBot) -> None:
         (render.MORE, more_like_this),
         (render.PAGE, page),
     ):
-        app.action(action_id)(ack=acknowledge, lazy=[handler])
+        app.action(action_id)(ack=acknowledge, lazy=[replies_on_error(slackbot)(handler)])

@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import App
 
 from bot.models import Paper
+from bot.slack.listeners.guard import replies_on_error
 from bot.slack.slackbot import Outcome, SlackBot
 
 log = logging.getLogger(__name__)
@@ -36,15 +37,20 @@ def register(app: App, slackbot: SlackBot) -> None:
         if outcome.worth_telling:
             slackbot.tell(event["item"]["channel"], user, outcome.text)
 
+    guard = replies_on_error(slackbot)
+
     @app.event("reaction_added")
+    @guard
     def saved_by_reaction(event: dict[str, Any]) -> None:
         react(event, slackbot.save)
 
     @app.event("reaction_removed")
+    @guard
     def unsaved_by_reaction(event: dict[str, Any]) -> None:
         react(event, slackbot.unsave)
 
     @app.event("app_home_opened")
+    @guard
     def home_opened(event: dict[str, Any]) -> None:
         if event.get("tab") == "home" and event.get("user"):
             slackbot.refresh_home(event["user"])

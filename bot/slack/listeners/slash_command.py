@@ -8,6 +8,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.slack.listeners.guard import replies_on_error
 from bot.slack.slackbot import SlackBot, respond_with
 
 log = logging.getLogger(__name__)
@@ -31,4 +32,4 @@ def register(app: App, slackbot: SlackBot) -> None:
                 log.warning("file upload failed: %s", error.response.get("error"))
                 respond(text="I couldn't attach the file here; try in a DM with me.")
 
-    app.command("/papers")(ack=acknowledge, lazy=[answer])
+    app.command("/papers")(ack=acknowledge, lazy=[replies_on_error(slackbot)(answer)])
