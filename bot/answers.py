@@ -106,7 +106,7 @@ class Answers:
         except (HFError, RowError, StoreWriteError) as error:
             log.warning("looking up %s on Hugging Face failed: %s", paper_id, error)
             return None
-        self.search.refresh()
+        self.search.refresh(wait=False)  # the card comes from the library, not the index
         return self.library.get(paper.id)
 
     # -- pieces ------------------------------------------------------------------------------

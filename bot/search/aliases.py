@@ -74,6 +74,19 @@ def long_form_terms(long_form: str) -> tuple[str, ...]:
     return tuple(terms)
 
 
+def definitions_in(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(acronym term, long-form terms) for each acronym `text` defines; pure, so it can run
+    outside the index's lock."""
+    found = []
+    for acronym, long_form in find_definitions(text):
+        analysed = analyze_word(acronym)
+        terms = long_form_terms(long_form)
+        if analysed is None or len(terms) < 2:
+            continue
+        found.append((analysed.whole, terms))
+    return found
+
+
 @dataclass
 class AliasTable:
     """acronym term <-> long-form terms, counted over the documents that define them."""
@@ -82,18 +95,15 @@ class AliasTable:
     _by_doc: dict[str, list[tuple[str, tuple[str, ...]]]] = field(default_factory=dict)
 
     def add_document(self, doc_key: str, text: str) -> None:
+        self.add_found(doc_key, definitions_in(text))
+
+    def add_found(self, doc_key: str, found: list[tuple[str, tuple[str, ...]]]) -> None:
+        """Count what `definitions_in` found in a document (replacing its earlier version)."""
         self.remove_document(doc_key)
-        found = []
-        for acronym, long_form in find_definitions(text):
-            analysed = analyze_word(acronym)
-            terms = long_form_terms(long_form)
-            if analysed is None or len(terms) < 2:
-                continue
-            found.append((analysed.whole, terms))
         for acronym_term, terms in found:
             self._counts.setdefault(acronym_term, Counter())[terms] += 1
         if found:
-            self._by_doc[doc_key] = found
+            self._by_doc[doc_key] = list(found)
 
     def remove_document(self, doc_key: str) -> None:
         for acronym_term, terms in self._by_doc.pop(doc_key, []):
@@ -141,4 +151,10 @@ class AliasTable:
         return table
 
 
-__all__ = ["AliasTable", "find_definitions", "schwartz_hearst", "long_form_terms"]
+__all__ = [
+    "AliasTable",
+    "definitions_in",
+    "find_definitions",
+    "long_form_terms",
+    "schwartz_hearst",
+]

@@ -19,7 +19,7 @@ from bot.models import Paper
 from bot.search.analyzer import analyze
 from bot.search.expansion import Group
 from bot.search.filters import slot_filter
-from bot.search.index import SearchIndex, more_like_groups
+from bot.search.index import SearchIndex, analyse_paper, more_like_groups
 from bot.search.persist import load_index, save_index
 from bot.search.query import ParsedQuery, parse_query
 
@@ -30,6 +30,7 @@ HOW_TO_SEARCH = (
     'part of a title, an arXiv id or URL, `author:NAME`, `since:2024-06`, or a "quoted phrase".'
 )
 INDEX_FILE = Path("index") / "search.npz"
+REFRESH_BATCH = 200  # papers applied per hold of the index lock while catching up
 OLD_INDEX_FILES = ("search.idx",)  # pickles of earlier releases: removed once replaced
 
 
@@ -64,6 +65,10 @@ class SearchEngine:
         self._dirty = False
         self._checked_at = 0.0
         self._generation = -1
+        self._refresh_lock = threading.Lock()  # one catch-up at a time
+        self._background: threading.Thread | None = None
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
         loaded = load_index(self.path) if self.path else None
         if loaded:
             self.index, catalog_state = loaded
@@ -80,38 +85,93 @@ class SearchEngine:
     def dirty(self) -> bool:
         return self._dirty
 
-    def refresh(self) -> int:
-        """Re-index the papers of every shard that changed; returns how many were re-indexed."""
-        with self._lock:
-            signatures = self.library.catalog.signatures()
-            changed = 0
-            for key in set(self._shards) - set(signatures):
+    def refresh(self, wait: bool = True) -> int:
+        """Catch up with the catalog: re-index the papers of every shard that changed, also
+        when another process wrote it. Returns how many papers changed.
+
+        The text is analysed outside the index's lock and applied in small batches, so
+        searches go on meanwhile, on the index as it is, until the new papers are in. With
+        `wait=False` it returns at once when a refresh is already running (that one sees the
+        same changes).
+        """
+        if not self._refresh_lock.acquire(blocking=wait):
+            return 0
+        try:
+            changed = self._catch_up()
+        finally:
+            self._refresh_lock.release()
+        if changed:
+            self._dirty = True
+        return changed
+
+    def _catch_up(self) -> int:
+        signatures = self.library.catalog.signatures()
+        changed = 0
+        for key in set(self._shards) - set(signatures):
+            with self._lock:
                 for paper_id in self._versions.pop(key, {}):
                     self.index.remove(paper_id)
+                    changed += 1
                 del self._shards[key]
-            for key, signature in signatures.items():
-                if self._shards.get(key) == signature:
-                    continue
-                changed += self._refresh_shard(key)
-                self._shards[key] = signature
-            if changed:
-                self._dirty = True
-            return changed
-
-    def _refresh_shard(self, key: str) -> int:
-        papers = self.library.catalog.shard(key)
-        known = self._versions.setdefault(key, {})
-        changed = 0
-        for paper_id in set(known) - set(papers):
-            self.index.remove(paper_id)
-            del known[paper_id]
-            changed += 1
-        for paper in papers.values():
-            if known.get(paper.id, "missing") != paper.updated:
-                self.index.add(paper)
-                known[paper.id] = paper.updated
-                changed += 1
+        for key, signature in signatures.items():
+            if self._shards.get(key) != signature:
+                changed += self._catch_up_shard(key)
+                with self._lock:
+                    self._shards[key] = signature
         return changed
+
+    def _catch_up_shard(self, key: str) -> int:
+        papers = self.library.catalog.shard(key)  # parsed outside the index's lock
+        known = dict(self._versions.get(key, {}))
+        todo = [p for p in papers.values() if known.get(p.id, "missing") != p.updated]
+        for start in range(0, len(todo), REFRESH_BATCH):
+            batch = todo[start : start + REFRESH_BATCH]
+            analysed = [analyse_paper(p) for p in batch]  # the slow part, unlocked
+            with self._lock:
+                versions = self._versions.setdefault(key, {})
+                for paper, words in zip(batch, analysed, strict=True):
+                    self.index.add_analysed(paper, words)
+                    versions[paper.id] = paper.updated
+        gone = [paper_id for paper_id in known if paper_id not in papers]
+        with self._lock:
+            versions = self._versions.setdefault(key, {})
+            for paper_id in gone:
+                self.index.remove(paper_id)
+                versions.pop(paper_id, None)
+        return len(todo) + len(gone)
+
+    # -- catching up in the background (the serving bot) ---------------------------------
+
+    def start_background_refresh(self, interval: float = 1.0) -> None:
+        """Catch up with other processes' writes on a thread of its own, never in a request."""
+        if self._background is not None:
+            return
+        self._stopping.clear()
+        self._background = threading.Thread(
+            target=self._refresh_loop, args=(interval,), name="index-refresh", daemon=True
+        )
+        self._background.start()
+
+    def stop_background_refresh(self) -> None:
+        thread, self._background = self._background, None
+        if thread is not None:
+            self._stopping.set()
+            self._wake.set()
+            thread.join(timeout=30)
+
+    def _refresh_loop(self, interval: float) -> None:
+        while not self._stopping.is_set():
+            self._wake.wait(interval)
+            self._wake.clear()
+            if self._stopping.is_set():
+                return
+            try:
+                changed = self.refresh()
+            except Exception:  # a damaged file, a full disk: log, keep serving, try again
+                log.exception("catching up with the catalog failed; the index serves as it is")
+                continue
+            if changed:
+                log.info("the search index caught up with %d changed papers", changed)
 
     def save(self) -> None:
         """Persist the index (derived data: a failure is logged, never fatal)."""
@@ -129,8 +189,8 @@ class SearchEngine:
                 log.warning("the search index was not saved (%s); it is rebuilt when needed", error)
 
     def warm_up(self) -> None:
+        self.refresh()
         with self._lock:
-            self.refresh()
             self.index.warm_up()
 
     def save_if_dirty(self) -> None:
@@ -142,9 +202,13 @@ class SearchEngine:
         # second; a tenth of a second of staleness is invisible to a person.
         now = time.monotonic()
         generation = self.library.catalog.generation
-        if generation != self._generation or now - self._checked_at > 0.1:
-            self._checked_at, self._generation = now, generation
-            self.refresh()
+        if generation == self._generation and now - self._checked_at <= 0.1:
+            return
+        self._checked_at, self._generation = now, generation
+        if self._background is not None:
+            self._wake.set()  # the refresher catches up; this request never waits for it
+        else:
+            self.refresh()  # a one-shot process (the CLI): catch up now
 
     def search(self, raw_query: str, limit: int = 5) -> SearchResponse:
         parsed = parse_query(raw_query)
@@ -160,8 +224,8 @@ class SearchEngine:
             response.message = " ".join(parsed.notes) or HOW_TO_SEARCH
             response.notes = []
             return response
+        self._maybe_refresh()
         with self._lock:
-            self._maybe_refresh()
             if parsed.paper_id:
                 return self._by_id(parsed, response)
             return self._ranked(parsed, response, max(1, limit))
@@ -244,8 +308,8 @@ class SearchEngine:
         return list(dict.fromkeys(out))[:5]
 
     def more_like(self, paper_id: str, limit: int = 5) -> list[SearchResult]:
+        self._maybe_refresh()
         with self._lock:
-            self._maybe_refresh()
             paper = self.library.get(paper_id)
             if paper is None:
                 return []

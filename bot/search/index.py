@@ -16,11 +16,12 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 
 from bot.models import Paper
-from bot.search.aliases import AliasTable
+from bot.search.aliases import AliasTable, definitions_in
 from bot.search.analyzer import WordTerms, analyze
 from bot.search.expansion import Alternative, Group, QueryExpansion
 
@@ -40,6 +41,23 @@ RANK_POOL = 400  # candidates fully ordered (ties by upvotes, then date) per que
 def _date_key(paper: Paper) -> int:
     digits = (paper.date or "").replace("-", "")[:8]
     return int(digits) if digits.isdigit() and len(digits) == 8 else 0
+
+
+@dataclass(frozen=True)
+class AnalysedPaper:
+    """A paper's text as index terms, field by field, and the acronyms it defines."""
+
+    fields: tuple[list[WordTerms], ...]  # in FIELD_NAMES order
+    definitions: list[tuple[str, tuple[str, ...]]]
+
+
+def analyse_paper(paper: Paper) -> AnalysedPaper:
+    """The expensive, pure half of indexing a paper: safe to run on any thread, unlocked."""
+    texts = field_texts(paper)
+    return AnalysedPaper(
+        tuple(analyze(texts[name]) for name in FIELD_NAMES),
+        definitions_in(f"{paper.title}. {paper.abstract}"),
+    )
 
 
 def field_texts(paper: Paper) -> dict[str, str]:
@@ -95,18 +113,22 @@ class SearchIndex(QueryExpansion):
 
     def add(self, paper: Paper) -> None:
         """Index `paper`, replacing an earlier version of it."""
+        self.add_analysed(paper, analyse_paper(paper))
+
+    def add_analysed(self, paper: Paper, analysed: AnalysedPaper) -> None:
+        """Index a paper whose text was analysed already (`analyse_paper`, which needs no
+        index and so can run outside the index's lock): the cheap, mutating half of `add`."""
         self.remove(paper.id)
         slot = len(self.ids)
         weighted: defaultdict[str, float] = defaultdict(float)
         surfaces: set[str] = set()
         lengths = []
-        for name, text in field_texts(paper).items():
-            analysed = analyze(text)
-            lengths.append(len(analysed))
-            self._length_totals[name] += len(analysed)
+        for name, words in zip(FIELD_NAMES, analysed.fields, strict=True):
+            lengths.append(len(words))
+            self._length_totals[name] += len(words)
             weight, b = FIELDS[name]
-            norm = 1 - b + b * len(analysed) / self._avg_length(name) if analysed else 1
-            for word in analysed:
+            norm = 1 - b + b * len(words) / self._avg_length(name) if words else 1
+            for word in words:
                 if name != "authors":  # names are searchable, but no typo target
                     surfaces.update(self._learn_surfaces(word))
                 weighted[word.whole] += weight / norm
@@ -128,7 +150,7 @@ class SearchIndex(QueryExpansion):
         self._alive.append(True)
         self._lengths.append(tuple(lengths))
         self._arrays = None
-        self.aliases.add_document(paper.id, f"{paper.title}. {paper.abstract}")
+        self.aliases.add_found(paper.id, analysed.definitions)
 
     def _learn_surfaces(self, word: WordTerms) -> tuple[str, ...]:
         self._term_surface.setdefault(word.whole, word.surface)

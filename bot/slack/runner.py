@@ -101,6 +101,9 @@ def run(settings: Settings) -> int:
         return serve
     log.info("loading the library (%d shards)", len(runtime.library.catalog.keys()))
     runtime.warm_up()
+    # Another process (a cron `papers-bot import` or `fetch`) may write the library while we
+    # serve: a thread of its own catches up, so no request ever waits for a re-index.
+    runtime.search.start_background_refresh()
     scheduler = start_scheduler(settings, runtime, slackbot) if settings.channels else None
     try:
         serve()
@@ -109,6 +112,7 @@ def run(settings: Settings) -> int:
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        runtime.search.stop_background_refresh()
         runtime.search.save_if_dirty()
     return 0
 
