@@ -2,7 +2,9 @@
 
 "Match well" means every word of the followed topic matches (coverage 1.0, through the same
 engine as search: acronyms, typos and word forms included) and the score clears a floor that
-keeps one stray mention deep in an abstract out. Each paper reaches each user once, ever.
+keeps one stray mention deep in an abstract out. An author follow (`author:goldstein`,
+`author:"Tom Goldstein"`) matches every new paper by that author. Each paper reaches each user
+once, ever.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from bot import render
 from bot.delivery import Messenger
 from bot.models import Paper
 from bot.runtime import Runtime
+from bot.search.filters import author_matches
+from bot.search.query import parse_query
 
 log = logging.getLogger(__name__)
 MIN_SCORE = 3.0
@@ -21,6 +25,12 @@ SEARCH_DEPTH = 200
 
 
 def follow_matches(runtime: Runtime, query: str, new_ids: set[str]) -> list[Paper]:
+    parsed = parse_query(query)
+    if not parsed.text and parsed.authors:  # `author:NAME`: every new paper of theirs
+        papers = (runtime.library.get(paper_id) for paper_id in sorted(new_ids))
+        return [
+            p for p in papers if p and all(author_matches(a, p.authors) for a in parsed.authors)
+        ]
     response = runtime.search.search(query, limit=SEARCH_DEPTH)
     return [
         r.paper

@@ -15,9 +15,11 @@ from bot import render
 from bot.library import StoreWriteError
 from bot.models import Paper
 from bot.runtime import Runtime
+from bot.search.query import parse_query
 
 log = logging.getLogger(__name__)
 SEARCH_LIMIT = 5
+MAX_FOLLOW_CHARS = 200
 EXAMPLE = "speculative decoding"
 
 
@@ -137,6 +139,9 @@ class Answers:
                     )
                 ],
             )
+        problem = self.unfollowable(query) if follow else None
+        if problem:
+            return render.message(problem, [render.text_section(render.esc(problem))])
         try:
             changed = self.follows.add(user, query) if follow else self.follows.remove(user, query)
         except StoreWriteError:
@@ -153,6 +158,26 @@ class Answers:
                 f"Stopped following _{shown}_." if changed else f"You were not following _{shown}_."
             )
         return render.message(render.mrkdwn_to_text(text), [render.text_section(text)])
+
+    def unfollowable(self, query: str) -> str | None:
+        """Why a follow could never alert anyone, or None when it can."""
+        how = "Follow words or an author, e.g. `/papers follow speculative decoding` or "
+        how += "`/papers follow author:goldstein`."
+        if len(query) > MAX_FOLLOW_CHARS:
+            return (
+                f"That is too long to follow ({len(query):,} characters, at most "
+                f"{MAX_FOLLOW_CHARS}). {how}"
+            )
+        parsed = parse_query(query)
+        if parsed.paper_id:
+            return f"arXiv {parsed.paper_id} is one paper: no new paper can match it. {how}"
+        if parsed.problem:
+            return " ".join(parsed.notes) or how
+        if not parsed.text and not parsed.authors:
+            return f"A date alone is not a topic: it would match every new paper. {how}"
+        if parsed.text and not self.search.has_words(parsed.text):
+            return f"Those words are too common to follow: they would match anything. {how}"
+        return None
 
     def following(self, user: str) -> dict[str, Any]:
         topics = self.follows.of_user(user)

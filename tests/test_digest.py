@@ -446,3 +446,21 @@ def test_looking_up_one_paper_never_creates_or_changes_a_listing_day(
     day, papers = runtime.library.latest_listing()
     assert day == "2026-07-31" and len(papers) == 30
     assert runtime.library.get("2607.26654").listed is None
+
+
+def test_an_author_follow_alerts_each_new_paper_of_theirs(
+    runtime: Runtime, slackbot: SlackBot, hf: HFStandIn, slack: TestSlack
+) -> None:
+    report = fetch(runtime.library, [FRIDAY], quick_client(hf))
+    paper = runtime.library.get(report.added[0])
+    first, *_, last = paper.authors[0].split()
+    runtime.library.follows.add("U0ALICE", f'author:"{first} {last}"')
+    runtime.library.follows.add("U0BOB", f"author:{last.lower()}")
+    runtime.library.follows.add("U0CAROL", "author:nobodyofthatname")
+    sent = send_follow_alerts(runtime, slackbot, report.added)
+    assert set(sent) == {"U0ALICE", "U0BOB"}
+    assert paper.id in sent["U0ALICE"] and paper.id in sent["U0BOB"]
+    assert all(
+        any(last.lower() in a.lower() for a in runtime.library.get(i).authors)
+        for i in sent["U0BOB"]
+    )

@@ -240,6 +240,11 @@ class SearchEngine:
         response.total = 1
         return response
 
+    def has_words(self, text: str) -> bool:
+        """Whether `text` has words search can match (not only stopwords or noise)."""
+        with self._lock:
+            return bool(self.index.groups_for(text))
+
     def _required_terms(self, parsed: ParsedQuery) -> list[str]:
         """Terms every result must contain: the words of quoted phrases and author names."""
         terms = []

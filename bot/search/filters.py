@@ -30,7 +30,7 @@ def slot_filter(
         paper = get_paper(paper_id) if paper_id else None
         if paper is None:
             return None
-        if authors and not all(_author_matches(a, paper.authors) for a in authors):
+        if authors and not all(author_matches(a, paper.authors) for a in authors):
             return None
         if patterns:
             texts = field_texts(paper).values()  # the patterns ignore case
@@ -41,7 +41,7 @@ def slot_filter(
     return check
 
 
-def _author_matches(wanted: str, authors: list[str]) -> bool:
+def author_matches(wanted: str, authors: list[str]) -> bool:
     wanted_words = wanted.replace(".", " ").split()
     for author in authors:
         words = fold(author).replace(".", " ").replace("-", " ").split()

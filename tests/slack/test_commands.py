@@ -148,3 +148,22 @@ def test_a_team_that_saves_with_star_is_told_star_everywhere(
         [saved] = bot.responses(save_url or "")
     for shown in (all_text(empty), json.dumps(home.args["view"]), saved["text"]):
         assert ":star:" in shown and ":bookmark:" not in shown
+
+
+def test_follows_that_could_never_alert_are_refused_saying_why(bot: Bot) -> None:
+    for text, expect in [
+        ("follow since:2024", "A date alone"),
+        ("follow 2408.08338", "is one paper"),
+        ("follow the of and", "too common"),
+        ("follow " + "attention " * 400, "too long to follow"),
+        ("follow since:abc", "is not a date"),
+        ('follow author:"Tom Goldstein"', "Following"),
+        ("follow author:goldstein", "Following"),
+    ]:
+        _, url = bot.command(text)
+        [answer] = bot.responses(url)
+        assert expect in all_text(answer), text
+    assert bot.runtime.library.follows.of_user("U0ALICE") == [
+        'author:"Tom Goldstein"',
+        "author:goldstein",
+    ]

@@ -1,0 +1,191 @@
+"""`/papers` acknowledgement and answer latency while another process imports papers.
+
+The deployment README recommends: the bot, plus a cron `papers-bot import`/`fetch` on the same
+data dir. This measures what a user sees then. A bot (the real app behind waitress, warmed up
+and with its background refresher, as `papers-bot run` serves) answers a steady stream of
+signed `/papers` commands (4 a second) in two phases, in one run:
+
+- idle: nobody else writes the library;
+- import: `papers-bot import` of N new papers runs in another process, until the bot has
+  caught up with all of them.
+
+*ack* is the HTTP round trip of the command (Slack needs it within 3 s); *answer* is the time
+until the reply reaches the loopback response_url. Run: `python -m bench.outside_import [N]`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from bench.measure import ROOT, _serve, bench_env, percentile
+from bench.synth import make_papers
+from bot.config import Settings
+from bot.console.slack_requests import signed_headers
+from bot.library import Library
+from bot.runtime import Runtime
+from bot.search import SearchEngine
+from bot.slack.app import create_app
+from bot.slack.client import make_client
+from bot.slack.http import create_server
+from tests.slack.standin import TestSlack
+
+PACE = 0.25  # seconds between commands
+QUERIES = ["kan", "speculative decoding", "diffusion transformer", "agents", "rlhf"]
+
+
+def _stream(url: str, standin: TestSlack, until: Callable[[], bool]) -> list[tuple[float, float]]:
+    """Send commands every PACE seconds until `until()`; (ack ms, answer ms) of each."""
+    results: list[tuple[float, float]] = []
+    lock = threading.Lock()
+    threads = []
+
+    def one(n: int) -> None:
+        reply_url = standin.response_url(f"c{n}-{time.monotonic_ns()}")
+        body = urlencode(
+            {
+                "command": "/papers",
+                "text": QUERIES[n % len(QUERIES)],
+                "user_id": "U1",
+                "channel_id": "C1",
+                "team_id": "T1",
+                "response_url": reply_url,
+            }
+        )
+        headers = signed_headers(body, "bench") | {
+            "content-type": "application/x-www-form-urlencoded"
+        }
+        path = reply_url.removeprefix(standin.base_url)
+        start = time.perf_counter()
+        with httpx.Client(timeout=30) as http:
+            status = http.post(url, content=body, headers=headers).status_code
+        ack = (time.perf_counter() - start) * 1000
+        while not any(c.args.get("_path") == path for c in standin.calls_to("response_url")):
+            if time.perf_counter() - start > 60:
+                break
+            time.sleep(0.005)
+        answer = (time.perf_counter() - start) * 1000
+        with lock:
+            results.append((ack if status == 200 else float("inf"), answer))
+
+    n = 0
+    while not until():
+        thread = threading.Thread(target=one, args=(n,))
+        thread.start()
+        threads.append(thread)
+        n += 1
+        time.sleep(PACE)
+    for thread in threads:
+        thread.join(timeout=90)
+    return results
+
+
+def _figures(results: list[tuple[float, float]]) -> dict[str, float]:
+    acks = [a for a, _ in results]
+    answers = [b for _, b in results]
+    return {
+        "commands": len(results),
+        "ack_p50_ms": percentile(acks, 50),
+        "ack_p95_ms": percentile(acks, 95),
+        "ack_max_ms": max(acks),
+        "answer_p50_ms": percentile(answers, 50),
+        "answer_p95_ms": percentile(answers, 95),
+        "answer_max_ms": max(answers),
+    }
+
+
+def measure(new_papers: int, base_papers: int = 10_000) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="papers-bench-import-"))
+    data = work / "data"
+    library = Library(data, sample_data=True)
+    library.upsert_many(make_papers(base_papers, seed=3))
+    SearchEngine(library).save()  # the bot starts from a saved index, as after an import
+    batch = work / "batch.jsonl"
+    fresh = make_papers(new_papers, seed=7)
+    batch.write_text("\n".join(json.dumps(p.to_record()) for p in fresh), encoding="utf-8")
+    standin = TestSlack(bot_token="xoxb-bench").start()
+    settings = Settings(
+        slack_bot_token="xoxb-bench",
+        slack_signing_secret="bench",
+        slack_api_url=standin.api_url,
+        data_dir=data,
+        sample_data=False,
+        hf_api_url="http://127.0.0.1:9/api",
+    )
+    runtime = Runtime.open(settings)
+    runtime.warm_up()
+    runtime.search.start_background_refresh()
+    logging.getLogger("waitress").setLevel(logging.CRITICAL)
+    server = create_server(create_app(settings, make_client(settings), runtime), "127.0.0.1", 0)
+    threading.Thread(target=lambda: _serve(server), daemon=True).start()
+    url = f"http://127.0.0.1:{server.effective_port}/slack/events"
+    target = len(set(runtime.library.papers()) | {p.id for p in fresh})
+    try:
+        idle_until = time.monotonic() + 20
+        idle = _stream(url, standin, lambda: time.monotonic() > idle_until)
+        started = time.monotonic()
+        importer = subprocess.Popen(
+            [sys.executable, "-m", "bot", "import", str(batch)],
+            env=bench_env(data),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+        def caught_up() -> bool:
+            return importer.poll() is not None and len(runtime.search.index) >= target
+
+        during = _stream(url, standin, caught_up)
+        took = time.monotonic() - started
+    finally:
+        runtime.search.stop_background_refresh()
+        server.close()
+        standin.stop()
+    return {
+        "library_papers": base_papers + 111,
+        "imported_papers": new_papers,
+        "import_and_catch_up_s": took,
+        "idle": _figures(idle),
+        "during_import": _figures(during),
+    }
+
+
+def table(result: dict[str, Any]) -> str:
+    idle, during = result["idle"], result["during_import"]
+    lines = [
+        f"/papers while another process imports {result['imported_papers']:,} papers into a "
+        f"library of {result['library_papers']:,} (import + catch-up "
+        f"{result['import_and_catch_up_s']:.0f} s)",
+        "",
+        "| /papers (ms) | idle | during the import |",
+        "|---|---|---|",
+    ]
+    for key, label in (
+        ("ack_p50_ms", "ack p50"),
+        ("ack_p95_ms", "ack p95"),
+        ("ack_max_ms", "ack max"),
+        ("answer_p50_ms", "answer p50"),
+        ("answer_p95_ms", "answer p95"),
+        ("answer_max_ms", "answer max"),
+    ):
+        lines.append(f"| {label} | {idle[key]:.0f} | {during[key]:.0f} |")
+    lines.append(f"| commands sent | {idle['commands']} | {during['commands']} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    result = measure(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
+    print(table(result))
+    out = ROOT / "bench" / "outside_import.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
