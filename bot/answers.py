@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from bot.library import StoreWriteError
 from bot.models import Paper
 from bot.runtime import Runtime
 from bot.search.query import parse_query
+from bot.text import plural, whole_number
 
 log = logging.getLogger(__name__)
 SEARCH_LIMIT = 5
@@ -50,14 +52,20 @@ class Answers:
     def save_emoji(self) -> list[str]:
         return self.runtime.settings.save_emoji
 
-    def answer(self, user: str, text: str) -> Reply:
-        reply = self._answer(user, text)
+    def answer(
+        self, user: str, text: str, progress: Callable[[dict[str, Any]], None] | None = None
+    ) -> Reply:
+        """The reply to `/papers TEXT`. `progress` is told first when the answer needs the
+        network (a paper looked up on Hugging Face), so the user is not left waiting."""
+        reply = self._answer(user, text, progress)
         missing = self.library.missing_parts()
         if missing:  # never a silently partial answer
             reply.message = render.with_warning(reply.message, render.damage_warning(missing))
         return reply
 
-    def _answer(self, user: str, text: str) -> Reply:
+    def _answer(
+        self, user: str, text: str, progress: Callable[[dict[str, Any]], None] | None
+    ) -> Reply:
         text = (text or "").strip()
         word, _, rest = text.partition(" ")
         word, rest = word.lower(), rest.strip()
@@ -67,18 +75,23 @@ class Answers:
             return Reply(self.trending())
         if word == "saved" and rest.lower() in ("bibtex", "bib"):
             return self.bibtex(user)
-        if word == "saved" and (not rest or rest.isdigit()):
-            return Reply(
-                render.saved_list_message(
-                    self.library.saved_papers(user), int(rest or 1), self.save_emoji
+        if word == "saved":
+            page = whole_number(rest or "1")
+            if page is None:
+                usage = (
+                    "Usage: `/papers saved`, `/papers saved 2` (a page) or `/papers saved bibtex`."
                 )
-            )
+                return Reply(render.message(usage, [render.text_section(usage)]))
+            papers = self.library.saved_papers(user)
+            return Reply(render.saved_list_message(papers, page, self.save_emoji))
         if word in ("follow", "unfollow"):
             return Reply(self.follow(user, rest, word == "follow"))
         if word == "following" and not rest:
             return Reply(self.following(user))
         response = self.search.search(text, limit=SEARCH_LIMIT)
         if response.paper_id and not response.results:
+            if progress is not None:
+                progress(render.looking_up_message(response.paper_id))
             paper = self.fetch_paper(response.paper_id)
             if paper is not None:
                 return Reply(
@@ -96,7 +109,9 @@ class Answers:
         from bot.sources.hf_client import HFClient, HFError
 
         try:
-            with HFClient(self.runtime.settings.hf_api_url, timeout=5, max_attempts=2) as client:
+            with HFClient(
+                self.runtime.settings.hf_api_url, timeout=5, connect_timeout=3, max_attempts=2
+            ) as client:
                 raw = client.paper(paper_id)
             if raw is None:
                 return None
@@ -123,8 +138,12 @@ class Answers:
         if inline is not None:
             return Reply(inline)
         note = render.message(
-            f"BibTeX for {len(papers)} papers",
-            [render.text_section(f"BibTeX for your {len(papers)} saved papers is attached.")],
+            f"BibTeX for {plural(len(papers), 'paper')}",
+            [
+                render.text_section(
+                    f"BibTeX for your {plural(len(papers), 'saved paper')} is attached."
+                )
+            ],
         )
         return Reply(note, file=("reading-list.bib", render.bibtex_text(papers)))
 

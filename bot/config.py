@@ -10,7 +10,9 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from bot.text import whole_number
 
 SETUP_HINT = "See README.md, section 'Slack setup', and .env.example."
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -70,15 +72,22 @@ class Settings:
             s for s in (self.slack_bot_token, self.slack_app_token, self.slack_signing_secret) if s
         ]
 
+    def _bot_token_problems(self) -> list[str]:
+        if not self.slack_bot_token:
+            return ["SLACK_BOT_TOKEN is not set (the xoxb- bot token from OAuth & Permissions)"]
+        if not self.slack_bot_token.startswith("xoxb-"):
+            return ["SLACK_BOT_TOKEN must start with xoxb- (it is the bot token)"]
+        return []
+
+    def require_bot_token(self) -> None:
+        """What posting needs (`papers-bot digest`): the bot token, no signing secret."""
+        problems = self.problems + self._bot_token_problems()
+        if problems:
+            raise SettingsError(problems)
+
     def require_slack(self) -> None:
         """Raise SettingsError naming every setting `papers-bot run` still needs."""
-        problems = list(self.problems)
-        if not self.slack_bot_token:
-            problems.append(
-                "SLACK_BOT_TOKEN is not set (the xoxb- bot token from OAuth & Permissions)"
-            )
-        elif not self.slack_bot_token.startswith("xoxb-"):
-            problems.append("SLACK_BOT_TOKEN must start with xoxb- (it is the bot token)")
+        problems = self.problems + self._bot_token_problems()
         if self.slack_app_token and not self.slack_app_token.startswith("xapp-"):
             problems.append("SLACK_APP_TOKEN must start with xapp- (an app-level token)")
         if not self.slack_app_token and not self.slack_signing_secret:
@@ -89,9 +98,30 @@ class Settings:
         if problems:
             raise SettingsError(problems)
 
-    def require_valid(self) -> None:
-        if self.problems:
-            raise SettingsError(self.problems)
+    def require_valid(self, *names: str) -> None:
+        """Raise for the malformed settings among `names` (all of them when none are named):
+        a command checks what it uses, so `search` never fails over PAPERS_TIMEZONE."""
+        problems = [p for p in self.problems if not names or p.split()[0].rstrip(":") in names]
+        if problems:
+            raise SettingsError(problems)
+
+
+def _zone_name(name: str) -> str:
+    """The IANA spelling of a zone typed in another case (`utc`, `europe/paris`)."""
+    if name in available_timezones():
+        return name
+    by_folded = {zone.casefold(): zone for zone in available_timezones()}
+    return by_folded.get(name.casefold(), name)
+
+
+def channel_problem(channel: str, where: str) -> str | None:
+    """Why `channel` is not a Slack channel id, naming where it came from; None when it is."""
+    if re.fullmatch(r"[CGD][A-Z0-9]{2,}", channel):
+        return None
+    return (
+        f"{where}: {channel!r} is not a channel id (C0123ABCD; in Slack: channel details, "
+        "bottom of the About tab)"
+    )
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -119,17 +149,20 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     if not settings.slack_api_url.endswith("/"):
         settings.slack_api_url += "/"
     port = get("PORT") or "3000"
-    if port.isdigit() and 0 < int(port) < 65536:
-        settings.port = int(port)
+    port_number = whole_number(port)
+    if port_number is not None and 0 < port_number < 65536:
+        settings.port = port_number
     else:
         problems.append(f"PORT must be a port number from 1 to 65535, not {port!r}")
     size = get("PAPERS_DIGEST_SIZE") or "5"
-    if size.isdigit() and 1 <= int(size) <= 20:
-        settings.digest_size = int(size)
+    size_number = whole_number(size)
+    if size_number is not None and 1 <= size_number <= 20:
+        settings.digest_size = size_number
     else:
         problems.append(f"PAPERS_DIGEST_SIZE must be a whole number from 1 to 20, not {size!r}")
     if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", settings.digest_time):
         problems.append(f"PAPERS_DIGEST_TIME must be HH:MM (24-hour), not {settings.digest_time!r}")
+    settings.timezone = _zone_name(settings.timezone)
     try:
         ZoneInfo(settings.timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -148,10 +181,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         if value and not re.match(r"^https?://", value):
             problems.append(f"{name} must be an http(s) URL, not {value!r}")
     for channel in settings.channels:
-        if not re.fullmatch(r"[CGD][A-Z0-9]{2,}", channel):
-            problems.append(
-                f"PAPERS_CHANNEL: {channel!r} is not a channel id (C0123ABCD; in Slack: channel "
-                "details, bottom of the About tab)"
-            )
+        problem = channel_problem(channel, "PAPERS_CHANNEL")
+        if problem:
+            problems.append(problem)
     settings.problems = problems
     return settings

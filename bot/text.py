@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 
@@ -10,3 +11,15 @@ def fold(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
     decomposed = unicodedata.normalize("NFD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def whole_number(text: str) -> int | None:
+    """`12` -> 12; None for anything else. `str.isdigit()` also accepts `²` and other
+    digits that `int()` refuses, so user input is checked against ASCII digits here."""
+    stripped = text.strip()
+    return int(stripped) if re.fullmatch(r"[0-9]{1,9}", stripped) else None
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 paper`, `0 papers`, `5 papers`."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"

@@ -9,20 +9,27 @@ from zoneinfo import ZoneInfo
 
 from bot.cli.errors import EXIT_FAILED, EXIT_OK, UsageError
 from bot.cli.library_commands import open_runtime, parse_day
+from bot.config import channel_problem
 from bot.delivery import PrintMessenger
 from bot.digest import preview_digest, run_digest
 from bot.runtime import Runtime
 from bot.slack.client import make_client
 from bot.slack.runner import check_auth
 from bot.slack.slackbot import SlackBot
+from bot.text import plural
 
 
 def digest_command(args: argparse.Namespace) -> int:
-    runtime = open_runtime(args)
+    runtime = open_runtime(
+        args, "PAPERS_TIMEZONE", "PAPERS_DIGEST_SIZE", "PAPERS_CHANNEL", "SLACK_API_URL"
+    )
     settings = runtime.settings
     channels = [args.channel] if args.channel else settings.channels
     if not channels:
         raise UsageError("name a channel: --channel C0123ABCD, or set PAPERS_CHANNEL")
+    problem = channel_problem(args.channel, "--channel") if args.channel else None
+    if problem:
+        raise UsageError(problem)
     today = datetime.now(ZoneInfo(settings.timezone)).date()
     day = parse_day(args.date, "--date", today)
     if args.dry_run:
@@ -43,7 +50,7 @@ def digest_command(args: argparse.Namespace) -> int:
 
 def _post_digests(runtime: Runtime, channels: list[str], day: date) -> int:
     settings = runtime.settings
-    settings.require_slack()
+    settings.require_bot_token()  # posting needs no signing secret
     client = make_client(settings)
     identity = check_auth(client)
     if isinstance(identity, int):
@@ -60,7 +67,7 @@ def _post_digests(runtime: Runtime, channels: list[str], day: date) -> int:
             status = EXIT_FAILED
             continue
         print(
-            f"{channel}: posted {len(result.posted)} papers for {day}"
+            f"{channel}: posted {plural(len(result.posted), 'paper')} for {day}"
             + (f" ({result.note})" if result.note else "")
         )
     return status

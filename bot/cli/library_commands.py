@@ -20,16 +20,23 @@ from bot.sources.hf_client import HFClient
 from bot.summarize import keywords, tldr
 
 
-def open_runtime(args: argparse.Namespace) -> Runtime:
-    args.settings.require_valid()
+def open_runtime(args: argparse.Namespace, *settings_used: str) -> Runtime:
+    """The library, after checking the settings this command uses (the data dir's own)."""
+    args.settings.require_valid("PAPERS_SAMPLE_DATA", *settings_used)
     return Runtime.open(args.settings)
+
+
+EARLIEST_DAY = date(1991, 8, 14)  # arXiv's first day: nothing to fetch or post before it
 
 
 def parse_day(value: str | None, option: str, default: date) -> date:
     try:
-        return date.fromisoformat(value) if value else default
+        day = date.fromisoformat(value) if value else default
     except ValueError as error:
         raise UsageError(f"{option} must be YYYY-MM-DD, not {value!r}") from error
+    if day < EARLIEST_DAY:
+        raise UsageError(f"{option} {day} is before arXiv began ({EARLIEST_DAY}); use a later day")
+    return day
 
 
 def search_command(args: argparse.Namespace) -> int:
@@ -38,6 +45,8 @@ def search_command(args: argparse.Namespace) -> int:
     runtime = open_runtime(args)
     response = runtime.search.search(" ".join(args.query), limit=args.limit)
     runtime.search.save_if_dirty()  # the next process starts from the up-to-date index
+    if response.problem:  # not a query we can run: say so on stderr, exit 2, even with --json
+        raise UsageError(response.message or "that is not a query papers-bot can run")
     if args.json:
         print(json.dumps(search_json(response), ensure_ascii=False, indent=2))
         return EXIT_OK
@@ -95,7 +104,7 @@ def fetch_command(args: argparse.Namespace) -> int:
     end = parse_day(args.date, "--date", datetime.now(UTC).date())
     if not 1 <= args.days <= 366:
         raise UsageError("--days must be a whole number from 1 to 366")
-    runtime = open_runtime(args)
+    runtime = open_runtime(args, "HF_API_URL")
     with HFClient(runtime.settings.hf_api_url) as client:
         report = fetch(runtime.library, days_back(end, args.days), client)
     runtime.search.refresh()

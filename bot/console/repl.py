@@ -34,6 +34,7 @@ from bot.runtime import Runtime
 from bot.slack.app import app_for
 from bot.slack.client import make_client
 from bot.slack.slackbot import SlackBot
+from bot.text import whole_number
 
 USER, CHANNEL = "U0CONSOLE", "C0CONSOLE"
 SECRET = "console-signing-secret"
@@ -257,13 +258,16 @@ class Console:
             self.slash(rest)
         elif word.startswith("/"):
             self.write("Only /papers is a command here; type help.")
-        elif word == "press" and rest.strip().isdigit():
-            self.press(int(rest))
-        elif word.isdigit():
-            self.press(int(word))
-        elif word in ("react", "unreact") and len(rest.split()) == 2 and rest.split()[0].isdigit():
+        elif word == "press" and whole_number(rest) is not None:
+            self.press(whole_number(rest) or 0)
+        elif whole_number(word) is not None:
+            self.press(whole_number(word) or 0)
+        elif word in ("react", "unreact") and len(rest.split()) == 2:
             number, emoji = rest.split()
-            self.react(int(number), emoji, added=word == "react")
+            if whole_number(number) is None:
+                self.write(f"Usage: {word} N EMOJI, with N a channel message's number.")
+            else:
+                self.react(whole_number(number) or 0, emoji, added=word == "react")
         elif word == "channel":
             for n, msg in enumerate(self.channel_messages(), start=1):
                 self.write(f"{n}. {mrkdwn_to_text(msg.get('text') or '')[:110]}")

@@ -42,10 +42,16 @@ class Library:
         clock: Callable[[], str] = utc_now,
     ):
         self.data_dir = Path(data_dir)
+        if self.data_dir.exists() and not self.data_dir.is_dir():
+            raise StoreError(
+                f"the data dir {self.data_dir} is a file, not a folder: set PAPERS_DATA_DIR to "
+                "a folder (it is created if missing)"
+            )
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise StoreError(f"cannot create the data dir {self.data_dir}: {error}") from error
+            reason = error.strerror or str(error)
+            raise StoreError(f"cannot create the data dir {self.data_dir}: {reason}") from error
         self.clock = clock
         self._lock = DataDirLock(self.data_dir / LOCK_FILE)
         self.catalog = Catalog(self.data_dir / CATALOG_DIR, self._lock)

@@ -78,7 +78,9 @@ class Saves(StateTable):
             for rec in self.rows().values()
             if rec.get("user") == user
         ]
-        return sorted(rows, key=lambda row: row[1], reverse=True)
+        # saved_at has whole seconds; the table keeps insertion order, so among saves of
+        # one second the later-written is the newer: reverse the stable ascending sort.
+        return sorted(rows, key=lambda row: row[1])[::-1]
 
 
 class PaperMessages(StateTable):

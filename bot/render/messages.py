@@ -20,6 +20,7 @@ from bot.render.cards import (
 )
 from bot.search import SearchResponse, SearchResult
 from bot.summarize import shorten
+from bot.text import plural
 
 HELP_EXAMPLES = [
     ("/papers kan", "search the library (acronyms, typos, half-remembered titles)"),
@@ -66,7 +67,7 @@ def search_results_message(response: SearchResponse) -> dict[str, Any]:
         return message(f"No papers for {query}", blocks)
     shown = len(response.results)
     heading = (
-        f"*{shown} of {response.total}* papers for _{query}_"
+        f"*{shown} of {plural(response.total, 'paper')}* for _{query}_"
         if response.total > 1
         else (f"The paper for _{query}_")
     )
@@ -77,7 +78,7 @@ def search_results_message(response: SearchResponse) -> dict[str, Any]:
         (r.paper, CardOptions(matched=[] if full else r.matched, full=full))
         for r in response.results
     ]
-    fallback = f"{shown} papers for {query}: " + "; ".join(
+    fallback = f"{plural(shown, 'paper')} for {query}: " + "; ".join(
         esc_short(title_of(r.paper), 120) for r in response.results
     )
     return papers_message(heading, fallback, items)
@@ -116,7 +117,9 @@ def trending_message(day: str | None, papers: Sequence[Paper], cards: int = 5) -
             "No Daily Papers listings yet",
             [text_section("The library has no Daily Papers listing yet. Run `papers-bot fetch`.")],
         )
-    heading = f"*Trending on Hugging Face Daily Papers · {esc(day)}* ({len(papers)} papers)"
+    heading = (
+        f"*Trending on Hugging Face Daily Papers · {esc(day)}* ({plural(len(papers), 'paper')})"
+    )
     items = [(p, CardOptions()) for p in papers[:cards]]
     rest = papers[cards:]
     footer = None
@@ -137,12 +140,15 @@ def digest_header_message(day: date, papers: Sequence[Paper]) -> dict[str, Any]:
     label = f"{day:%a} {day.day} {day:%b %Y}"
     url = f"https://huggingface.co/papers?date={day.isoformat()}"
     count = len(papers)
-    body = (
-        f"The {count} most upvoted new papers on Hugging Face Daily Papers, one per reply in "
-        f"this thread. {link(url, 'See the whole list')}"
+    which = (
+        "The most upvoted new paper on Hugging Face Daily Papers, in this thread."
+        if count == 1
+        else f"The {count} most upvoted new papers on Hugging Face Daily Papers, one per reply "
+        "in this thread."
     )
+    body = f"{which} {link(url, 'See the whole list')}"
     blocks = [header(f"Trending papers · {label}"), text_section(body)]
-    return message(f"Trending papers · {label}: {count} papers", blocks)
+    return message(f"Trending papers · {label}: {plural(count, 'paper')}", blocks)
 
 
 def digest_card_message(paper: Paper, rank: int, save_emoji: Sequence[str]) -> dict[str, Any]:
@@ -164,7 +170,7 @@ def alert_message(topics: Sequence[tuple[str, Sequence[Paper]]]) -> dict[str, An
     blocks.append(
         context("Stop a topic with `/papers unfollow TOPIC`; list them with `/papers following`.")
     )
-    fallback = f"{total} new papers for topics you follow: " + "; ".join(
+    fallback = f"{plural(total, 'new paper')} for topics you follow: " + "; ".join(
         esc_short(q, 60) for q, _ in topics
     )
     return message(fallback, blocks)
@@ -175,6 +181,11 @@ def damage_warning(missing: Sequence[str]) -> str:
         f":warning: Part of the library is damaged and was set aside ({esc(', '.join(missing))}): "
         "some papers may be missing here. The operator's log says how to restore it."
     )
+
+
+def looking_up_message(paper_id: str) -> dict[str, Any]:
+    text = f"arXiv {paper_id} is not in the library yet: looking it up on Hugging Face…"
+    return message(text, [text_section(esc(text))])
 
 
 INTERNAL_ERROR = (

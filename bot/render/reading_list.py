@@ -24,6 +24,7 @@ from bot.render.blocks import (
 )
 from bot.render.cards import PAGE, REMOVE, SAVE, byline, emoji_names, paper_button, title_of
 from bot.summarize import latex_to_unicode, shorten, tldr
+from bot.text import plural
 
 
 def _bibtex_escape(text: str) -> str:
@@ -86,7 +87,7 @@ def saved_list_blocks(
     if navigation:
         blocks.append({"type": "actions", "block_id": f"saved-nav:{page}", "elements": navigation})
     if pages > 1:
-        blocks.append(context(f"Page {page} of {pages} · {len(papers)} papers"))
+        blocks.append(context(f"Page {page} of {pages} · {plural(len(papers), 'paper')}"))
     return blocks
 
 
@@ -105,8 +106,8 @@ def saved_list_message(
             "Your reading list is empty",
             [text_section(f"Your reading list is empty. {how_to_save(save_emoji)}")],
         )
-    heading = text_section(f"*Your reading list* ({len(papers)} papers, newest first)")
-    fallback = f"Your reading list: {len(papers)} papers"
+    heading = text_section(f"*Your reading list* ({plural(len(papers), 'paper')}, newest first)")
+    fallback = f"Your reading list: {plural(len(papers), 'paper')}"
     return message(fallback, [heading, *saved_list_blocks(papers, page)])
 
 
@@ -131,7 +132,7 @@ def bibtex_message(papers: Sequence[Paper]) -> dict[str, Any] | None:
         for line in text.replace("```", "'''").splitlines()
     ]
     return message(
-        f"BibTeX for {len(papers)} papers",
+        f"BibTeX for {plural(len(papers), 'paper')}",
         [text_section("```" + "\n".join(lines) + "```")],
     )
 

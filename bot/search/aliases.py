@@ -136,6 +136,12 @@ class AliasTable:
     def acronyms(self) -> list[str]:
         return list(self._counts)
 
+    def clone(self) -> AliasTable:
+        return AliasTable(
+            {acronym: Counter(forms) for acronym, forms in self._counts.items()},
+            {doc: list(found) for doc, found in self._by_doc.items()},
+        )
+
     def definitions(self) -> dict[str, list[tuple[str, list[str]]]]:
         """What each document defines: doc -> [(acronym term, long-form terms)], for saving."""
         return {doc: [(a, list(t)) for a, t in found] for doc, found in self._by_doc.items()}

@@ -31,6 +31,8 @@ HOW_TO_SEARCH = (
 )
 INDEX_FILE = Path("index") / "search.npz"
 REFRESH_BATCH = 200  # papers applied per hold of the index lock while catching up
+# More changed papers than this are applied to a copy of the index, swapped in when ready.
+IN_PLACE_LIMIT = 2_000
 OLD_INDEX_FILES = ("search.idx",)  # pickles of earlier releases: removed once replaced
 
 
@@ -51,6 +53,17 @@ class SearchResponse:
     suggestions: list[str] = field(default_factory=list)
     total: int = 0
     paper_id: str | None = None  # the query named this arXiv id
+    problem: str | None = None  # the query cannot be run (empty, no words, a bad since:)
+
+
+@dataclass
+class _ShardPlan:
+    """What catching up with one changed shard means: papers to (re)index, ids to drop."""
+
+    key: str
+    signature: object
+    todo: list[Paper]
+    gone: list[str]
 
 
 class SearchEngine:
@@ -106,39 +119,65 @@ class SearchEngine:
 
     def _catch_up(self) -> int:
         signatures = self.library.catalog.signatures()
-        changed = 0
-        for key in set(self._shards) - set(signatures):
-            with self._lock:
-                for paper_id in self._versions.pop(key, {}):
-                    self.index.remove(paper_id)
-                    changed += 1
+        gone_shards = set(self._shards) - set(signatures)
+        plans = [
+            self._plan_shard(key, signature)
+            for key, signature in signatures.items()
+            if self._shards.get(key) != signature
+        ]
+        removals = [pid for key in gone_shards for pid in self._versions.get(key, {})]
+        changed = len(removals) + sum(len(p.todo) + len(p.gone) for p in plans)
+        if changed <= IN_PLACE_LIMIT:
+            self._apply_in_place(plans, removals)
+        else:
+            self._apply_on_a_copy(plans, removals)
+        with self._lock:
+            for key in gone_shards:
+                self._versions.pop(key, None)
                 del self._shards[key]
-        for key, signature in signatures.items():
-            if self._shards.get(key) != signature:
-                changed += self._catch_up_shard(key)
-                with self._lock:
-                    self._shards[key] = signature
+            for plan in plans:
+                versions = self._versions.setdefault(plan.key, {})
+                versions.update({p.id: p.updated for p in plan.todo})
+                for paper_id in plan.gone:
+                    versions.pop(paper_id, None)
+                self._shards[plan.key] = plan.signature
         return changed
 
-    def _catch_up_shard(self, key: str) -> int:
+    def _plan_shard(self, key: str, signature: object) -> _ShardPlan:
         papers = self.library.catalog.shard(key)  # parsed outside the index's lock
-        known = dict(self._versions.get(key, {}))
+        known = self._versions.get(key, {})
         todo = [p for p in papers.values() if known.get(p.id, "missing") != p.updated]
+        gone = [paper_id for paper_id in known if paper_id not in papers]
+        return _ShardPlan(key, signature, todo, gone)
+
+    def _apply_in_place(self, plans: list[_ShardPlan], removals: list[str]) -> None:
+        """A few papers (a day's ingest): into the serving index, a batch per lock hold."""
+        todo = [paper for plan in plans for paper in plan.todo]
         for start in range(0, len(todo), REFRESH_BATCH):
             batch = todo[start : start + REFRESH_BATCH]
             analysed = [analyse_paper(p) for p in batch]  # the slow part, unlocked
             with self._lock:
-                versions = self._versions.setdefault(key, {})
                 for paper, words in zip(batch, analysed, strict=True):
                     self.index.add_analysed(paper, words)
-                    versions[paper.id] = paper.updated
-        gone = [paper_id for paper_id in known if paper_id not in papers]
         with self._lock:
-            versions = self._versions.setdefault(key, {})
-            for paper_id in gone:
+            for paper_id in removals + [pid for plan in plans for pid in plan.gone]:
                 self.index.remove(paper_id)
-                versions.pop(paper_id, None)
-        return len(todo) + len(gone)
+
+    def _apply_on_a_copy(self, plans: list[_ShardPlan], removals: list[str]) -> None:
+        """Many papers (another process's import): searches keep the index they have, fast
+        and compacted, while a copy takes the changes; then the copy is swapped in."""
+        updated = self.index.clone()  # only this thread (holding _refresh_lock) mutates
+        for plan in plans:
+            for paper in plan.todo:
+                updated.add_analysed(paper, analyse_paper(paper))
+            for paper_id in plan.gone:
+                updated.remove(paper_id)
+        for paper_id in removals:
+            updated.remove(paper_id)
+        updated.compact()
+        updated.warm_up()
+        with self._lock:
+            self.index = updated
 
     # -- catching up in the background (the serving bot) ---------------------------------
 
@@ -177,7 +216,7 @@ class SearchEngine:
         """Persist the index (derived data: a failure is logged, never fatal)."""
         if self.path is None:
             return
-        with self._lock:
+        with self._refresh_lock, self._lock:  # compaction changes the index: no catch-up now
             try:
                 self.path.parent.mkdir(exist_ok=True)
                 state = {"shards": self._shards, "versions": self._versions}
@@ -212,7 +251,7 @@ class SearchEngine:
 
     def search(self, raw_query: str, limit: int = 5) -> SearchResponse:
         parsed = parse_query(raw_query)
-        response = SearchResponse(query=raw_query, notes=list(parsed.notes))
+        response = SearchResponse(query=raw_query, notes=list(parsed.notes), problem=parsed.problem)
         if parsed.problem in ("empty", "no-words"):
             response.message = (
                 HOW_TO_SEARCH
@@ -291,8 +330,10 @@ class SearchEngine:
                 "No papers match. The library's papers are in English: try English terms.",
                 suggestions,
             )
-        if parsed.has_filters or parsed.phrases:
-            return ("No papers match all of that; try fewer filters or no quotes.", suggestions)
+        if parsed.phrases:
+            return ("No papers match all of that; try without the quotes.", suggestions)
+        if parsed.has_filters:
+            return ("No papers match all of that; try fewer filters.", suggestions)
         return ("No papers match that query.", suggestions)
 
     def suggest(self, text: str) -> list[str]:

@@ -95,6 +95,29 @@ class SearchIndex(QueryExpansion):
         self._term_surface: dict[str, str] = {}
         self._vocab_list: list[str] | None = None
 
+    def clone(self) -> SearchIndex:
+        """An independent copy to update on the side (numpy blocks are shared: they are
+        replaced, never changed in place)."""
+        other = SearchIndex()
+        other.ids = list(self.ids)
+        other.slots = dict(self.slots)
+        other._upvotes = list(self._upvotes)
+        other._dates = list(self._dates)
+        other._alive = list(self._alive)
+        other._lengths = list(self._lengths)
+        other._term_row = dict(self._term_row)
+        other._offsets, other._post_slots = self._offsets, self._post_slots
+        other._post_weights = self._post_weights
+        other._pending = {t: (list(s), list(w)) for t, (s, w) in self._pending.items()}
+        other._df = Counter(self._df)
+        other._dead = self._dead
+        other.aliases = self.aliases.clone()
+        other._length_totals = Counter(self._length_totals)
+        other._surface_df = Counter(self._surface_df)
+        other._surface_term = dict(self._surface_term)
+        other._term_surface = dict(self._term_surface)
+        return other
+
     # -- documents ---------------------------------------------------------------------------
 
     def __len__(self) -> int:

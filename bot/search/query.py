@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 import shlex
+import unicodedata
 from dataclasses import dataclass, field
+from datetime import date
 
 from bot.models import canonical_id
 from bot.search.analyzer import WORD_RE
@@ -19,6 +21,7 @@ from bot.text import fold
 MAX_QUERY_CHARS = 500  # longer queries are cut here (a pasted abstract is not a query)
 MAX_QUERY_WORDS = 32
 
+_BARE_FILTER_RE = re.compile(r'(?i)\b(author|since):(?=\s|$|"")')
 _FILTER_RE = re.compile(r'(?i)\b(author|since):("[^"]*"|\S+)')
 _PHRASE_RE = re.compile(r'"([^"]+)"|“([^”]+)”')
 _DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
@@ -40,17 +43,24 @@ class ParsedQuery:
 
 
 def _parse_since(value: str) -> str | None:
+    """`2024`, `2024-06` or `2024-06-01` as a real date, YYYY-MM-DD; None otherwise."""
     match = _DATE_RE.match(value)
     if not match:
         return None
     year, month, day = match.group(1), match.group(2) or "1", match.group(3) or "1"
-    if not (1 <= int(month) <= 12 and 1 <= int(day) <= 31):
+    try:
+        return date(int(year), int(month), int(day)).isoformat()  # refuses 2024-02-31
+    except ValueError:
         return None
-    return f"{year}-{int(month):02d}-{int(day):02d}"
+
+
+def _visible(text: str) -> str:
+    """Soft hyphens and zero-width characters (pasted from PDFs) would split words."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
 def parse_query(raw: str) -> ParsedQuery:
-    text = (raw or "").replace("\x00", " ")
+    text = _visible((raw or "").replace("\x00", " "))
     notes: list[str] = []
     if len(text) > MAX_QUERY_CHARS:
         text = text[:MAX_QUERY_CHARS]
@@ -66,6 +76,12 @@ def parse_query(raw: str) -> ParsedQuery:
         return ParsedQuery(text="", paper_id=paper_id, notes=notes)
 
     query = ParsedQuery(text="", notes=notes)
+    bare = _BARE_FILTER_RE.search(stripped)
+    if bare:
+        query.problem = "bad-filter"
+        what = "a name, e.g. author:goldstein" if bare.group(1).lower() == "author" else "a date"
+        query.notes.append(f"`{bare.group(1).lower()}:` needs {what}.")
+        return query
     for name, value in _FILTER_RE.findall(stripped):
         value = value.strip('"').strip()
         if name.lower() == "author":
@@ -73,6 +89,10 @@ def parse_query(raw: str) -> ParsedQuery:
                 query.authors.append(fold(value))
         else:
             since = _parse_since(value)
+            if since and since > date.today().replace(month=12, day=31).isoformat():
+                query.problem = "bad-since"
+                query.notes.append(f"`since:{value}` is in the future: no paper is that new.")
+                return query
             if since is None:
                 query.problem = "bad-since"
                 query.notes.append(

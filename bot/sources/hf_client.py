@@ -37,6 +37,7 @@ class HFClient:
         base_url: str,
         timeout: float = 20.0,
         max_attempts: int = 5,
+        connect_timeout: float = 10.0,
         backoff: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
@@ -47,7 +48,7 @@ class HFClient:
         self.sleep = sleep
         self._http = httpx.Client(
             base_url=self.base_url,
-            timeout=httpx.Timeout(timeout, connect=10.0),
+            timeout=httpx.Timeout(timeout, connect=connect_timeout),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
             transport=transport,
             follow_redirects=True,

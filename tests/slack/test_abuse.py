@@ -147,3 +147,29 @@ def test_an_internal_error_still_gets_a_reply(bot: Bot) -> None:
     _, url = bot.command("saved")
     [listing] = bot.responses(url)
     assert "went wrong" in listing["text"]
+
+
+def test_signed_bodies_of_odd_shapes_get_400_or_200_never_500(bot: Bot) -> None:
+    page_with_a_dict = {
+        "type": "block_actions",
+        "user": {"id": USER},
+        "actions": [{"action_id": "papers_page", "value": {"page": 2}}],
+        "response_url": bot.standin.response_url("odd"),
+    }
+    cases = [
+        ("[1, 2, 3]", "application/json"),
+        ('"just a string"', "application/json"),
+        (
+            json.dumps({"type": "event_callback", "event": None, "event_id": "Ev1"}),
+            "application/json",
+        ),
+        (
+            "payload=" + json.dumps({"type": "block_actions", "actions": []}),
+            "application/x-www-form-urlencoded",
+        ),
+        ("payload=" + json.dumps(page_with_a_dict), "application/x-www-form-urlencoded"),
+        ("payload=[1]", "application/x-www-form-urlencoded"),
+    ]
+    for body, content_type in cases:
+        response = bot.post(body, content_type)
+        assert response.status_code in (200, 400), (body, response.status_code)

@@ -166,3 +166,15 @@ def test_share_in_a_private_channel_without_the_bot_says_what_to_do(bot: Bot) ->
     _, url = bot.click("papers_share", "2408.08338", channel="G0SECRET")
     [reply] = bot.responses(url)
     assert "/invite @papers-bot" in reply["text"]
+
+
+def test_events_the_bot_does_not_act_on_are_not_written_down(bot: Bot) -> None:
+    """300 unrelated reactions used to mean 300 fsynced rewrites of state.json."""
+    ts = share(bot)
+    state = bot.runtime.library.data_dir / "state.json"
+    before = state.read_bytes()
+    for n in range(300):
+        response = bot.reaction("reaction_added", ts, emoji="tada", event_id=f"Ev-tada-{n}")
+        assert response.status_code == 200
+    bot.reaction("reaction_added", "9999.0001", event_id="Ev-elsewhere")  # not our message
+    assert state.read_bytes() == before

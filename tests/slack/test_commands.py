@@ -167,3 +167,13 @@ def test_follows_that_could_never_alert_are_refused_saying_why(bot: Bot) -> None
         'author:"Tom Goldstein"',
         "author:goldstein",
     ]
+
+
+def test_an_unknown_id_is_looked_up_with_a_word_first_then_the_answer_in_its_place(
+    bot: Bot,
+) -> None:
+    _, url = bot.command("2601.00001")  # Hugging Face is unreachable in this test
+    first, final = bot.responses(url, count=2)
+    assert "looking it up" in first["text"]
+    assert final.get("replace_original") in (True, "true")
+    assert "could not be reached" in all_text(final)

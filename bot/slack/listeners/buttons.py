@@ -9,13 +9,21 @@ from slack_bolt import Ack, App, Respond
 from bot import render
 from bot.slack.listeners.guard import replies_on_error
 from bot.slack.slackbot import SlackBot, respond_with
+from bot.text import whole_number
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _context(body: dict[str, Any]) -> tuple[str, str | None, str]:
-    user = body.get("user", {}).get("id", "")
-    channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id")
-    value = (body.get("actions") or [{}])[0].get("value", "")
-    return user, channel, value
+    """(user, channel, button value) of a click; odd shapes read as empty, never a crash."""
+    user = str(_dict(body.get("user")).get("id", ""))
+    channel = _dict(body.get("channel")).get("id") or _dict(body.get("container")).get("channel_id")
+    actions = body.get("actions")
+    action = _dict(actions[0]) if isinstance(actions, list) and actions else {}
+    value = action.get("value", "")
+    return user, channel, value if isinstance(value, str) else ""
 
 
 def _from_home(body: dict[str, Any]) -> bool:
@@ -77,7 +85,7 @@ def register(app: App, slackbot: SlackBot) -> None:
         number = value.removeprefix("saved:")
         listing = render.saved_list_message(
             slackbot.library.saved_papers(user),
-            int(number) if number.isdigit() else 1,
+            whole_number(number) or 1,
             slackbot.save_emoji,
         )
         respond_with(respond, listing, replace_original=True)

@@ -28,9 +28,26 @@ def register(app: App, slackbot: SlackBot) -> None:
         paper_id = slackbot.library.messages.paper_for(item.get("channel", ""), item.get("ts", ""))
         return slackbot.library.get(paper_id) if paper_id else None
 
-    def react(event: dict[str, Any], change: Callable[[str, Paper], Outcome]) -> None:
+    def first_time(body: dict[str, Any]) -> bool:
+        """Slack retries an event it thinks we missed; each is acted on once. Only events we
+        act on are remembered (state.json is rewritten for each)."""
+        event_id = body.get("event_id")
+        if not event_id:
+            return True
+        try:
+            first = slackbot.library.events.first_sighting(str(event_id))
+        except Exception:  # a write failure must not stop the event; saves are idempotent
+            log.exception("could not record event id %s", event_id)
+            return True
+        if not first:
+            log.info("event %s was already handled; dropping the retry", event_id)
+        return first
+
+    def react(
+        event: dict[str, Any], body: dict[str, Any], change: Callable[[str, Paper], Outcome]
+    ) -> None:
         paper = paper_for(event)
-        if paper is None:
+        if paper is None or not first_time(body):
             return
         user = event.get("user", "")
         outcome = change(user, paper)
@@ -41,13 +58,13 @@ def register(app: App, slackbot: SlackBot) -> None:
 
     @app.event("reaction_added")
     @guard
-    def saved_by_reaction(event: dict[str, Any]) -> None:
-        react(event, slackbot.save)
+    def saved_by_reaction(event: dict[str, Any], body: dict[str, Any]) -> None:
+        react(event, body, slackbot.save)
 
     @app.event("reaction_removed")
     @guard
-    def unsaved_by_reaction(event: dict[str, Any]) -> None:
-        react(event, slackbot.unsave)
+    def unsaved_by_reaction(event: dict[str, Any], body: dict[str, Any]) -> None:
+        react(event, body, slackbot.unsave)
 
     @app.event("app_home_opened")
     @guard

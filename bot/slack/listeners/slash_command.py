@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
@@ -20,8 +21,14 @@ def register(app: App, slackbot: SlackBot) -> None:
 
     def answer(body: dict, respond: Respond, client: WebClient) -> None:
         user, channel = body.get("user_id", ""), body.get("channel_id", "")
-        reply = slackbot.answers.answer(user, body.get("text", ""))
-        respond_with(respond, reply.message)
+        waiting: list[bool] = []
+
+        def progress(message: dict[str, Any]) -> None:
+            respond_with(respond, message)
+            waiting.append(True)
+
+        reply = slackbot.answers.answer(user, body.get("text", ""), progress)
+        respond_with(respond, reply.message, replace_original=bool(waiting))
         if reply.file:
             filename, content = reply.file
             try:
