@@ -93,8 +93,29 @@ def _convert_fragment(fragment: str) -> str:
 _LATEX_RE = re.compile(f"{_MATH_RE.pattern}|{_COMMAND_RE.pattern}")
 
 
+_TEX_DOUBLE_QUOTES = re.compile(r"``(.*?)''", re.DOTALL)
+_TEX_SINGLE_QUOTES = re.compile(r"`([^`']{1,200})'")
+_TEX_TIE = re.compile(r"(?<=\S)~(?=\S)")
+_TEXT_SUBSCRIPT = re.compile(r"(?<=[^\W_])_(\{[0-9+\-]{1,6}\}|[0-9+\-])(?![^\W_])")
+
+
+def tex_text(text: str) -> str:
+    """TeX's text conventions as readers see them: ``x'' -> “x”, `x' -> ‘x’, a tie ~ -> a
+    no-break space, Fid_+ -> Fid₊. In Slack mrkdwn a stray backtick or tilde would start
+    code or strikethrough, so what is left of them becomes ‘ and ∼."""
+    if not any(ch in text for ch in "`~_"):
+        return text
+    text = _TEX_DOUBLE_QUOTES.sub(lambda m: f"“{m.group(1)}”", text)
+    text = _TEX_SINGLE_QUOTES.sub(lambda m: f"‘{m.group(1)}’", text)
+    text = _TEX_TIE.sub("\u00a0", text).replace("`", "‘").replace("~", "∼")
+    return _TEXT_SUBSCRIPT.sub(
+        lambda m: "".join(_SUB.get(ch, ch) for ch in m.group(1).strip("{}")), text
+    )
+
+
 def latex_to_unicode(text: str) -> str:
     """`$\\alpha$` -> α, `$O(n^2)$` -> O(n²), `\\textbf{x}` -> x; the rest as `code`."""
+    text = tex_text(text)
     if "$" not in text and "\\" not in text:
         return text
     return _LATEX_RE.sub(lambda m: _convert_fragment(m.group(0)), text)

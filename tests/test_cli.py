@@ -43,8 +43,8 @@ def test_plain_search_output_shows_what_people_need(tmp_path: Path) -> None:
 
 def test_empty_query_gets_help_not_a_traceback(tmp_path: Path) -> None:
     result = papers_bot(tmp_path, "search", "   ")
-    assert result.returncode == 0
-    assert "Type what you remember" in result.stdout
+    assert result.returncode == 2  # not a query: bad usage, said on stderr
+    assert "Type what you remember" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -62,7 +62,9 @@ def test_import_prints_the_summary_line_and_skips(tmp_path: Path) -> None:
 def test_bad_usage_and_bad_settings_exit_2(tmp_path: Path) -> None:
     assert papers_bot(tmp_path, "no-such-command").returncode == 2
     assert papers_bot(tmp_path, "search", "--limit", "0", "kan").returncode == 2
-    bad = papers_bot(tmp_path, "search", "kan", env={"PAPERS_DIGEST_SIZE": "lots"})
+    bad = papers_bot(
+        tmp_path, "digest", "--dry-run", "--channel", "C0PAPERS", env={"PAPERS_DIGEST_SIZE": "lots"}
+    )
     assert bad.returncode == 2
     assert "PAPERS_DIGEST_SIZE" in bad.stderr
 

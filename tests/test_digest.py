@@ -312,9 +312,8 @@ def test_choose_papers_weekend_window(runtime, hf) -> None:
 def test_fetch_and_digest_commands_end_to_end(
     tmp_path: Path, hf: HFStandIn, slack: TestSlack
 ) -> None:
-    env = {
+    env = {  # no SLACK_SIGNING_SECRET: posting a digest does not need one
         "SLACK_BOT_TOKEN": slack.bot_token,
-        "SLACK_SIGNING_SECRET": "s",
         "SLACK_API_URL": slack.api_url,
         "HF_API_URL": hf.url,
         "PAPERS_DATA_DIR": str(tmp_path / "data"),

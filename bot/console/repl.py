@@ -75,7 +75,10 @@ class Console:
         self.runtime = Runtime.open(self.settings)
         self.slackbot = SlackBot(self.runtime, make_client(self.settings))
         self.app: App = app_for(self.slackbot)
+        # Every button shown keeps its number for the whole session, as buttons of earlier
+        # messages stay clickable in Slack.
         self.buttons: list[Button] = []
+        self._opening_home = False  # the Home tab is printed when asked for, not on each save
         self._ids = itertools.count(1)
 
     def close(self) -> None:
@@ -109,7 +112,7 @@ class Console:
 
     def press(self, number: int) -> None:
         if not 1 <= number <= len(self.buttons):
-            self.write(f"There is no button [{number}]; the last answer has {len(self.buttons)}.")
+            self.write(f"There is no button [{number}]; buttons so far: 1 to {len(self.buttons)}.")
             return
         button = self.buttons[number - 1]
         action = {"action_id": button.action_id, "value": button.value, "block_id": button.block_id}
@@ -144,15 +147,19 @@ class Console:
         )
 
     def home(self) -> None:
-        self.event(
-            {
-                "type": "app_home_opened",
-                "user": USER,
-                "channel": "D0CONSOLE",
-                "tab": "home",
-                "event_ts": str(time.time()),
-            }
-        )
+        self._opening_home = True
+        try:
+            self.event(
+                {
+                    "type": "app_home_opened",
+                    "user": USER,
+                    "channel": "D0CONSOLE",
+                    "tab": "home",
+                    "event_ts": str(time.time()),
+                }
+            )
+        finally:
+            self._opening_home = False
 
     def digest(self) -> None:
         before = len(self.standin.calls)
@@ -179,8 +186,6 @@ class Console:
             if method in ("auth.test", "conversations.open"):
                 continue
             if method == "response_url":
-                if args.get("replace_original") not in (True, "true"):
-                    self.buttons = []
                 self._render(args, "only you can see this", args.get("_path"), {})
             elif method == "chat.postMessage":
                 where = "in the thread" if args.get("thread_ts") else f"in #{args.get('channel')}"
@@ -192,8 +197,9 @@ class Console:
                 )
             elif method == "chat.postEphemeral":
                 self.write(f"[only you] {mrkdwn_to_text(args.get('text', ''))}")
+            elif method == "views.publish" and not self._opening_home:
+                self.write("(your App Home tab was updated: type home to see it)")
             elif method == "views.publish":
-                self.buttons = []
                 self._render(
                     args.get("view", {}),
                     "your App Home tab",

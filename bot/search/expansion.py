@@ -16,6 +16,7 @@ from rapidfuzz.distance import Levenshtein
 
 from bot.search.aliases import AliasTable
 from bot.search.analyzer import WordTerms, analyze, stem
+from bot.search.dictionary import is_english_word
 
 TYPO_WEIGHT = 0.9
 PARTS_WEIGHT = 0.9
@@ -95,7 +96,7 @@ class QueryExpansion:
             alternatives.append(Alternative(word.parts, PARTS_WEIGHT, word.surface))
         key = word.sequence
         corrected = None
-        if not alternatives:
+        if not alternatives and not is_english_word(word.surface):
             alternatives.extend(self._typo_alternatives(word.surface))
             if alternatives:
                 key = alternatives[0].terms

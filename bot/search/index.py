@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.models import Paper
+from bot.search import dictionary
 from bot.search.aliases import AliasTable, definitions_in
 from bot.search.analyzer import WordTerms, analyze
 from bot.search.expansion import Alternative, Group, QueryExpansion
@@ -210,9 +211,11 @@ class SearchIndex(QueryExpansion):
         return self._arrays
 
     def warm_up(self) -> None:
-        """Build the lazily made structures now (document arrays, typo vocabulary)."""
+        """Build the lazily made structures now (document arrays, typo vocabulary, the
+        English word list that keeps real words from being "corrected")."""
         self.doc_arrays()
         self._vocabulary()
+        dictionary.load()
 
     # -- postings ----------------------------------------------------------------------------
 
@@ -378,7 +381,7 @@ class SearchIndex(QueryExpansion):
                 labels.extend(self.matched_labels(group.span, slot))
             elif best_label:
                 labels.append(best_label)
-        return labels
+        return list(dict.fromkeys(labels))  # `kan kan KAN` matched one word, shown once
 
     def _alternative_value(self, alt: Alternative, slot: int) -> float:
         values = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -78,7 +79,8 @@ def test_run_in_http_mode_answers_papers_kan(standin: TestSlack, tmp_path: Path)
         assert "2408.08338" in all_text(answer)
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        output, _ = process.communicate(timeout=10)
+    assert "As you gave `client` as well" not in output  # no noisy Bolt warning at start
 
 
 def test_run_with_no_settings_exits_2_with_one_message(tmp_path: Path) -> None:
@@ -116,7 +118,7 @@ def test_console_session(tmp_path: Path) -> None:
     assert "[1 Save] [2 Share] [3 More like this]" in out
     assert "the bot posted in #C0CONSOLE" in out
     assert "Saved *Activation Space Selectable" in out
-    assert "Your reading list* (1 papers" in out
+    assert "Your reading list* (1 paper," in out
     assert "Removed *Activation Space Selectable" in out
     assert "Your reading list is empty" in out
     assert "YOUR READING LIST" in out
@@ -141,3 +143,21 @@ def test_a_port_in_use_is_one_clear_line_and_exit_2(standin: TestSlack, tmp_path
     assert result.returncode == 2
     assert f"PORT {port} is already in use" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_console_buttons_keep_their_numbers_and_odd_digits_are_no_crash(tmp_path: Path) -> None:
+    script = "\n".join(
+        ["/papers kan", "/papers trending", "press 1", "press ²", "²", "/papers saved ²", "quit"]
+    )
+    result = run_papers_bot(
+        tmp_path, "console", input=script + "\n", PAPERS_DATA_DIR=str(tmp_path / "data")
+    )
+    out = result.stdout
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    # [1] is still the first answer's Save after a second answer was shown.
+    assert "Saved *Activation Space Selectable" in out
+    numbers = [int(n) for n in re.findall(r"\[(\d+) [A-Z]", out)]
+    assert numbers == list(range(1, len(numbers) + 1)) and "[7 Save]" in out  # never reused
+    # A save updates the Home tab without printing it; `home` prints it.
+    assert "App Home tab was updated" in out and "YOUR READING LIST" not in out
+    assert "Usage: `/papers saved`" in out
