@@ -187,5 +187,3 @@ def table(result: dict[str, Any]) -> str:
 if __name__ == "__main__":
     result = measure(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
     print(table(result))
-    out = ROOT / "bench" / "outside_import.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
