@@ -35,6 +35,22 @@ class StateTable:
         with self._lock.hold():
             self._table(name).put_many(rows, remove)
 
+    def _add_once(self, name: str, key: str, row: dict[str, Any]) -> bool:
+        """Write `row` under `key` unless the key is there; False when it was."""
+        with self._lock.hold():
+            if key in self._table(name).raw():
+                return False
+            self._put(name, {key: row})
+            return True
+
+    def _remove_once(self, name: str, key: str) -> bool:
+        """Drop `key`; False when it was not there."""
+        with self._lock.hold():
+            if key not in self._table(name).raw():
+                return False
+            self._put(name, {}, remove=[key])
+            return True
+
 
 class Saves(StateTable):
     """Each user's reading list: table `saves`, key `user:paper`."""
@@ -50,23 +66,12 @@ class Saves(StateTable):
 
     def add(self, user: str, paper_id: str) -> bool:
         """Add the paper to the user's reading list; False if it was already there."""
-        key = self._key(user, paper_id)
-        with self._lock.hold():
-            if key in self.rows():
-                return False
-            self._put(
-                self.TABLE, {key: {"user": user, "paper": paper_id, "saved_at": self.clock()}}
-            )
-            return True
+        row = {"user": user, "paper": paper_id, "saved_at": self.clock()}
+        return self._add_once(self.TABLE, self._key(user, paper_id), row)
 
     def remove(self, user: str, paper_id: str) -> bool:
         """Remove the paper from the user's list; False if it was not there."""
-        key = self._key(user, paper_id)
-        with self._lock.hold():
-            if key not in self.rows():
-                return False
-            self._put(self.TABLE, {}, remove=[key])
-            return True
+        return self._remove_once(self.TABLE, self._key(user, paper_id))
 
     def contains(self, user: str, paper_id: str) -> bool:
         return self._key(user, paper_id) in self.rows()
@@ -140,21 +145,11 @@ class Follows(StateTable):
         return self._table(self.TABLE).raw()
 
     def add(self, user: str, query: str) -> bool:
-        key = self._key(user, query)
-        with self._lock.hold():
-            if key in self._rows():
-                return False
-            row = {"user": user, "query": " ".join(query.split())[:200], "since": self.clock()}
-            self._put(self.TABLE, {key: row})
-            return True
+        row = {"user": user, "query": " ".join(query.split())[:200], "since": self.clock()}
+        return self._add_once(self.TABLE, self._key(user, query), row)
 
     def remove(self, user: str, query: str) -> bool:
-        key = self._key(user, query)
-        with self._lock.hold():
-            if key not in self._rows():
-                return False
-            self._put(self.TABLE, {}, remove=[key])
-            return True
+        return self._remove_once(self.TABLE, self._key(user, query))
 
     def of_user(self, user: str) -> list[str]:
         return sorted(r["query"] for r in self._rows().values() if r.get("user") == user)

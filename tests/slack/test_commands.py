@@ -177,3 +177,13 @@ def test_an_unknown_id_is_looked_up_with_a_word_first_then_the_answer_in_its_pla
     assert "looking it up" in first["text"]
     assert final.get("replace_original") in (True, "true")
     assert "could not be reached" in all_text(final)
+
+
+def test_saved_with_an_odd_page_gets_usage_or_the_first_page(bot: Bot) -> None:
+    for text in ("saved -1", "saved ²", "saved two"):
+        _, url = bot.command(text)
+        [answer] = bot.responses(url)
+        assert "Usage: `/papers saved`" in all_text(answer), text
+    _, url = bot.click("papers_page", "saved:²")
+    [page] = bot.responses(url or "")
+    assert "reading list" in all_text(page)
