@@ -394,7 +394,7 @@ def test_two_digest_commands_at_once_post_each_paper_once(
     tmp_path: Path, hf: HFStandIn, slack: TestSlack
 ) -> None:
     """A cron digest overlapping another (or the bot's own job): one posts, the other steps
-    aside. Several rounds, a new day each, both processes started together."""
+    aside. Six rounds (three days, each twice), two processes started together each time."""
     env = {
         **os.environ,
         "SLACK_BOT_TOKEN": slack.bot_token,
@@ -407,7 +407,7 @@ def test_two_digest_commands_at_once_post_each_paper_once(
     days = ["2026-06-12", "2026-07-31", "2026-08-03"]
     fetched = run_papers_bot(tmp_path, "fetch", "--date", "2026-08-03", "--days", "60", **env)
     assert fetched.returncode == 0, fetched.stderr
-    for day in days:
+    for day in [d for d in days for _ in range(2)]:  # six rounds, each day twice
         command = [sys.executable, "-m", "bot", "digest", "--channel", CHANNEL, "--date", day]
         runs = [
             subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True)

@@ -102,10 +102,10 @@ class SearchEngine:
         """Catch up with the catalog: re-index the papers of every shard that changed, also
         when another process wrote it. Returns how many papers changed.
 
-        The text is analysed outside the index's lock and applied in small batches, so
-        searches go on meanwhile, on the index as it is, until the new papers are in. With
-        `wait=False` it returns at once when a refresh is already running (that one sees the
-        same changes).
+        Searches go on meanwhile: a few changed papers are analysed outside the index's lock
+        and applied in small batches; many (another process's import) go into a copy of the
+        index that is swapped in when ready. With `wait=False` it returns at once when a
+        refresh is already running (that one sees the same changes).
         """
         if not self._refresh_lock.acquire(blocking=wait):
             return 0
