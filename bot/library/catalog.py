@@ -128,14 +128,21 @@ class Catalog:
             try:
                 papers = self._read_shard(db, key)
             except DamagedFile as error:
-                papers = self._set_aside(key, signature, str(error))
+                damage = str(error)
             except (TypeError, ValueError, AttributeError, KeyError) as error:
-                reason = f"its records are not papers ({type(error).__name__}: {error})"
-                papers = self._set_aside(key, signature, reason)
-            current = db.atomic_storage.signature
-            if current is None or current == signature:  # not replaced while we read it
-                self._papers[key] = (current, papers)
-            return papers
+                damage = f"its records are not papers ({type(error).__name__}: {error})"
+            else:
+                current = db.atomic_storage.signature
+                if current == signature:  # not replaced while we read it
+                    self._papers[key] = (current, papers)
+                return papers
+        # Outside the guard: setting aside takes the data-dir lock, and a writer holding that
+        # lock may be waiting for the guard.
+        self._set_aside(key, signature, damage)
+        with self._guard:
+            if db.atomic_storage.signature is None:  # set aside: the month reads as empty
+                self._papers[key] = (None, {})
+        return {}
 
     def _read_shard(self, db: KeyedTinyDB, key: str) -> dict[str, Paper]:
         # Each shard's schema is checked when it is first read: opening a library reads no
@@ -148,7 +155,7 @@ class Catalog:
         db.atomic_storage.forget()
         return papers
 
-    def _set_aside(self, key: str, signature: object, reason: str) -> dict[str, Paper]:
+    def _set_aside(self, key: str, signature: object, reason: str) -> None:
         """Move a damaged shard out of the way (renamed, never deleted) and serve the rest.
 
         The operator is told once, with the month that is missing and how to restore it.
@@ -159,7 +166,7 @@ class Catalog:
         with self._lock.hold():
             self._db(key).atomic_storage.forget()
             if file_signature(path) != signature:
-                return {}  # replaced by another process meanwhile: read again next time
+                return  # replaced by another process meanwhile: read again next time
             try:
                 os.replace(path, aside)
                 where = f"moved to {aside}"
@@ -178,7 +185,6 @@ class Catalog:
             where,
             month,
         )
-        return {}
 
     def get(self, paper_id: str) -> Paper | None:
         # A missing shard reads as empty: shard() stats the file once, no separate exists().
