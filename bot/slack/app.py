@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 from slack_bolt import App
@@ -17,6 +18,7 @@ from bot.slack.listeners import register_all
 from bot.slack.slackbot import SlackBot
 
 log = logging.getLogger(__name__)
+LISTENER_THREADS = 16
 
 
 @contextmanager
@@ -57,6 +59,9 @@ def app_for(slackbot: SlackBot) -> App:
             request_verification_enabled=bool(settings.slack_signing_secret),
             token_verification_enabled=False,  # the runner calls auth.test with a clear error
             process_before_response=False,
+            # Bolt runs the 3-second acks and the slow lazy answers on one pool (5 threads by
+            # default): a burst of answers would queue the next acks behind them.
+            listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS),
         )
     register_all(app, slackbot)
     return app
