@@ -22,11 +22,11 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 from bench.synth import make_day, make_papers, make_queries
 from bot.library import Library
@@ -192,13 +192,27 @@ def cold_start(args: list[str], env: dict[str, str], runs: int) -> float:
     return statistics.median(times)
 
 
-def papers_end_to_end(data_dir: Path, queries: list[str]) -> dict[str, float]:
-    """Signed `/papers` requests into the real HTTP endpoint, until the reply reaches a
-    loopback response_url."""
-    import httpx
+@dataclass
+class ServedBot:
+    """The real app behind waitress on 127.0.0.1, talking to the tests' Slack stand-in."""
 
+    url: str
+    standin: Any
+    runtime: Any
+
+    def command(self, query: str, response_url: str) -> tuple[str, dict[str, str]]:
+        """A signed `/papers QUERY` body and its headers."""
+        from bot.console.slack_requests import FORM, signed_headers, slash_command_body
+
+        body = slash_command_body(query, "U1", "C1", response_url, "trigger")
+        return body, signed_headers(body, "bench") | {"content-type": FORM}
+
+
+@contextlib.contextmanager
+def served_bot(data_dir: Path, background_refresh: bool = False) -> Iterator[ServedBot]:
+    """A bot on `data_dir`, warmed up as `papers-bot run` does before serving (and catching up
+    with other processes in the background, when asked)."""
     from bot.config import Settings
-    from bot.console.slack_requests import signed_headers
     from bot.runtime import Runtime
     from bot.slack.app import create_app
     from bot.slack.client import make_client
@@ -215,37 +229,34 @@ def papers_end_to_end(data_dir: Path, queries: list[str]) -> dict[str, float]:
         hf_api_url="http://127.0.0.1:9/api",  # offline: nothing listens there
     )
     runtime = Runtime.open(settings)
-    runtime.warm_up()  # as `papers-bot run` does before serving
-    app = create_app(settings, make_client(settings), runtime)
+    runtime.warm_up()
+    if background_refresh:
+        runtime.search.start_background_refresh()
     # waitress logs a traceback for connections still open when it is closed: noise here.
     logging.getLogger("waitress").setLevel(logging.CRITICAL)
-    server = create_server(app, "127.0.0.1", 0)
-    thread = threading.Thread(target=lambda: _serve(server), daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.effective_port}/slack/events"
-    times = []
+    server = create_server(create_app(settings, make_client(settings), runtime), "127.0.0.1", 0)
+    threading.Thread(target=lambda: _serve(server), daemon=True).start()
     try:
-        with httpx.Client(timeout=30) as http:
-            for n, query in enumerate(queries):
-                form = {
-                    "command": "/papers",
-                    "text": query,
-                    "user_id": "U1",
-                    "channel_id": "C1",
-                    "team_id": "T1",
-                    "response_url": standin.response_url(f"b{n}"),
-                }
-                body = urlencode(form)
-                headers = signed_headers(body, "bench") | {
-                    "content-type": "application/x-www-form-urlencoded"
-                }
-                start = time.perf_counter()
-                http.post(url, content=body, headers=headers)
-                standin.wait_for("response_url", n + 1, timeout=30)
-                times.append((time.perf_counter() - start) * 1000)
+        yield ServedBot(f"http://127.0.0.1:{server.effective_port}/slack/events", standin, runtime)
     finally:
+        runtime.search.stop_background_refresh()
         server.close()
         standin.stop()
+
+
+def papers_end_to_end(data_dir: Path, queries: list[str]) -> dict[str, float]:
+    """Signed `/papers` requests into the real HTTP endpoint, until the reply reaches a
+    loopback response_url."""
+    import httpx
+
+    times = []
+    with served_bot(data_dir) as bot, httpx.Client(timeout=30) as http:
+        for n, query in enumerate(queries):
+            body, headers = bot.command(query, bot.standin.response_url(f"b{n}"))
+            start = time.perf_counter()
+            http.post(bot.url, content=body, headers=headers)
+            bot.standin.wait_for("response_url", n + 1, timeout=30)
+            times.append((time.perf_counter() - start) * 1000)
     return {"p50": percentile(times, 50), "p95": percentile(times, 95)}
 
 

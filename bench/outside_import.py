@@ -16,7 +16,6 @@ until the reply reaches the loopback response_url. Run: `python -m bench.outside
 from __future__ import annotations
 
 import json
-import logging
 import subprocess
 import sys
 import tempfile
@@ -25,53 +24,34 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 
-from bench.measure import ROOT, _serve, bench_env, percentile
+from bench.measure import ROOT, ServedBot, bench_env, percentile, served_bot
 from bench.synth import make_papers
-from bot.config import Settings
-from bot.console.slack_requests import signed_headers
 from bot.library import Library
-from bot.runtime import Runtime
 from bot.search import SearchEngine
-from bot.slack.app import create_app
-from bot.slack.client import make_client
-from bot.slack.http import create_server
-from tests.slack.standin import TestSlack
 
 PACE = 0.25  # seconds between commands
 QUERIES = ["kan", "speculative decoding", "diffusion transformer", "agents", "rlhf"]
 
 
-def _stream(url: str, standin: TestSlack, until: Callable[[], bool]) -> list[tuple[float, float]]:
+def _stream(bot: ServedBot, until: Callable[[], bool]) -> list[tuple[float, float]]:
     """Send commands every PACE seconds until `until()`; (ack ms, answer ms) of each."""
     results: list[tuple[float, float]] = []
     lock = threading.Lock()
     threads = []
 
     def one(n: int) -> None:
-        reply_url = standin.response_url(f"c{n}-{time.monotonic_ns()}")
-        body = urlencode(
-            {
-                "command": "/papers",
-                "text": QUERIES[n % len(QUERIES)],
-                "user_id": "U1",
-                "channel_id": "C1",
-                "team_id": "T1",
-                "response_url": reply_url,
-            }
-        )
-        headers = signed_headers(body, "bench") | {
-            "content-type": "application/x-www-form-urlencoded"
-        }
-        path = reply_url.removeprefix(standin.base_url)
+        reply_url = bot.standin.response_url(f"c{n}-{time.monotonic_ns()}")
+        body, headers = bot.command(QUERIES[n % len(QUERIES)], reply_url)
+        path = reply_url.removeprefix(bot.standin.base_url)
         start = time.perf_counter()
         with httpx.Client(timeout=30) as http:
-            status = http.post(url, content=body, headers=headers).status_code
+            status = http.post(bot.url, content=body, headers=headers).status_code
         ack = (time.perf_counter() - start) * 1000
-        while not any(c.args.get("_path") == path for c in standin.calls_to("response_url")):
+        calls = bot.standin.calls_to
+        while not any(c.args.get("_path") == path for c in calls("response_url")):
             if time.perf_counter() - start > 60:
                 break
             time.sleep(0.005)
@@ -105,7 +85,7 @@ def _figures(results: list[tuple[float, float]]) -> dict[str, float]:
     }
 
 
-def measure(new_papers: int, base_papers: int = 10_000) -> dict[str, Any]:
+def measure(new_papers: int, base_papers: int = 10_000, idle_seconds: float = 20) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="papers-bench-import-"))
     data = work / "data"
     library = Library(data, sample_data=True)
@@ -114,26 +94,10 @@ def measure(new_papers: int, base_papers: int = 10_000) -> dict[str, Any]:
     batch = work / "batch.jsonl"
     fresh = make_papers(new_papers, seed=7)
     batch.write_text("\n".join(json.dumps(p.to_record()) for p in fresh), encoding="utf-8")
-    standin = TestSlack(bot_token="xoxb-bench").start()
-    settings = Settings(
-        slack_bot_token="xoxb-bench",
-        slack_signing_secret="bench",
-        slack_api_url=standin.api_url,
-        data_dir=data,
-        sample_data=False,
-        hf_api_url="http://127.0.0.1:9/api",
-    )
-    runtime = Runtime.open(settings)
-    runtime.warm_up()
-    runtime.search.start_background_refresh()
-    logging.getLogger("waitress").setLevel(logging.CRITICAL)
-    server = create_server(create_app(settings, make_client(settings), runtime), "127.0.0.1", 0)
-    threading.Thread(target=lambda: _serve(server), daemon=True).start()
-    url = f"http://127.0.0.1:{server.effective_port}/slack/events"
-    target = len(set(runtime.library.papers()) | {p.id for p in fresh})
-    try:
-        idle_until = time.monotonic() + 20
-        idle = _stream(url, standin, lambda: time.monotonic() > idle_until)
+    with served_bot(data, background_refresh=True) as bot:
+        target = len(set(bot.runtime.library.papers()) | {p.id for p in fresh})
+        idle_until = time.monotonic() + idle_seconds
+        idle = _stream(bot, lambda: time.monotonic() > idle_until)
         started = time.monotonic()
         importer = subprocess.Popen(
             [sys.executable, "-m", "bot", "import", str(batch)],
@@ -144,14 +108,10 @@ def measure(new_papers: int, base_papers: int = 10_000) -> dict[str, Any]:
         )
 
         def caught_up() -> bool:
-            return importer.poll() is not None and len(runtime.search.index) >= target
+            return importer.poll() is not None and len(bot.runtime.search.index) >= target
 
-        during = _stream(url, standin, caught_up)
+        during = _stream(bot, caught_up)
         took = time.monotonic() - started
-    finally:
-        runtime.search.stop_background_refresh()
-        server.close()
-        standin.stop()
     return {
         "library_papers": base_papers + 111,
         "imported_papers": new_papers,

@@ -1,5 +1,6 @@
 """A tiny run of the benchmark code, so `make bench` never rots (no figures are judged)."""
 
+from bench import outside_import
 from bench.measure import run, table
 
 
@@ -20,3 +21,11 @@ def test_bench_runs_on_a_tiny_library() -> None:
         assert result[key]["papers-bot"] is not None, key
     assert result["search_ms"]["sqlite-fts5"]["p50"] >= 0
     assert "| search p50 (ms) |" in table(report)
+
+
+def test_the_outside_import_bench_runs_on_a_tiny_library() -> None:
+    result = outside_import.measure(300, base_papers=300, idle_seconds=1)
+    for phase in ("idle", "during_import"):
+        assert result[phase]["commands"] >= 1, phase
+        assert result[phase]["ack_max_ms"] != float("inf"), phase  # every command acked
+    assert "| ack p95 |" in outside_import.table(result)
