@@ -250,3 +250,14 @@ def test_a_full_disk_leaves_the_old_file_and_says_so(
     assert [p for p, _ in library.saves.of_user("U1")] == ["2408.08338"]
     assert not [p for p in library.data_dir.iterdir() if p.name.endswith(".tmp")]
     assert library.saves.add("U1", "2503.10632") is True
+
+
+def test_an_import_into_a_damaged_month_sets_it_aside_and_starts_it_anew(tmp_path: Path) -> None:
+    Library(tmp_path / "d", sample_data=False).upsert_many([paper(1)])
+    shard = tmp_path / "d" / CATALOG_DIR / "2501.json"
+    for damage in ('{"papers": {"2501.0', json.dumps({"papers": [1, 2]})):
+        shard.write_text(damage)
+        result = Library(tmp_path / "d").upsert_many([paper(2)])
+        assert result.added == ["2501.00002"]
+        assert set(Library(tmp_path / "d").papers()) == {"2501.00002"}
+    assert len(list(shard.parent.glob("2501.json.damaged-*"))) == 2  # each one kept

@@ -264,16 +264,15 @@ class Console:
             self.slash(rest)
         elif word.startswith("/"):
             self.write("Only /papers is a command here; type help.")
-        elif word == "press" and whole_number(rest) is not None:
-            self.press(whole_number(rest) or 0)
-        elif whole_number(word) is not None:
-            self.press(whole_number(word) or 0)
+        elif (button := whole_number(rest if word == "press" else word)) is not None:
+            self.press(button)
         elif word in ("react", "unreact") and len(rest.split()) == 2:
             number, emoji = rest.split()
-            if whole_number(number) is None:
+            message = whole_number(number)
+            if message is None:
                 self.write(f"Usage: {word} N EMOJI, with N a channel message's number.")
             else:
-                self.react(whole_number(number) or 0, emoji, added=word == "react")
+                self.react(message, emoji, added=word == "react")
         elif word == "channel":
             for n, msg in enumerate(self.channel_messages(), start=1):
                 self.write(f"{n}. {mrkdwn_to_text(msg.get('text') or '')[:110]}")

@@ -161,7 +161,7 @@ class Catalog:
         The operator is told once, with the month that is missing and how to restore it.
         """
         path = self.folder / f"{key}.json"
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")  # two in a second never collide
         aside = path.with_name(f"{path.name}.damaged-{stamp}")
         with self._lock.hold():
             self._db(key).atomic_storage.forget()
@@ -249,9 +249,16 @@ class Catalog:
         result: UpsertResult,
         listed: dict[str, set[str]],
     ) -> None:
-        self.shard(key)  # a damaged shard is set aside first; the batch starts it anew
         db = self._db(key)
-        known = db.keyed("papers").raw()
+        try:
+            known = db.keyed("papers").raw()
+            if not isinstance(known, dict) or not all(isinstance(r, dict) for r in known.values()):
+                raise DamagedFile(
+                    f"{self.folder / f'{key}.json'} holds records that are not papers"
+                )
+        except DamagedFile as error:  # set aside, as a reader would; the batch starts it anew
+            self._set_aside(key, db.atomic_storage.signature, str(error))
+            known = {}
         changes: dict[str, dict[str, Any]] = {}
         for paper_id, (record, rows) in _fold_duplicates(batch).items():
             old = known.get(paper_id)

@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from bot.models import Paper, canonical_id
+from bot.text import whole_number
 
 
 class RowError(ValueError):
@@ -54,8 +55,8 @@ def as_count(value: Any, name: str) -> int | None:
     """A count; "12" is read as 12 (some exports quote numbers), NaN and Infinity are refused."""
     if value is None:
         return None
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        value = int(value.strip())
+    if isinstance(value, str) and whole_number(value) is not None:
+        value = whole_number(value)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise RowError(f"{name} is not a count: {str(value)[:40]!r}")
     if not math.isfinite(value) or value < 0:
