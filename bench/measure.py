@@ -32,7 +32,7 @@ from bench.synth import make_day, make_papers, make_queries
 from bot.library import Library
 from bot.models import Paper
 from bot.search import SearchEngine
-from bot.search.index import FIELDS
+from bot.search.documents import FIELDS
 from bot.search.query import parse_query
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,7 +89,7 @@ class Fts5:
         self.path = path
         self.db = sqlite3.connect(path, check_same_thread=False)
         self.weights = ", ".join(
-            str(FIELDS[f][0]) for f in ("title", "keywords", "abstract", "authors")
+            str(FIELDS[f]) for f in ("title", "keywords", "abstract", "authors")
         )
 
     def create(self) -> None:
@@ -161,7 +161,7 @@ from bot.answers import Answers
 from bot.runtime import Runtime
 settings = load_settings()
 runtime = Runtime.open(settings)
-runtime.warm_up()  # as `papers-bot run` does: the bot's peak memory includes every shard
+runtime.warm_up()  # as `papers-bot run` does before serving
 commands = Answers(runtime)
 for query in json.loads(sys.argv[1]):
     commands.answer("U1", query)
@@ -303,7 +303,7 @@ def run_size(size: int, query_count: int, rounds: int, cold_runs: int, work: Pat
     log("index build")
     engine_box: list[SearchEngine] = []
     result["index_build_s"] = {
-        "papers-bot": timed(lambda: engine_box.append(SearchEngine(library))),  # builds + saves
+        "papers-bot": timed(lambda: engine_box.append(SearchEngine(library))),  # builds
         "sqlite-fts5": result["import_s"]["sqlite-fts5"],  # FTS5 indexes as it inserts
     }
     engine = engine_box[0]
@@ -326,7 +326,6 @@ def run_size(size: int, query_count: int, rounds: int, cold_runs: int, work: Pat
         day = make_day(50, seed=100 + n, existing=1 + 50 * n)
         ours_days.append(timed(lambda d=day: (library.upsert_many(d), engine.refresh())))
         fts_days.append(timed(lambda d=day: fts.insert(d)))
-    engine.save()
     result["ingest_day_s"] = {
         "papers-bot": statistics.median(ours_days),
         "sqlite-fts5": statistics.median(fts_days),

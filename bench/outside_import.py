@@ -90,7 +90,7 @@ def measure(new_papers: int, base_papers: int = 10_000, idle_seconds: float = 20
     data = work / "data"
     library = Library(data, sample_data=True)
     library.upsert_many(make_papers(base_papers, seed=3))
-    SearchEngine(library).save()  # the bot starts from a saved index, as after an import
+    SearchEngine(library)  # the bot starts from a built index, as after an import
     batch = work / "batch.jsonl"
     fresh = make_papers(new_papers, seed=7)
     batch.write_text("\n".join(json.dumps(p.to_record()) for p in fresh), encoding="utf-8")

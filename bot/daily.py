@@ -66,7 +66,6 @@ def daily_job(
     if report.error:
         log.error("fetch failed (%s); the digest uses what the library has", report.error)
     runtime.search.refresh()
-    runtime.search.save_if_dirty()
     try:
         send_follow_alerts(runtime, messenger, report.added)
     except Exception:  # alerts must not stop the digest

@@ -94,8 +94,8 @@ class Paper:
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Paper:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in record.items() if k in known})
+        return cls(**{k: v for k, v in record.items() if k in _KNOWN_FIELDS})
 
 
 PAPER_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Paper))
+_KNOWN_FIELDS = frozenset(PAPER_FIELDS)

@@ -16,16 +16,12 @@ class Runtime:
     search: SearchEngine
 
     @classmethod
-    def open(cls, settings: Settings) -> Runtime:
+    def open(cls, settings: Settings, serving: bool = False) -> Runtime:
+        """`serving`: a long-running bot, which never builds a search index in its own
+        process (a separate one does; see `bot.search.builder`)."""
         library = Library(settings.data_dir, sample_data=settings.sample_data)
-        return cls(settings, library, SearchEngine(library))
+        return cls(settings, library, SearchEngine(library, separate_builder=serving))
 
     def warm_up(self) -> None:
-        """Load every catalog shard and the typo vocabulary now, before serving.
-
-        A long-running bot pays this once at start (a few seconds at 100,000 papers) instead of
-        on the first requests: parsing a shard holds the GIL for tens of milliseconds, and a
-        burst of first-time searches would otherwise delay the 3-second acknowledgements.
-        """
-        self.library.papers()
+        """Load the English word list the first typo needs now, before serving."""
         self.search.warm_up()

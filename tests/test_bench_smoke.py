@@ -1,6 +1,6 @@
 """A tiny run of the benchmark code, so `make bench` never rots (no figures are judged)."""
 
-from bench import outside_import
+from bench import outside_import, scale
 from bench.measure import run, table
 
 
@@ -29,3 +29,12 @@ def test_the_outside_import_bench_runs_on_a_tiny_library() -> None:
         assert result[phase]["commands"] >= 1, phase
         assert result[phase]["ack_max_ms"] != float("inf"), phase  # every command acked
     assert "| ack p95 |" in outside_import.table(result)
+
+
+def test_the_scale_bench_runs_on_a_tiny_library() -> None:
+    report = scale.measure([300], queries=12, rounds=1)
+    result = report["sizes"]["300"]
+    assert set(result["search_ms"]) == {"papers-bot", "tantivy", "sqlite-fts5", "bm25s"}
+    assert result["build_peak_mb"] > 0 and result["serving"]["peak_mb"] > 0
+    assert result["day_s"] > 0 and result["cold_search_s"] > 0
+    assert "| search p50 / p95 (ms) |" in scale.table(report["sizes"])

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import json
+import random
+import shutil
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.ingest.importer import import_files
-from bot.library import Library
+from bot.library import Library, load_sample_papers
 from bot.models import Paper
 from bot.search import SearchEngine
 from bot.search.aliases import find_definitions
-from bot.search.engine import INDEX_FILE
-from bot.search.persist import FORMAT, load_index
+from bot.search.builder import current_generation
 from tests.conftest import DATA
 
 KAN_PAPERS = {"2408.08338", "2503.10632"}
@@ -183,8 +183,7 @@ def test_the_index_is_updated_incrementally_after_an_import(library: Library) ->
     assert ids(engine, "kanban") == []
     import_files(library, [DATA / "trap_papers.jsonl"])
     assert ids(engine, "kanban") == ["9901.00001"]
-    added = engine.index.slots.keys()
-    assert len(added) == 111 + 6
+    assert len(engine.index) == 111 + 6
 
 
 def test_another_process_writing_the_catalog_is_seen(tmp_path: Path) -> None:
@@ -212,26 +211,49 @@ def _answers(engine: SearchEngine) -> list[list[tuple[str, float, tuple[str, ...
     ]
 
 
-def test_the_saved_index_answers_exactly_as_the_one_it_was_saved_from(library: Library) -> None:
+def test_a_new_process_answers_from_the_saved_index_exactly_and_indexes_nothing(
+    library: Library,
+) -> None:
     import_files(library, [DATA / "trap_papers.jsonl"])
     built = SearchEngine(library)
-    built.save()
-    path = library.data_dir / INDEX_FILE
-    with np.load(path, allow_pickle=False) as saved:
-        assert json.loads(saved["header"].tobytes())["format"] == FORMAT
-        assert "ids" in saved and "post_weights" in saved  # plain arrays, no pickle
-    loaded = SearchEngine(library)
-    assert loaded.refresh() == 0  # nothing re-indexed: the file was used
+    folder = current_generation(library.data_dir)
+    loaded = SearchEngine(Library(library.data_dir))  # stands for a new process
+    assert loaded.refresh() == 0  # nothing re-indexed: the index on disk was used
+    assert current_generation(library.data_dir) == folder
     assert _answers(loaded) == _answers(built)
     assert loaded.suggest("kolmogorv") == built.suggest("kolmogorv")
 
 
-def test_an_unreadable_or_older_index_file_is_rebuilt(library: Library) -> None:
+def test_a_damaged_or_older_index_is_rebuilt(library: Library) -> None:
     expected = _answers(SearchEngine(library))
-    index_dir = library.data_dir / INDEX_FILE.parent
-    (index_dir / "search.idx").write_bytes(b"a pickle from an earlier release")
-    (library.data_dir / INDEX_FILE).write_bytes(b"PK\x03\x04 torn")
-    rebuilt = SearchEngine(library)
+    folder = current_generation(library.data_dir)
+    assert folder is not None
+    (folder / "papers-bot-format").write_text("4\n")  # an index of an earlier release
+    rebuilt = SearchEngine(Library(library.data_dir))
+    assert current_generation(library.data_dir) not in (None, folder)
     assert _answers(rebuilt) == expected
-    assert load_index(library.data_dir / INDEX_FILE) is not None  # saved anew, readable
-    assert not (index_dir / "search.idx").exists()  # the old format is cleaned away
+    fresh = current_generation(library.data_dir)
+    assert fresh is not None
+    (fresh / "meta.json").write_text("{ torn")
+    assert _answers(SearchEngine(Library(library.data_dir))) == expected
+
+
+def test_papers_indexed_incrementally_rank_exactly_as_a_build_from_scratch(
+    tmp_path: Path,
+) -> None:
+    """BM25 statistics are computed at query time, so the order papers arrive in (one batch
+    at a time, caught up after each) leaves no trace in any score or rank."""
+    papers = load_sample_papers()
+    random.Random(3).shuffle(papers)
+    library = Library(tmp_path / "d", sample_data=False)
+    engine = SearchEngine(library)
+    for start in range(0, len(papers), 15):  # eight days' ingests, each caught up
+        library.upsert_many(papers[start : start + 15])
+        engine.refresh()
+    import_files(library, [DATA / "trap_papers.jsonl"])
+    engine.refresh()
+    incremental = _answers(engine)
+    shutil.rmtree(library.data_dir / "index")
+    scratch = SearchEngine(Library(library.data_dir))
+    assert len(scratch.index) == len(engine.index) == len(library)
+    assert _answers(scratch) == incremental

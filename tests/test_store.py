@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import errno
 import json
-import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
-from bot.library import CATALOG_DIR, SCHEMA_VERSION, STATE_FILE, Library, shard_of, storage
+from bot.library import CATALOG_FILE, SCHEMA_VERSION, STATE_FILE, Library, storage
 from bot.library.storage import StoreError, StoreWriteError
 from bot.models import Paper
 
@@ -34,27 +35,34 @@ def test_sample_data_can_be_turned_off(tmp_path: Path) -> None:
     assert len(Library(tmp_path / "d", sample_data=False)) == 0
 
 
+def _catalog_version(path: Path) -> int:
+    with closing(sqlite3.connect(path)) as conn:
+        return int(conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0])
+
+
 def test_each_file_carries_a_schema_version(library: Library) -> None:
-    files = [library.data_dir / STATE_FILE, *(library.data_dir / CATALOG_DIR).glob("*.json")]
-    assert len(files) > 10
-    for path in files:
-        data = json.loads(path.read_text())
-        assert data["_meta"]["schema"]["version"] == SCHEMA_VERSION
+    data = json.loads((library.data_dir / STATE_FILE).read_text())
+    assert data["_meta"]["schema"]["version"] == SCHEMA_VERSION
+    assert _catalog_version(library.data_dir / CATALOG_FILE) == SCHEMA_VERSION
 
 
-def test_the_catalog_is_sharded_by_arxiv_month(library: Library) -> None:
-    assert shard_of("2408.08338") == "2408" and shard_of("hep-th/9901001") == "old"
-    shard = json.loads((library.data_dir / CATALOG_DIR / "2408.json").read_text())
-    assert "2408.08338" in shard["papers"]
+def test_the_catalog_is_one_sqlite_file_with_a_change_feed(empty_library: Library) -> None:
+    catalog = empty_library.catalog
+    empty_library.upsert_many([paper(1), paper(2)])
+    start = catalog.last_seq()
+    empty_library.upsert_many([paper(2, upvotes=7), paper(3)])
+    changed = [(c.paper.id, c.paper.upvotes) for c in catalog.changes_since(start)]
+    assert changed == [("2501.00002", 7), ("2501.00003", 0)]  # only what changed, in order
+    assert catalog.count_since(start) == 2 and catalog.last_seq() == start + 2
+    num = catalog.num_of("2501.00002")
+    assert num is not None and catalog.by_nums([num])[num].upvotes == 7  # the key never moves
 
 
 def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path: Path) -> None:
-    Library(tmp_path / "d", sample_data=False)
     Library(tmp_path / "d", sample_data=False).upsert_many([paper(1)])
-    path = tmp_path / "d" / CATALOG_DIR / "2501.json"
-    data = json.loads(path.read_text())
-    data["_meta"]["schema"]["version"] = SCHEMA_VERSION + 1
-    path.write_text(json.dumps(data))
+    with closing(sqlite3.connect(tmp_path / "d" / CATALOG_FILE)) as conn:
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION + 1,))
+        conn.commit()
     with pytest.raises(StoreError, match="newer than this papers-bot understands"):
         Library(tmp_path / "d").get("2501.00001")
     state = tmp_path / "d" / STATE_FILE
@@ -65,60 +73,64 @@ def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path: Path) -> None:
         Library(tmp_path / "d")
 
 
-def test_a_torn_shard_is_set_aside_never_overwritten_and_the_rest_serves(
+def test_a_damaged_catalog_is_set_aside_never_overwritten_and_the_rest_serves(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    Library(tmp_path / "d", sample_data=False).upsert_many(
-        [paper(1), Paper(id="2502.00002", title="Paper 2")]
-    )
-    path = tmp_path / "d" / CATALOG_DIR / "2501.json"
-    path.write_text('{"papers": {"2501.0')
+    first = Library(tmp_path / "d", sample_data=False)
+    first.upsert_many([paper(1)])
+    first.saves.add("U1", "2501.00001")
+    first.catalog.close()
+    path = tmp_path / "d" / CATALOG_FILE
+    garbage = b"not a database " * 100
+    path.write_bytes(garbage)
     library = Library(tmp_path / "d")
-    assert library.get("2501.00001") is None
-    assert library.get("2502.00002") is not None
-    [aside] = path.parent.glob("2501.json.damaged-*")
-    assert aside.read_text() == '{"papers": {"2501.0'  # kept, byte for byte
-    assert not path.exists()
-    assert library.missing_parts() == ["arXiv month 25-01"]
+    assert library.get("2501.00001") is None  # an answer, not a traceback
+    [aside] = path.parent.glob(f"{CATALOG_FILE}.damaged-*")
+    assert aside.read_bytes() == garbage  # kept, byte for byte
+    assert library.missing_parts() == ["the paper catalog"]
     [record] = [r for r in caplog.records if "damaged" in r.getMessage()]
-    assert "2501.json" in record.getMessage() and "papers-bot import" in record.getMessage()
-    assert set(Library(tmp_path / "d").papers()) == {"2502.00002"}  # a restart serves too
-    Library(tmp_path / "d").upsert_many([paper(1)])  # the month can be restored
+    assert "papers-bot import" in record.getMessage()
+    assert [p for p, _ in library.saves.of_user("U1")] == ["2501.00001"]  # state intact
+    assert library.upsert_many([paper(1)]).added == ["2501.00001"]  # it can be restored
     assert Library(tmp_path / "d").get("2501.00001") is not None
 
 
-def test_a_shard_of_the_wrong_shape_is_set_aside_not_a_traceback(tmp_path: Path) -> None:
-    Library(tmp_path / "d", sample_data=False).upsert_many(
-        [paper(1), Paper(id="2502.00002", title="Paper 2")]
-    )
-    path = tmp_path / "d" / CATALOG_DIR / "2501.json"
-    path.write_text(json.dumps({"papers": {"2501.00001": {"abstract": "no title"}}}))
-    listings = tmp_path / "d" / CATALOG_DIR / "listings.json"
-    listings.write_text("[1, 2, 3]")
+def test_a_row_that_is_not_a_paper_is_skipped_not_a_traceback(empty_library: Library) -> None:
+    empty_library.upsert_many([paper(1), paper(2)])
+    with closing(sqlite3.connect(empty_library.catalog.path)) as conn:
+        conn.execute("UPDATE papers SET record = '[1, 2]' WHERE id = '2501.00001'")
+        conn.commit()
+    assert set(Library(empty_library.data_dir).papers()) == {"2501.00002"}
+    assert Library(empty_library.data_dir).get("2501.00001") is None
+
+
+def test_a_data_dir_of_the_json_month_files_moves_into_sqlite_once(tmp_path: Path) -> None:
+    """Releases before the SQLite catalog kept `catalog/YYMM.json`: nothing is lost."""
+    old = tmp_path / "d" / "catalog"
+    old.mkdir(parents=True)
+    record = paper(1, upvotes=4).to_record() | {"listed": "2025-01-03", "updated": "2025-01-03"}
+    meta = {"_meta": {"schema": {"version": SCHEMA_VERSION}}}
+    (old / "2501.json").write_text(json.dumps(meta | {"papers": {record["id"]: record}}))
+    listings = {"days": {"2025-01-03": {"ids": ["2501.00001"]}}}
+    (old / "listings.json").write_text(json.dumps(meta | listings))
     library = Library(tmp_path / "d")
-    assert set(library.papers()) == {"2502.00002"}
-    assert library.latest_listing() == (None, [])
-    assert library.missing_parts() == ["arXiv month 25-01", "the Daily Papers listing days"]
-
-
-def test_a_batch_is_one_atomic_write_per_shard(
-    empty_library: Library, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    replaced: list[str] = []
-    real_replace = os.replace
-    monkeypatch.setattr(
-        storage.os, "replace", lambda a, b: (replaced.append(str(b)), real_replace(a, b))[1]
-    )
-    result = empty_library.upsert_many(paper(n) for n in range(50))
-    assert len(result.added) == 50
-    assert [Path(p).name for p in replaced] == ["2501.json"]
+    moved = library.get("2501.00001")
+    assert moved is not None and moved.upvotes == 4 and moved.updated == "2025-01-03"
+    assert [p.id for p in library.listed_on("2025-01-03")] == ["2501.00001"]
+    assert len(library) == 1  # the sample library is not added to a moved one
+    assert not old.exists() and (tmp_path / "d" / "catalog.before-sqlite" / "2501.json").exists()
 
 
 def test_a_save_never_rewrites_the_catalog(library: Library) -> None:
-    before = library.catalog.signatures()
+    before = _catalog_files(library)
     assert library.saves.add("U1", "2408.08338") is True
-    assert library.catalog.signatures() == before
+    assert _catalog_files(library) == before
     assert library.saves.of_user("U1")[0][0] == "2408.08338"
+
+
+def _catalog_files(library: Library) -> list[tuple[str, bytes]]:
+    folder = library.data_dir
+    return [(p.name, p.read_bytes()) for p in sorted(folder.glob(f"{CATALOG_FILE}*"))]
 
 
 def test_saves_are_set_membership(library: Library) -> None:
@@ -148,10 +160,10 @@ def test_upsert_merges_without_losing_anything(empty_library: Library) -> None:
 
 def test_the_same_batch_twice_changes_nothing(empty_library: Library) -> None:
     empty_library.upsert_many([paper(1, upvotes=5)])
-    before = empty_library.catalog.signatures()
+    before = empty_library.catalog.last_seq()
     result = empty_library.upsert_many([paper(1, upvotes=5)])
     assert (result.added, result.updated, result.unchanged) == ([], [], ["2501.00001"])
-    assert empty_library.catalog.signatures() == before
+    assert empty_library.catalog.last_seq() == before  # nothing for the index to redo
 
 
 def test_retried_event_ids_are_recognised(library: Library) -> None:
@@ -250,14 +262,3 @@ def test_a_full_disk_leaves_the_old_file_and_says_so(
     assert [p for p, _ in library.saves.of_user("U1")] == ["2408.08338"]
     assert not [p for p in library.data_dir.iterdir() if p.name.endswith(".tmp")]
     assert library.saves.add("U1", "2503.10632") is True
-
-
-def test_an_import_into_a_damaged_month_sets_it_aside_and_starts_it_anew(tmp_path: Path) -> None:
-    Library(tmp_path / "d", sample_data=False).upsert_many([paper(1)])
-    shard = tmp_path / "d" / CATALOG_DIR / "2501.json"
-    for damage in ('{"papers": {"2501.0', json.dumps({"papers": [1, 2]})):
-        shard.write_text(damage)
-        result = Library(tmp_path / "d").upsert_many([paper(2)])
-        assert result.added == ["2501.00002"]
-        assert set(Library(tmp_path / "d").papers()) == {"2501.00002"}
-    assert len(list(shard.parent.glob("2501.json.damaged-*"))) == 2  # each one kept

@@ -44,7 +44,6 @@ def search_command(args: argparse.Namespace) -> int:
         raise UsageError("--limit must be a whole number from 1 to 100")
     runtime = open_runtime(args)
     response = runtime.search.search(" ".join(args.query), limit=args.limit)
-    runtime.search.save_if_dirty()  # the next process starts from the up-to-date index
     if response.problem:  # not a query we can run: say so on stderr, exit 2, even with --json
         raise UsageError(response.message or "that is not a query papers-bot can run")
     if args.json:
@@ -91,7 +90,6 @@ def import_command(args: argparse.Namespace) -> int:
     runtime = open_runtime(args)
     report = import_files(runtime.library, args.paths)
     runtime.search.refresh()
-    runtime.search.save_if_dirty()
     for skip in report.skipped:
         print(f"skipped {skip}", file=sys.stderr)
     for path in report.empty_files:
@@ -108,7 +106,6 @@ def fetch_command(args: argparse.Namespace) -> int:
     with HFClient(runtime.settings.hf_api_url) as client:
         report = fetch(runtime.library, days_back(end, args.days), client)
     runtime.search.refresh()
-    runtime.search.save_if_dirty()
     for day_report in report.days:
         print(day_report.summary())
         for skip in day_report.skipped:

@@ -1,15 +1,17 @@
-"""The library of one data dir: the paper catalog and the per-user state, in TinyDB files.
+"""The library of one data dir: the paper catalog (SQLite) and the per-user state (TinyDB).
 
 "None of the callers deal directly with the file system": file safety is in `storage`, the
-catalog's shards in `catalog`, each state table in `state`. This module opens them together:
+catalog in `catalog`, each state table in `state`. This module opens them together:
 
-- `catalog/YYMM.json` (one shard per arXiv month) and `catalog/listings.json`: the papers;
+- `catalog.sqlite3`: the papers and the Daily Papers listing days, with a change feed;
 - `state.json`: saves, paper messages, the digest ledger, follows and seen event ids.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -17,13 +19,21 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
-from bot.library.catalog import Catalog, UpsertResult, merge_paper, shard_of
+from bot.library.catalog import (
+    CATALOG_FILE,
+    OLD_CATALOG_DIR,
+    Catalog,
+    Change,
+    UpsertResult,
+    merge_paper,
+    shard_of,
+)
 from bot.library.state import DigestLedger, Follows, PaperMessages, Saves, SeenEvents
-from bot.library.storage import DataDirLock, StoreError, StoreWriteError, exclusive
+from bot.library.storage import DamagedFile, DataDirLock, StoreError, StoreWriteError, exclusive
 from bot.library.tables import SCHEMA_VERSION, check_schema, open_db
 from bot.models import Paper
 
-CATALOG_DIR = "catalog"
+log = logging.getLogger(__name__)
 STATE_FILE = "state.json"
 LOCK_FILE = ".papers.lock"
 
@@ -54,7 +64,7 @@ class Library:
             raise StoreError(f"cannot create the data dir {self.data_dir}: {reason}") from error
         self.clock = clock
         self._lock = DataDirLock(self.data_dir / LOCK_FILE)
-        self.catalog = Catalog(self.data_dir / CATALOG_DIR, self._lock)
+        self.catalog = Catalog(self.data_dir / CATALOG_FILE, self._lock)
         state_db = open_db(self.data_dir / STATE_FILE)
         check_schema(state_db, self.data_dir / STATE_FILE)
         self.saves = Saves(state_db, self._lock, clock)
@@ -63,44 +73,42 @@ class Library:
         self.follows = Follows(state_db, self._lock, clock)
         self.events = SeenEvents(state_db, self._lock, clock)
         with self._lock.hold():
-            new = not (self.data_dir / CATALOG_DIR).exists()
-            if new:
-                (self.data_dir / CATALOG_DIR).mkdir()
+            new = not self.catalog.exists()
             if state_db.atomic_storage.read() is None:
                 state_db.keyed("_meta").put_many({"schema": {"version": SCHEMA_VERSION}})
-            if new and sample_data:
+            if new and (self.data_dir / OLD_CATALOG_DIR).is_dir():
+                _move_month_files(self.data_dir / OLD_CATALOG_DIR, self.catalog)
+            elif new and sample_data:
                 self.catalog.upsert_many(load_sample_papers(), self.clock())
 
     # -- the catalog --------------------------------------------------------------------
 
     def papers(self) -> dict[str, Paper]:
-        """All papers by id (loads every shard the first time)."""
+        """All papers by id: reads the whole catalog (exports, tests; never while serving)."""
         return self.catalog.all()
 
     def get(self, paper_id: str) -> Paper | None:
-        """One paper; loads only its shard."""
+        """One paper, by canonical id."""
         return self.catalog.get(paper_id)
 
+    def get_many(self, paper_ids: Iterable[str]) -> list[Paper]:
+        """The papers of `paper_ids` that the library has, in the order asked."""
+        ids = list(paper_ids)
+        found = self.catalog.get_many(ids)
+        return [found[i] for i in ids if i in found]
+
     def __len__(self) -> int:
-        return len(self.papers())
+        return self.catalog.count()
 
     def listed_between(self, after: str, until: str) -> list[Paper]:
-        """Papers whose Daily Papers day is in (after, until], loading only their shards."""
-        ids = [
-            paper_id
-            for day, day_ids in self.catalog.listing_days().items()
-            if after < day <= until
-            for paper_id in day_ids
-        ]
-        return [p for p in (self.get(i) for i in ids) if p is not None]
+        """Papers whose Daily Papers day is in (after, until]."""
+        return self.get_many(self.catalog.listed_ids(after, until))
 
     def listed_on(self, day: str) -> list[Paper]:
-        ids = self.catalog.listing_days().get(day, [])
-        return [p for p in (self.get(i) for i in ids) if p is not None]
+        return self.get_many(self.catalog.listing_days().get(day, []))
 
     def latest_listing_day(self) -> str | None:
-        days = self.catalog.listing_days()
-        return max(days) if days else None
+        return self.catalog.latest_listing_day()
 
     def latest_listing(self) -> tuple[str | None, list[Paper]]:
         """The latest Daily Papers day in the library and its papers, most upvoted first."""
@@ -119,8 +127,7 @@ class Library:
 
     def saved_papers(self, user: str) -> list[Paper]:
         """The user's reading list as papers, newest save first."""
-        found = (self.get(paper_id) for paper_id, _ in self.saves.of_user(user))
-        return [p for p in found if p is not None]
+        return self.get_many(paper_id for paper_id, _ in self.saves.of_user(user))
 
     @contextmanager
     def run_alone(self, job: str) -> Iterator[bool]:
@@ -136,6 +143,32 @@ class Library:
             yield
 
 
+def _move_month_files(folder: Path, catalog: Catalog) -> None:
+    """A data dir of an older release: its JSON month files go into the SQLite catalog as they
+    are (ids, `first_seen`, `updated` kept), then the folder is renamed, never deleted."""
+    records: list[dict] = []
+    listings: dict[str, list[str]] = {}
+    for path in sorted(folder.glob("*.json")):
+        try:
+            db = open_db(path)
+            if path.stem == "listings":
+                listings = {day: list(rec["ids"]) for day, rec in db.keyed("days").raw().items()}
+            else:
+                records.extend(r for r in db.keyed("papers").raw().values() if r.get("id"))
+        except (DamagedFile, TypeError, KeyError, AttributeError) as error:
+            log.error("%s could not be read (%s); it stays in %s", path, error, folder)
+    catalog.import_records(records, listings)
+    moved = folder.with_name(f"{folder.name}.before-sqlite")
+    os.replace(folder, moved)
+    log.info(
+        "moved %d papers from %s into %s; the old files are in %s",
+        len(records),
+        folder,
+        catalog.path,
+        moved,
+    )
+
+
 def load_sample_papers() -> list[Paper]:
     """The built-in sample library shipped inside the package."""
     text = resources.files("bot.data").joinpath("sample_papers.jsonl").read_text("utf-8")
@@ -143,7 +176,8 @@ def load_sample_papers() -> list[Paper]:
 
 
 __all__ = [
-    "CATALOG_DIR",
+    "CATALOG_FILE",
+    "Change",
     "SCHEMA_VERSION",
     "STATE_FILE",
     "Library",

@@ -1,31 +1,64 @@
-"""The paper catalog: papers keyed by canonical arXiv id, sharded by arXiv month.
+"""The paper catalog: papers keyed by canonical arXiv id, in one SQLite file with a change feed.
 
-`catalog/YYMM.json` holds the papers of one arXiv month (`old.json` the old-style ids) and
-`catalog/listings.json` maps each Daily Papers day to its paper ids. Shards are read lazily, so
-opening a library reads none, and a day's ingest rewrites one or two small shards.
+`catalog.sqlite3` holds one row per paper (its record as JSON) and the Daily Papers listing days.
+Why SQLite and not the JSON month files of earlier releases (measured at 100,000 papers): ten
+papers by id in 0.4 ms instead of 127 ms, no catalog held in memory (246 MB as Paper objects
+before), and a day's ingest writes 50 rows instead of rewriting whole months. Every row carries:
+
+- `num`, a small integer that never changes: the search index's key for the paper;
+- `seq`, raised on every change: the change feed that search indexes (this process's, another
+  process's, a replica's) follow with `changes_since(seq)`, so catching up reads only what changed.
+
+Writes hold the data-dir lock (and SQLite's own) in one transaction: a kill at any instant leaves
+the old or the new state (WAL, `synchronous=FULL`). A damaged file is set aside, never deleted,
+and the operator is told how to restore it. JSON month files of an older release are imported
+once and kept, renamed, beside it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import json
 import logging
 import os
+import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.library.storage import DamagedFile, DataDirLock, file_signature
-from bot.library.tables import KeyedTable, KeyedTinyDB, check_schema, open_db, put_rows
+from bot.library.storage import DataDirLock, StoreError, StoreWriteError
+from bot.library.tables import SCHEMA_VERSION
 from bot.models import PAPER_FIELDS, Paper
 
 log = logging.getLogger(__name__)
-LISTINGS_SHARD = "listings"  # catalog/listings.json: Daily Papers day -> paper ids
+CATALOG_FILE = "catalog.sqlite3"
+OLD_CATALOG_DIR = "catalog"  # JSON month shards of releases before the SQLite catalog
 # Counts that only rise over time: an older snapshot imported later must not lower them.
 RISING_COUNTS = ("upvotes", "comments", "github_stars")
 # Fields whose first value is kept: when we first saw the paper and where it came from.
 FIRST_VALUE_WINS = ("first_seen", "source", "listed", "published")
+SQL_VARIABLES = 500  # ids per `IN (...)` query, well under SQLite's limit
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS papers (
+    num INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    seq INTEGER NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS papers_by_seq ON papers (seq);
+CREATE TABLE IF NOT EXISTS listings (
+    day TEXT NOT NULL,
+    paper_id TEXT NOT NULL,
+    PRIMARY KEY (day, paper_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
 
 
 @dataclass
@@ -37,6 +70,15 @@ class UpsertResult:
     @property
     def changed(self) -> list[str]:
         return self.added + self.updated
+
+
+@dataclass(frozen=True)
+class Change:
+    """One paper as the change feed gives it: its index key, its feed position, the paper."""
+
+    num: int
+    seq: int
+    paper: Paper
 
 
 def merge_paper(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
@@ -58,16 +100,12 @@ def merge_paper(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
 
 
 def shard_of(paper_id: str) -> str:
-    """The catalog shard of a paper: its arXiv YYMM (`2607` for 2607.28582), `old` otherwise.
-
-    A Daily Papers day lists papers of the last weeks, so a day's ingest touches one or two
-    small shards instead of rewriting the whole catalog.
-    """
+    """The arXiv month of a paper (`2607` for 2607.28582), `old` for old-style ids."""
     head = paper_id.split(".", 1)[0]
     return head if len(head) == 4 and head.isdigit() else "old"
 
 
-def _fold_duplicates(batch: list[Paper]) -> dict[str, tuple[dict[str, Any], int]]:
+def _fold_duplicates(batch: Iterable[Paper]) -> dict[str, tuple[dict[str, Any], int]]:
     """Paper id -> (its rows merged in order, how many rows). Two rows for one paper in one
     batch become one record before it meets the stored one, so re-importing the same file
     finds nothing to change."""
@@ -82,203 +120,329 @@ def _fold_duplicates(batch: list[Paper]) -> dict[str, tuple[dict[str, Any], int]
     return folded
 
 
+def _paper(record: str) -> Paper | None:
+    """A stored record as a Paper; None (logged) for a row that is not one, so one bad row
+    never hides the rest."""
+    try:
+        return Paper.from_record(json.loads(record))
+    except (TypeError, ValueError, AttributeError) as error:
+        log.error("a catalog row is not a paper (%s): skipped; re-import it to restore it", error)
+        return None
+
+
+def _is_damage(error: sqlite3.DatabaseError) -> bool:
+    text = str(error).lower()
+    return "malformed" in text or "not a database" in text or "encrypted" in text
+
+
 class Catalog:
-    """The papers, sharded by arXiv month into TinyDB files under `catalog/`, loaded lazily."""
+    """The papers of one data dir in `catalog.sqlite3`; safe for threads and processes."""
 
-    def __init__(self, folder: Path, lock: DataDirLock):
-        self.folder = folder
+    def __init__(self, path: Path, lock: DataDirLock):
+        self.path = path
         self._lock = lock
-        self._dbs: dict[str, KeyedTinyDB] = {}
-        self._papers: dict[str, tuple[object, dict[str, Paper]]] = {}
-        self._all: tuple[object, dict[str, Paper]] | None = None
-        self._guard = threading.RLock()
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._guard = threading.Lock()
         self.generation = 0  # bumped by every write from this process
-        self.damaged: dict[str, str] = {}  # shard set aside -> what is missing, for users
+        self.damaged: dict[str, str] = {}  # what was set aside -> what is missing, for users
 
-    def _db(self, key: str) -> KeyedTinyDB:
-        with self._guard:
-            db = self._dbs.get(key)
-            if db is None:
-                db = self._dbs[key] = open_db(self.folder / f"{key}.json")
-            return db
+    # -- connections -----------------------------------------------------------------------
 
-    def keys(self) -> list[str]:
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
-            names = os.listdir(self.folder)
-        except FileNotFoundError:
-            return []
-        return sorted(
-            n[:-5]
-            for n in names
-            if n.endswith(".json") and not n.startswith(".") and n[:-5] != LISTINGS_SHARD
-        )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")  # a committed ingest survives a power cut
+            conn.executescript(SCHEMA)
+        except sqlite3.OperationalError as error:
+            conn.close()
+            if not _read_only(error) or not self.path.exists():
+                raise
+            return read_only_connection(self.path)
+        return conn
 
-    def signatures(self) -> dict[str, object]:
-        """Shard -> signature; a signature changes whenever that shard file is replaced."""
-        return {key: file_signature(self.folder / f"{key}.json") for key in self.keys()}
-
-    def shard(self, key: str) -> dict[str, Paper]:
-        """The papers of one shard, from memory unless its file changed."""
-        db = self._db(key)
-        signature = db.atomic_storage.signature
-        with self._guard:
-            cached = self._papers.get(key)
-            if cached is not None and cached[0] == signature:
-                return cached[1]
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
             try:
-                papers = self._read_shard(db, key)
-            except DamagedFile as error:
-                damage = str(error)
-            except (TypeError, ValueError, AttributeError, KeyError) as error:
-                damage = f"its records are not papers ({type(error).__name__}: {error})"
-            else:
-                current = db.atomic_storage.signature
-                if current == signature:  # not replaced while we read it
-                    self._papers[key] = (current, papers)
-                return papers
-        # Outside the guard: setting aside takes the data-dir lock, and a writer holding that
-        # lock may be waiting for the guard.
-        self._set_aside(key, signature, damage)
-        with self._guard:
-            if db.atomic_storage.signature is None:  # set aside: the month reads as empty
-                self._papers[key] = (None, {})
-        return {}
+                conn = self._connect()
+            except sqlite3.DatabaseError as error:
+                if not _is_damage(error):
+                    raise StoreError(f"could not open {self.path}: {error}") from error
+                self._set_aside(error)
+                conn = self._connect()  # a new, empty catalog: the rest of the library serves
+            self._check_schema(conn)
+            self._local.conn = conn
+            with self._guard:
+                self._connections.append(conn)
+        return conn
 
-    def _read_shard(self, db: KeyedTinyDB, key: str) -> dict[str, Paper]:
-        # Each shard's schema is checked when it is first read: opening a library reads no
-        # shard at all, which keeps a new process's start fast at 100,000 papers.
-        check_schema(db, self.folder / f"{key}.json")
-        raw = db.keyed("papers").raw()
-        papers = {str(pid): Paper.from_record(rec) for pid, rec in raw.items()}
-        # Keep the Paper objects, not also the parsed JSON: half the memory at 100,000
-        # papers; a write to this shard re-reads its file (a few milliseconds).
-        db.atomic_storage.forget()
-        return papers
+    def _check_schema(self, conn: sqlite3.Connection) -> None:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        if row is None:
+            with contextlib.suppress(sqlite3.OperationalError):  # a read-only disk
+                conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        elif int(row[0]) > SCHEMA_VERSION:
+            conn.close()
+            raise StoreError(
+                f"{self.path} has schema version {row[0]}, newer than this papers-bot understands "
+                f"({SCHEMA_VERSION}); upgrade papers-bot"
+            )
 
-    def _set_aside(self, key: str, signature: object, reason: str) -> None:
-        """Move a damaged shard out of the way (renamed, never deleted) and serve the rest.
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Run a read; a damaged file is set aside and the read runs on a new, empty one."""
+        try:
+            return self._conn().execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as error:
+            if not _is_damage(error):
+                raise StoreError(f"could not read {self.path}: {error}") from error
+            self._set_aside(error)
+            return self._conn().execute(sql, params).fetchall()
 
-        The operator is told once, with the month that is missing and how to restore it.
-        """
-        path = self.folder / f"{key}.json"
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")  # two in a second never collide
-        aside = path.with_name(f"{path.name}.damaged-{stamp}")
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction under the data-dir lock; rolled back whole on any error."""
         with self._lock.hold():
-            self._db(key).atomic_storage.forget()
-            if file_signature(path) != signature:
-                return  # replaced by another process meanwhile: read again next time
+            conn = self._conn()
             try:
-                os.replace(path, aside)
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            except sqlite3.DatabaseError as error:
+                if _is_damage(error):
+                    self._set_aside(error)
+                    raise StoreError(
+                        f"{self.path} was damaged and is set aside; nothing was written, try again"
+                    ) from error
+                raise StoreWriteError(self.path, _as_oserror(error)) from error
+        self.generation += 1
+
+    def close(self) -> None:
+        with self._guard:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    # -- damage ----------------------------------------------------------------------------
+
+    def _set_aside(self, error: sqlite3.DatabaseError) -> None:
+        """Set the damaged file aside (renamed, never deleted); the next use starts anew."""
+        self.close()
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+        aside = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
+        with self._lock.hold():
+            try:
+                os.replace(self.path, aside)
+                for suffix in ("-wal", "-shm"):
+                    extra = Path(f"{self.path}{suffix}")
+                    if extra.exists():
+                        os.replace(extra, Path(f"{aside}{suffix}"))
                 where = f"moved to {aside}"
-            except OSError as error:
-                where = f"left in place, it could not be moved ({error.strerror or error})"
-        month = "old-style ids" if key == "old" else f"arXiv month {key[:2]}-{key[2:]}"
-        if key == LISTINGS_SHARD:
-            month = "the Daily Papers listing days"
-        self.damaged[key] = month
-        log.error(
-            "%s is damaged (%s); %s. The rest of the library serves; %s is missing until you "
-            "restore it: `papers-bot import` a backup of those papers, or `papers-bot fetch` "
-            "their days again.",
-            path,
-            reason,
-            where,
-            month,
+            except OSError as exc:
+                where = f"left in place, it could not be moved ({exc.strerror or exc})"
+        self.damaged["catalog"] = "the paper catalog"
+        message = (
+            f"{self.path} is damaged ({error}); {where}. Saves, follows and the digest ledger are "
+            "intact; the catalog starts empty until you restore it: `papers-bot import` a backup "
+            "of the papers, or `papers-bot fetch` their days again."
         )
+        log.error("%s", message)
+
+    # -- reads -----------------------------------------------------------------------------
 
     def get(self, paper_id: str) -> Paper | None:
-        # A missing shard reads as empty: shard() stats the file once, no separate exists().
-        return self.shard(shard_of(paper_id)).get(paper_id)
+        rows = self._rows("SELECT record FROM papers WHERE id = ?", (paper_id,))
+        return _paper(rows[0][0]) if rows else None
+
+    def get_many(self, paper_ids: Iterable[str]) -> dict[str, Paper]:
+        """Papers by id (those the catalog has), in one query per 500 ids."""
+        found = self._select_in("id", list(dict.fromkeys(paper_ids)))
+        return {p.id: p for p in found.values()}
+
+    def by_nums(self, nums: Iterable[int]) -> dict[int, Paper]:
+        """Papers by their index key (`num`)."""
+        return self._select_in("num", list(dict.fromkeys(nums)))
+
+    def _select_in(self, column: str, keys: list[Any]) -> dict[Any, Paper]:
+        found: dict[Any, Paper] = {}
+        for start in range(0, len(keys), SQL_VARIABLES):
+            chunk = keys[start : start + SQL_VARIABLES]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT num, record FROM papers WHERE {column} IN ({marks})"
+            for num, record in self._rows(sql, chunk):
+                paper = _paper(record)
+                if paper is not None:
+                    found[num if column == "num" else paper.id] = paper
+        return found
+
+    def num_of(self, paper_id: str) -> int | None:
+        rows = self._rows("SELECT num FROM papers WHERE id = ?", (paper_id,))
+        return int(rows[0][0]) if rows else None
+
+    def count(self) -> int:
+        return int(self._rows("SELECT count(*) FROM papers")[0][0])
 
     def all(self) -> dict[str, Paper]:
-        signatures = self.signatures()
-        with self._guard:
-            if self._all is not None and self._all[0] == signatures:
-                return self._all[1]
-            merged: dict[str, Paper] = {}
-            for key in signatures:
-                merged.update(self.shard(key))
-            self._all = (signatures, merged)
-            return merged
+        """Every paper by id: for exports and small libraries, never the serving path."""
+        return {change.paper.id: change.paper for change in self.changes_since(0)}
 
-    def upsert_many(self, papers: Iterable[Paper], now: str) -> UpsertResult:
-        by_shard: dict[str, list[Paper]] = {}
-        for paper in papers:
-            by_shard.setdefault(shard_of(paper.id), []).append(paper)
-        result = UpsertResult()
-        listed: dict[str, set[str]] = {}
-        with self._lock.hold():
-            self.folder.mkdir(exist_ok=True)
-            for key, batch in sorted(by_shard.items()):
-                self._upsert_shard(key, batch, now, result, listed)
-            if listed:
-                self._add_listings(listed)
-        return result
+    def last_seq(self) -> int:
+        """The change feed's newest position (0 for an empty catalog)."""
+        return int(self._rows("SELECT coalesce(max(seq), 0) FROM papers")[0][0])
 
-    # -- listing days: a small secondary index, so trending and the digest never load every
-    # shard to find the papers of a day ----------------------------------------------------
+    def count_since(self, seq: int) -> int:
+        """How many papers changed after feed position `seq`."""
+        return int(self._rows("SELECT count(*) FROM papers WHERE seq > ?", (seq,))[0][0])
 
-    def _listings(self) -> KeyedTable:
-        return self._db(LISTINGS_SHARD).keyed("days")
+    def changes_since(self, seq: int, batch: int = 5_000) -> Iterator[Change]:
+        """Every paper changed after feed position `seq`, oldest change first, read in batches
+        (a million papers never sit in memory at once)."""
+        position = seq
+        while True:
+            rows = self._rows(
+                "SELECT num, seq, record FROM papers WHERE seq > ? ORDER BY seq LIMIT ?",
+                (position, batch),
+            )
+            for num, row_seq, record in rows:
+                paper = _paper(record)
+                if paper is not None:
+                    yield Change(int(num), int(row_seq), paper)
+            if len(rows) < batch:
+                return
+            position = int(rows[-1][1])
 
-    def _add_listings(self, listed: dict[str, set[str]]) -> None:
-        days = self._listings()
-        known = days.raw()
-        changes = {
-            day: {"ids": sorted(set(known.get(day, {}).get("ids", [])) | ids)}
-            for day, ids in listed.items()
-            if not ids <= set(known.get(day, {}).get("ids", []))
-        }
-        if changes:
-            put_rows(self._db(LISTINGS_SHARD), "days", changes)
+    def max_num(self) -> int:
+        return int(self._rows("SELECT coalesce(max(num), 0) FROM papers")[0][0])
+
+    # -- listing days ----------------------------------------------------------------------
 
     def listing_days(self) -> dict[str, list[str]]:
-        """Daily Papers day -> ids listed that day (empty, and set aside, when damaged)."""
-        signature = self._db(LISTINGS_SHARD).atomic_storage.signature
-        try:
-            return {str(day): list(rec["ids"]) for day, rec in self._listings().raw().items()}
-        except (DamagedFile, TypeError, KeyError, AttributeError) as error:
-            self._set_aside(LISTINGS_SHARD, signature, str(error))
-            return {}
+        """Daily Papers day -> ids listed that day."""
+        days: dict[str, list[str]] = {}
+        for day, paper_id in self._rows("SELECT day, paper_id FROM listings ORDER BY day"):
+            days.setdefault(day, []).append(paper_id)
+        return days
 
-    def _upsert_shard(
-        self,
-        key: str,
-        batch: list[Paper],
+    def listed_ids(self, after: str, until: str) -> list[str]:
+        """Ids listed on a day in (after, until]."""
+        rows = self._rows(
+            "SELECT paper_id FROM listings WHERE day > ? AND day <= ? ORDER BY day, paper_id",
+            (after, until),
+        )
+        return [r[0] for r in rows]
+
+    def latest_listing_day(self) -> str | None:
+        rows = self._rows("SELECT max(day) FROM listings")
+        return rows[0][0] if rows and rows[0][0] else None
+
+    # -- writes ----------------------------------------------------------------------------
+
+    def upsert_many(self, papers: Iterable[Paper], now: str) -> UpsertResult:
+        """Add or merge a batch in one transaction."""
+        folded = _fold_duplicates(papers)
+        result = UpsertResult()
+        if not folded:
+            return result
+        with self._writing() as conn:
+            known = self._records(conn, list(folded))
+            seq = int(conn.execute("SELECT coalesce(max(seq), 0) FROM papers").fetchone()[0])
+            rows: list[tuple[str, int, str]] = []
+            listed: list[tuple[str, str]] = []
+            for paper_id, (record, count) in folded.items():
+                merged = self._merged(known.get(paper_id), record, count, now, result)
+                if merged is None:
+                    continue
+                seq += 1
+                rows.append((paper_id, seq, json.dumps(merged, ensure_ascii=False)))
+                if merged.get("listed"):
+                    listed.append((str(merged["listed"]), paper_id))
+            conn.executemany(
+                "INSERT INTO papers (id, seq, record) VALUES (?, ?, ?) ON CONFLICT (id) "
+                "DO UPDATE SET seq = excluded.seq, record = excluded.record",
+                rows,
+            )
+            conn.executemany("INSERT OR IGNORE INTO listings VALUES (?, ?)", listed)
+        return result
+
+    @staticmethod
+    def _merged(
+        old: dict[str, Any] | None,
+        record: dict[str, Any],
+        rows: int,
         now: str,
         result: UpsertResult,
-        listed: dict[str, set[str]],
+    ) -> dict[str, Any] | None:
+        """The record to store, or None when nothing changed."""
+        paper_id = str(record["id"])
+        if old is None:
+            record["first_seen"] = record.get("first_seen") or now
+            record["updated"] = record.get("updated") or now
+            result.added.append(paper_id)
+            return record
+        merged = merge_paper(old, record)
+        if merged == old:
+            result.unchanged.extend([paper_id] * rows)  # counted per row read
+            return None
+        merged["updated"] = now
+        result.updated.append(paper_id)
+        return merged
+
+    def _records(self, conn: sqlite3.Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
+        known: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), SQL_VARIABLES):
+            chunk = ids[start : start + SQL_VARIABLES]
+            marks = ",".join("?" * len(chunk))
+            for paper_id, record in conn.execute(
+                f"SELECT id, record FROM papers WHERE id IN ({marks})", chunk
+            ):
+                known[paper_id] = json.loads(record)
+        return known
+
+    def import_records(
+        self, records: Iterable[dict[str, Any]], listings: dict[str, list[str]]
     ) -> None:
-        db = self._db(key)
-        try:
-            known = db.keyed("papers").raw()
-            if not isinstance(known, dict) or not all(isinstance(r, dict) for r in known.values()):
-                raise DamagedFile(
-                    f"{self.folder / f'{key}.json'} holds records that are not papers"
-                )
-        except DamagedFile as error:  # set aside, as a reader would; the batch starts it anew
-            self._set_aside(key, db.atomic_storage.signature, str(error))
-            known = {}
-        changes: dict[str, dict[str, Any]] = {}
-        for paper_id, (record, rows) in _fold_duplicates(batch).items():
-            old = known.get(paper_id)
-            if old is None:
-                record["first_seen"] = record.get("first_seen") or now
-                record["updated"] = now
-                changes[paper_id] = record
-                result.added.append(paper_id)
-                continue
-            merged = merge_paper(old, record)
-            if merged == old:
-                result.unchanged.extend([paper_id] * rows)  # counted per row read
-                continue
-            merged["updated"] = now
-            result.updated.append(paper_id)
-            changes[paper_id] = merged
-        if not changes:
-            return
-        for paper_id, record in changes.items():
-            if record.get("listed"):
-                listed.setdefault(record["listed"], set()).add(paper_id)
-        put_rows(db, "papers", changes)  # one write per shard
-        self.generation += 1
+        """Bring in stored records as they are (`updated` kept): the one-time move from the
+        JSON month files of an older release."""
+        with self._writing() as conn:
+            seq = int(conn.execute("SELECT coalesce(max(seq), 0) FROM papers").fetchone()[0])
+            rows = []
+            for record in records:
+                seq += 1
+                rows.append((str(record["id"]), seq, json.dumps(record, ensure_ascii=False)))
+            conn.executemany(
+                "INSERT OR IGNORE INTO papers (id, seq, record) VALUES (?, ?, ?)", rows
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO listings VALUES (?, ?)",
+                [(day, pid) for day, ids in listings.items() for pid in ids],
+            )
+
+
+def _read_only(error: sqlite3.OperationalError) -> bool:
+    text = str(error).lower()
+    return "readonly" in text or "read-only" in text or "unable to open" in text
+
+
+def read_only_connection(path: Path) -> sqlite3.Connection:
+    """A database on a read-only disk: `immutable` tells SQLite nothing can change it, so it
+    reads without the WAL's shared-memory file (which it could not create there)."""
+    return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, isolation_level=None)
+
+
+def _as_oserror(error: sqlite3.DatabaseError) -> OSError:
+    """SQLite's errors as the OSError that StoreWriteError explains ("the disk is full")."""
+    text = str(error).lower()
+    if "full" in text:
+        return OSError(errno.ENOSPC, "the disk is full")
+    if "readonly" in text or "read-only" in text:
+        return OSError(errno.EROFS, "the disk is read-only")
+    return OSError(errno.EIO, str(error))

@@ -4,9 +4,11 @@
 - `aliases`: acronym long forms mined from the library's own abstracts;
 - `query`: what a user typed -> words, phrases, `author:`, `since:`, an arXiv id;
 - `expansion`: query words -> groups of alternatives (parts, typos, splits, acronym long forms);
-- `index`: the BM25F index in numpy postings and its scoring;
+- `documents`: a paper as the index stores it (analysed field tokens, date, upvotes, acronyms);
+- `index`: the tantivy index of one generation, opened for searching; `lexicon`: its acronyms
+  and typo vocabulary; `ranking`: query groups and filters as tantivy queries;
+- `builder`: building a generation (in worker processes) and catching up with the catalog;
 - `filters`: quoted phrases and author names, checked on the shown results;
-- `persist`: the index's file format;
 - `engine`: `SearchEngine`, which keeps the index in step with the catalog and answers queries.
 """
 

@@ -247,3 +247,40 @@ def analyze(text: str) -> list[WordTerms]:
         if terms is not None:
             out.append(terms)
     return out
+
+
+_token_cache: dict[str, str] = {}
+
+
+def _tokens_of(word: str) -> str:
+    """A surface word's index tokens, space-separated: its whole term, then its parts."""
+    cached = _token_cache.get(word)
+    if cached is None:
+        terms = analyze_word(word)
+        cached = " ".join((terms.whole, *terms.parts)) if terms else ""
+        if len(_token_cache) < 500_000:
+            _token_cache[word] = cached
+    return cached
+
+
+def index_tokens(text: str) -> tuple[str, list[str]]:
+    """(`text` as index tokens joined by spaces, its distinct surface words).
+
+    The index build's hot loop: one regex scan and one cached dict look-up per word occurrence.
+    A word's parts follow its whole term, so a phrase's token offsets are known from the same
+    analysis of the typed phrase (`phrase_offsets`).
+    """
+    words = WORD_RE.findall(text)
+    tokens = [t for t in map(_tokens_of, words) if t]
+    return " ".join(tokens), list(dict.fromkeys(words))
+
+
+def phrase_offsets(phrase: str) -> list[tuple[int, str]]:
+    """(token offset, term) of each word's whole term in `phrase`, as `index_tokens` lays
+    them out (each word takes 1 + its parts positions)."""
+    out: list[tuple[int, str]] = []
+    offset = 0
+    for word in analyze(phrase):
+        out.append((offset, word.whole))
+        offset += 1 + len(word.parts)
+    return out

@@ -1,27 +1,46 @@
 """`SearchEngine`: what `/papers QUERY` and `papers-bot search` both call.
 
-The index is derived data: built from the catalog, kept in step with it shard by shard (also
-when another process wrote it), and saved to `PAPERS_DATA_DIR/index/search.npz` so that a new
-process starts in a fraction of a second instead of re-analysing every paper. Delete the file
-and it is rebuilt.
+The index is derived data (`bot.search.builder`): built from the catalog in a process of its own
+(`papers-bot index`, or the one a serving bot starts), kept in step with the catalog's change feed
+(also when another process wrote it), and opened here memory-mapped, so a new process answers
+its first query in milliseconds. Delete `PAPERS_DATA_DIR/index` and it is rebuilt.
 """
 
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from bot.library import Library, StoreError
+import tantivy
+from tantivy import Query
+
+from bot.library import Library
 from bot.models import Paper
-from bot.search.analyzer import analyze
-from bot.search.expansion import Group
-from bot.search.filters import slot_filter
-from bot.search.index import SearchIndex, analyse_paper, more_like_groups
-from bot.search.persist import load_index, save_index
+from bot.search.analyzer import analyze, index_tokens
+from bot.search.builder import (
+    brought_up_to_date,
+    catch_up,
+    current_generation,
+    writer_turn,
+)
+from bot.search.documents import FIELDS, field_texts
+from bot.search.expansion import Alternative, Group
+from bot.search.filters import paper_filter
+from bot.search.index import PaperIndex, open_index
 from bot.search.query import ParsedQuery, parse_query
+from bot.search.ranking import (
+    author_query,
+    filtered,
+    group_query,
+    groups_query,
+    phrase_query,
+    since_query,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +48,9 @@ HOW_TO_SEARCH = (
     "Type what you remember of a paper: a topic (`speculative decoding`), an acronym (`kan`), "
     'part of a title, an arXiv id or URL, `author:NAME`, `since:2024-06`, or a "quoted phrase".'
 )
-INDEX_FILE = Path("index") / "search.npz"
-REFRESH_BATCH = 200  # papers applied per hold of the index lock while catching up
-# More changed papers than this are applied to a copy of the index, swapped in when ready.
-IN_PLACE_LIMIT = 2_000
-OLD_INDEX_FILES = ("search.idx",)  # pickles of earlier releases: removed once replaced
+# More changed papers than this are indexed by a separate process, not a serving bot's thread.
+IN_PROCESS_LIMIT = 5_000
+TIE_MARGIN = 10  # extra hits read so that equal scores at the cut are ordered right
 
 
 @dataclass
@@ -57,127 +74,98 @@ class SearchResponse:
 
 
 @dataclass
-class _ShardPlan:
-    """What catching up with one changed shard means: papers to (re)index, ids to drop."""
-
-    key: str
-    signature: object
-    todo: list[Paper]
-    gone: list[str]
+class _Hit:
+    num: int
+    score: float
+    full: bool  # matched every group of the query
 
 
 class SearchEngine:
-    """The library's search index, kept in step with the catalog (also across processes)."""
+    """Searches the library's index and keeps it in step with the catalog."""
 
-    def __init__(self, library: Library, persist: bool = True):
+    def __init__(self, library: Library, separate_builder: bool = False):
+        """`separate_builder`: a serving bot never builds an index in its own process; it
+        starts `python -m bot.search` and waits for it instead."""
         self.library = library
-        self.path = library.data_dir / INDEX_FILE if persist else None
+        self._separate = separate_builder
         self._lock = threading.RLock()
-        self._shards: dict[str, object] = {}  # shard -> the file signature indexed
-        self._versions: dict[str, dict[str, str | None]] = {}  # shard -> paper -> `updated`
-        self._dirty = False
+        self._refresh_lock = threading.Lock()  # one catch-up at a time
         self._checked_at = 0.0
         self._generation = -1
-        self._refresh_lock = threading.Lock()  # one catch-up at a time
         self._background: threading.Thread | None = None
         self._wake = threading.Event()
         self._stopping = threading.Event()
-        loaded = load_index(self.path) if self.path else None
-        if loaded:
-            self.index, catalog_state = loaded
-            # JSON has no tuples: signatures come back as lists.
-            self._shards = {k: tuple(v) for k, v in catalog_state["shards"].items()}
-            self._versions = catalog_state["versions"]
-        else:
-            self.index = SearchIndex()
+        self.index = self._open()
+        self._reloaded_at = self.index.seq  # the feed position its searcher shows
         self.refresh()
-        if not loaded:
-            self.save()
 
-    @property
-    def dirty(self) -> bool:
-        return self._dirty
+    # -- opening and catching up -------------------------------------------------------------
+
+    def _open(self) -> PaperIndex:
+        index = self._current()
+        if index is not None and self.library.catalog.last_seq() >= index.seq:
+            return index
+        if index is not None:
+            index.close()
+        self._bring_up_to_date()
+        index = self._current()
+        if index is None:
+            raise RuntimeError(f"the search index in {self.library.data_dir} could not be built")
+        return index
+
+    def _current(self) -> PaperIndex | None:
+        folder = current_generation(self.library.data_dir)
+        return open_index(folder) if folder is not None else None
+
+    def _bring_up_to_date(self) -> None:
+        if not self._separate:
+            brought_up_to_date(self.library)
+            return
+        log.info("building the search index in a separate process")
+        command = [sys.executable, "-m", "bot.search", str(self.library.data_dir)]
+        subprocess.run(command, check=True)
 
     def refresh(self, wait: bool = True) -> int:
-        """Catch up with the catalog: re-index the papers of every shard that changed, also
-        when another process wrote it. Returns how many papers changed.
-
-        Searches go on meanwhile: a few changed papers are analysed outside the index's lock
-        and applied in small batches; many (another process's import) go into a copy of the
-        index that is swapped in when ready. With `wait=False` it returns at once when a
-        refresh is already running (that one sees the same changes).
-        """
+        """Catch up with the catalog (also another process's writes); returns how many
+        papers changed. With `wait=False` it returns at once when a catch-up is running."""
         if not self._refresh_lock.acquire(blocking=wait):
             return 0
         try:
-            changed = self._catch_up()
+            return self._catch_up()
         finally:
             self._refresh_lock.release()
-        if changed:
-            self._dirty = True
-        return changed
 
     def _catch_up(self) -> int:
-        signatures = self.library.catalog.signatures()
-        gone_shards = set(self._shards) - set(signatures)
-        plans = [
-            self._plan_shard(key, signature)
-            for key, signature in signatures.items()
-            if self._shards.get(key) != signature
-        ]
-        removals = [pid for key in gone_shards for pid in self._versions.get(key, {})]
-        changed = len(removals) + sum(len(p.todo) + len(p.gone) for p in plans)
-        if changed <= IN_PLACE_LIMIT:
-            self._apply_in_place(plans, removals)
-        else:
-            self._apply_on_a_copy(plans, removals)
-        with self._lock:
-            for key in gone_shards:
-                self._versions.pop(key, None)
-                del self._shards[key]
-            for plan in plans:
-                versions = self._versions.setdefault(plan.key, {})
-                versions.update({p.id: p.updated for p in plan.todo})
-                for paper_id in plan.gone:
-                    versions.pop(paper_id, None)
-                self._shards[plan.key] = plan.signature
-        return changed
+        folder = current_generation(self.library.data_dir)
+        if folder is not None and folder != self.index.folder:
+            fresh = open_index(folder)  # another process rebuilt the index
+            if fresh is not None:
+                self._swap(fresh)
+        index = self.index
+        behind = self.library.catalog.count_since(index.seq)
+        if behind > IN_PROCESS_LIMIT and self._separate:
+            self._bring_up_to_date()
+            return behind + self._catch_up()
+        if behind:
+            with writer_turn(self.library.data_dir) as _:
+                if self.library.catalog.count_since(index.seq):  # not done by another
+                    catch_up(self.library, index)
+        seen = index.seq
+        if seen != self._reloaded_at:  # a commit, ours or another process's: show it
+            index.reload()
+            self._reloaded_at = seen
+        return behind
 
-    def _plan_shard(self, key: str, signature: object) -> _ShardPlan:
-        papers = self.library.catalog.shard(key)  # parsed outside the index's lock
-        known = self._versions.get(key, {})
-        todo = [p for p in papers.values() if known.get(p.id, "missing") != p.updated]
-        gone = [paper_id for paper_id in known if paper_id not in papers]
-        return _ShardPlan(key, signature, todo, gone)
+    def close(self) -> None:
+        """Let go of the index's files (the process goes on without searching)."""
+        self.stop_background_refresh()
+        self.index.close()
 
-    def _apply_in_place(self, plans: list[_ShardPlan], removals: list[str]) -> None:
-        """A few papers (a day's ingest): into the serving index, a batch per lock hold."""
-        todo = [paper for plan in plans for paper in plan.todo]
-        for start in range(0, len(todo), REFRESH_BATCH):
-            batch = todo[start : start + REFRESH_BATCH]
-            analysed = [analyse_paper(p) for p in batch]  # the slow part, unlocked
-            with self._lock:
-                for paper, words in zip(batch, analysed, strict=True):
-                    self.index.add_analysed(paper, words)
+    def _swap(self, fresh: PaperIndex) -> None:
         with self._lock:
-            for paper_id in removals + [pid for plan in plans for pid in plan.gone]:
-                self.index.remove(paper_id)
-
-    def _apply_on_a_copy(self, plans: list[_ShardPlan], removals: list[str]) -> None:
-        """Many papers (another process's import): searches keep the index they have, fast
-        and compacted, while a copy takes the changes; then the copy is swapped in."""
-        updated = self.index.clone()  # only this thread (holding _refresh_lock) mutates
-        for plan in plans:
-            for paper in plan.todo:
-                updated.add_analysed(paper, analyse_paper(paper))
-            for paper_id in plan.gone:
-                updated.remove(paper_id)
-        for paper_id in removals:
-            updated.remove(paper_id)
-        updated.compact()
-        updated.warm_up()
-        with self._lock:
-            self.index = updated
+            old, self.index = self.index, fresh
+            self._reloaded_at = fresh.seq
+        old.close()
 
     # -- catching up in the background (the serving bot) ---------------------------------
 
@@ -212,33 +200,16 @@ class SearchEngine:
             if changed:
                 log.info("the search index caught up with %d changed papers", changed)
 
-    def save(self) -> None:
-        """Persist the index (derived data: a failure is logged, never fatal)."""
-        if self.path is None:
-            return
-        with self._refresh_lock, self._lock:  # compaction changes the index: no catch-up now
-            try:
-                self.path.parent.mkdir(exist_ok=True)
-                state = {"shards": self._shards, "versions": self._versions}
-                save_index(self.path, self.index, state)
-                self._dirty = False
-                for name in OLD_INDEX_FILES:
-                    (self.path.parent / name).unlink(missing_ok=True)
-            except (OSError, ValueError, StoreError) as error:
-                log.warning("the search index was not saved (%s); it is rebuilt when needed", error)
-
     def warm_up(self) -> None:
-        self.refresh()
-        with self._lock:
-            self.index.warm_up()
+        """Load what the first typo would otherwise load (the English word list)."""
+        from bot.search import dictionary
 
-    def save_if_dirty(self) -> None:
-        if self._dirty:
-            self.save()
+        self.refresh()
+        dictionary.load()
 
     def _maybe_refresh(self) -> None:
-        # A stat of every shard per query is cheap, but not free at thousands of queries a
-        # second; a tenth of a second of staleness is invisible to a person.
+        # A tenth of a second of staleness is invisible to a person; a count per query is not
+        # free at thousands of queries a second.
         now = time.monotonic()
         generation = self.library.catalog.generation
         if generation == self._generation and now - self._checked_at <= 0.1:
@@ -248,6 +219,8 @@ class SearchEngine:
             self._wake.set()  # the refresher catches up; this request never waits for it
         else:
             self.refresh()  # a one-shot process (the CLI): catch up now
+
+    # -- searching ---------------------------------------------------------------------------
 
     def search(self, raw_query: str, limit: int = 5) -> SearchResponse:
         parsed = parse_query(raw_query)
@@ -264,10 +237,11 @@ class SearchEngine:
             response.notes = []
             return response
         self._maybe_refresh()
+        if parsed.paper_id:
+            return self._by_id(parsed, response)
         with self._lock:
-            if parsed.paper_id:
-                return self._by_id(parsed, response)
-            return self._ranked(parsed, response, max(1, limit))
+            index = self.index
+        return self._ranked(index, parsed, response, max(1, limit))
 
     def _by_id(self, parsed: ParsedQuery, response: SearchResponse) -> SearchResponse:
         response.paper_id = parsed.paper_id
@@ -281,47 +255,125 @@ class SearchEngine:
 
     def has_words(self, text: str) -> bool:
         """Whether `text` has words search can match (not only stopwords or noise)."""
-        with self._lock:
-            return bool(self.index.groups_for(text))
+        return bool(self.index.groups_for(text))
 
-    def _required_terms(self, parsed: ParsedQuery) -> list[str]:
-        """Terms every result must contain: the words of quoted phrases and author names."""
-        terms = []
-        for text in [*parsed.phrases, *parsed.authors]:
-            for word in analyze(text):
-                if self.index.has_term(word.whole):
-                    terms.append(word.whole)
-        return terms
+    def _filters(self, index: PaperIndex, parsed: ParsedQuery) -> list[tantivy.Query]:
+        filters = [author_query(index, name) for name in parsed.authors]
+        filters += [q for q in (phrase_query(index, p) for p in parsed.phrases) if q is not None]
+        if parsed.since:
+            filters.append(since_query(index, parsed.since))
+        return filters
 
-    def _ranked(self, parsed: ParsedQuery, response: SearchResponse, limit: int) -> SearchResponse:
-        groups = self.index.groups_for(parsed.text) if parsed.text else []
+    def _ranked(
+        self, index: PaperIndex, parsed: ParsedQuery, response: SearchResponse, limit: int
+    ) -> SearchResponse:
+        groups = index.groups_for(parsed.text) if parsed.text else []
         if parsed.text and not groups:
             response.message = (
                 "Those words are too common (or too long) to search for. " + HOW_TO_SEARCH
             )
             return response
-        scores, coverage = self.index.score(groups) if groups else (None, None)
-        order, total = self.index.ranked(scores, parsed.since, self._required_terms(parsed))
-        check = slot_filter(self.index, self.library.get, parsed.phrases, parsed.authors)
-        needs_text = bool(parsed.phrases or parsed.authors)
-        for slot in order:
-            paper = check(int(slot))
-            if paper is None:
-                continue
-            score = float(scores[slot]) if scores is not None else 0.0
-            matched = self.index.matched_labels(groups, int(slot)) if groups else []
-            cover = float(coverage[slot]) if coverage is not None else 1.0
-            response.results.append(SearchResult(paper, round(score, 4), matched, cover))
-            if len(response.results) == limit:
-                break
-        # Phrases and author names are checked on the shown results only: the total is then
-        # the number of papers that contain all the words.
-        response.total = (
-            total if not needs_text or len(response.results) == limit else len(response.results)
-        )
+        fetch = limit + TIE_MARGIN
+        if parsed.phrases and _only_phrase(parsed):
+            # One quoted phrase and nothing else: the phrase query ranks by itself (its words
+            # together), instead of scoring the words apart and filtering by the phrase.
+            filters = self._filters(
+                index, ParsedQuery(text="", authors=parsed.authors, since=parsed.since)
+            )
+            phrase = phrase_query(index, parsed.phrases[0]) or Query.empty_query()
+            hits, response.total = self._hits(index, filtered(phrase, filters), fetch, True)
+        elif groups:
+            filters = self._filters(index, parsed)
+            hits, response.total = self._scored(index, groups, filters, fetch)
+        else:
+            filters = self._filters(index, parsed)
+            hits, response.total = self._by_rank(index, filters, fetch)
+        shown = self._papers(hits, paper_filter(parsed.authors), limit)
+        labels = self._labels(groups, shown) if groups else {}
+        for hit, paper in shown:
+            matched, coverage = labels.get(hit.num, ([], 1.0))
+            response.results.append(
+                SearchResult(paper, round(hit.score, 4), matched, 1.0 if hit.full else coverage)
+            )
         if not response.results:
             response.message, response.suggestions = self._no_results(parsed, groups)
         return response
+
+    def _papers(
+        self, hits: list[_Hit], check: Callable[[Paper], bool], limit: int
+    ) -> list[tuple[_Hit, Paper]]:
+        """The first `limit` hits that pass `check`, as papers: read only as many as shown."""
+        shown: list[tuple[_Hit, Paper]] = []
+        position = 0
+        while len(shown) < limit and position < len(hits):
+            chunk = hits[position : position + limit - len(shown)]
+            position += len(chunk)
+            papers = self.library.catalog.by_nums(h.num for h in chunk)
+            shown += [(h, papers[h.num]) for h in chunk if h.num in papers and check(papers[h.num])]
+        return shown
+
+    @staticmethod
+    def _labels(groups: list[Group], shown: list[tuple[_Hit, Paper]]) -> dict[int, tuple]:
+        """What each shown paper matched, and its share of the query. A paper that matched
+        every group, each of one alternative, needs no look; others have their own words
+        read (only those shown: a few dozen microseconds each)."""
+        out: dict[int, tuple[list[str], float]] = {}
+        for hit, paper in shown:
+            if hit.full and all(len(g.alternatives) == 1 and not g.span for g in groups):
+                out[hit.num] = ([g.alternatives[0].label for g in groups], 1.0)
+                continue
+            out[hit.num] = matched_labels(groups, _has_terms(paper_terms(paper)))
+        return out
+
+    def _scored(
+        self,
+        index: PaperIndex,
+        groups: list[Group],
+        filters: list[tantivy.Query],
+        fetch: int,
+    ) -> tuple[list[_Hit], int]:
+        """Papers matching every group first, then those matching some, each by score."""
+        queries = [group_query(index, g) for g in groups]
+        present = [q for q in queries if q is not None]
+        if not present:
+            return [], 0
+        hits: list[_Hit] = []
+        total = 0
+        if len(present) == len(queries):
+            query = filtered(groups_query(present, len(present)), filters)
+            hits, total = self._hits(index, query, fetch, full=True)
+        if len(hits) < fetch - TIE_MARGIN and len(present) > 1:
+            query = filtered(groups_query(present, 1), filters)
+            more, total = self._hits(index, query, fetch + len(hits), full=False)
+            seen = {h.num for h in hits}
+            hits += [h for h in more if h.num not in seen]
+        return hits, total
+
+    def _hits(
+        self, index: PaperIndex, query: tantivy.Query, fetch: int, full: bool
+    ) -> tuple[list[_Hit], int]:
+        searcher = index.searcher
+        found = searcher.search(query, fetch, count=True)
+        addresses = [address for _, address in found.hits]
+        nums = searcher.fast_field_values("num", addresses)
+        upvotes = searcher.fast_field_values("upvotes", addresses)
+        dates = searcher.fast_field_values("date", addresses)
+        keyed = sorted(
+            zip(found.hits, nums, upvotes, dates, strict=True),
+            key=lambda row: (-round(row[0][0], 4), -(row[2] or 0), -(row[3] or 0)),
+        )
+        hits = [_Hit(int(num or 0), float(hit[0]), full) for hit, num, _, _ in keyed]
+        return hits, _count(found)
+
+    def _by_rank(
+        self, index: PaperIndex, filters: list[tantivy.Query], fetch: int
+    ) -> tuple[list[_Hit], int]:
+        """Filters only: the most upvoted matching papers, newest first among equals."""
+        searcher = index.searcher
+        found = searcher.search(filtered(None, filters), fetch, count=True, order_by_field="rank")
+        addresses = [address for _, address in found.hits]
+        nums = searcher.fast_field_values("num", addresses)
+        return [_Hit(int(n or 0), 0.0, True) for n in nums], _count(found)
 
     def _no_results(self, parsed: ParsedQuery, groups: list[Group]) -> tuple[str, list[str]]:
         suggestions = self.suggest(parsed.text)
@@ -340,43 +392,107 @@ class SearchEngine:
         """Did-you-mean: library words close to what was typed, and acronyms that are near."""
         from rapidfuzz.distance import Levenshtein
 
+        index = self.index
         out: list[str] = []
         for word in analyze(text):
-            if self.index.has_term(word.whole):
+            if index.has_term(word.whole):
                 continue
-            out.extend(self.index.near_words(word.surface, 2 if len(word.surface) < 8 else 3))
+            out.extend(index.near_words(word.surface, 2 if len(word.surface) < 8 else 3))
             if len(word.surface) <= 5:
                 out.extend(
                     a.upper()
-                    for a in self.index.aliases.acronyms()
+                    for a in index.lexicon.acronyms()
                     if a != word.surface and Levenshtein.distance(word.surface, a) <= 1
                 )
         return list(dict.fromkeys(out))[:5]
 
     def more_like(self, paper_id: str, limit: int = 5) -> list[SearchResult]:
+        """Papers that share a paper's most telling words (tf-idf over title, keywords and
+        abstract)."""
         self._maybe_refresh()
-        with self._lock:
-            paper = self.library.get(paper_id)
-            if paper is None:
-                return []
-            groups = more_like_groups(self.index, paper)
-            if not groups:
-                return []
-            scores, coverage = self.index.score(groups)
-            own = self.index.slots.get(paper_id)
-            if own is not None:
-                scores[own] = 0
-            order, _ = self.index.ranked(scores, None)
-            results = []
-            for slot in order[:limit]:
-                found = self.library.get(self.index.ids[int(slot)] or "")
-                if found is not None:
-                    results.append(
-                        SearchResult(
-                            found,
-                            round(float(scores[slot]), 4),
-                            self.index.matched_labels(groups, int(slot))[:4],
-                            float(coverage[slot]),
-                        )
-                    )
-            return results
+        index = self.index
+        paper = self.library.get(paper_id)
+        if paper is None:
+            return []
+        groups = more_like_groups(index, paper)
+        queries = [q for q in (group_query(index, g) for g in groups) if q is not None]
+        if not queries:
+            return []
+        own = self.library.catalog.num_of(paper_id)
+        hits, _ = self._hits(index, groups_query(queries, 1), limit + 1, full=False)
+        hits = [h for h in hits if h.num != own][:limit]
+        shown = self._papers(hits, lambda _: True, limit)
+        labels = self._labels(groups, shown)
+        return [
+            SearchResult(found, round(hit.score, 4), *_first_labels(labels.get(hit.num)))
+            for hit, found in shown
+        ]
+
+
+# -- what a shown paper matched ------------------------------------------------------------
+
+
+def _has_terms(terms: set[str]) -> Callable[[Alternative], bool]:
+    return lambda alt: all(t in terms for t in alt.terms)
+
+
+def _count(found: tantivy.SearchResult) -> int:
+    # `count` is there at run time (tantivy-py 0.27: `SearchResult(hits, count)`); its type
+    # stub leaves it out.
+    return int(found.count or 0)  # type: ignore[attr-defined]
+
+
+def _only_phrase(parsed: ParsedQuery) -> bool:
+    typed = [w.whole for w in analyze(parsed.text)]
+    return len(parsed.phrases) == 1 and typed == [w.whole for w in analyze(parsed.phrases[0])]
+
+
+def paper_terms(paper: Paper) -> set[str]:
+    """Every index term of a paper, as the index has them (its words whole and in parts)."""
+    terms: set[str] = set()
+    for text in field_texts(paper).values():
+        terms.update(index_tokens(text)[0].split())
+    return terms
+
+
+def matched_labels(
+    groups: list[Group], matches: Callable[[Alternative], bool]
+) -> tuple[list[str], float]:
+    """(labels of the alternatives a paper matched, the share of the query it matched)."""
+    labels: list[str] = []
+    matched = 0.0
+    weights = [max(1, len(g.span)) for g in groups]
+    for group, weight in zip(groups, weights, strict=True):
+        label = next((a.label for a in group.alternatives if matches(a)), None)
+        if label is not None:
+            labels.append(label)
+            matched += weight
+        elif group.span:
+            inner, share = matched_labels(group.span, matches)
+            labels.extend(inner)
+            matched += share * weight
+    return list(dict.fromkeys(labels)), matched / (sum(weights) or 1)
+
+
+def _first_labels(labels: tuple[list[str], float] | None) -> tuple[list[str], float]:
+    matched, coverage = labels or ([], 0.0)
+    return matched[:4], coverage
+
+
+def more_like_groups(index: PaperIndex, paper: Paper, count: int = 12) -> list[Group]:
+    """The terms that best characterise a paper (tf-idf), each a group of its own."""
+    weights: dict[str, float] = {}
+    for name, text in field_texts(paper).items():
+        if name == "authors":
+            continue
+        for word in analyze(text):
+            weights[word.whole] = weights.get(word.whole, 0.0) + FIELDS[name]
+    total = len(index)
+    common = max(2, total * 0.2)
+    scored = {}
+    for term, weight in weights.items():
+        df = index.doc_freq(term)
+        if df and len(term) > 2 and df <= common:
+            scored[term] = weight * index.idf(term)
+    best = sorted(scored, key=lambda t: -scored[t])[:count]
+    return [Group(index.surface_of(t), [Alternative((t,), 1.0, index.surface_of(t))]) for t in best]

@@ -8,15 +8,17 @@ Exact terms always come first: a typo or an alias never outranks the word that w
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from bot.search.aliases import AliasTable
 from bot.search.analyzer import WordTerms, analyze, stem
 from bot.search.dictionary import is_english_word
+
+if TYPE_CHECKING:
+    from bot.search.lexicon import Lexicon
 
 TYPO_WEIGHT = 0.9
 PARTS_WEIGHT = 0.9
@@ -45,12 +47,9 @@ class Group:
 
 
 class QueryExpansion:
-    """The query side of `SearchIndex` (a base class): groups, typos, aliases, match labels."""
+    """The query side of `PaperIndex` (a base class): groups, typos, aliases."""
 
-    aliases: AliasTable
-    _surface_df: Counter[str]
-    _surface_term: dict[str, str]
-    _vocab_list: list[str] | None
+    lexicon: Lexicon
 
     def has_term(self, term: str) -> bool:
         raise NotImplementedError
@@ -58,26 +57,24 @@ class QueryExpansion:
     def surface_of(self, term: str) -> str:
         raise NotImplementedError
 
-    def _vocabulary(self) -> list[str]:
-        if self._vocab_list is None:
-            self._vocab_list = [w for w in self._surface_df if len(w) >= 3 and w.isalpha()]
-        return self._vocab_list
-
     def near_words(self, word: str, max_distance: int, limit: int = 3) -> list[str]:
         """Library words within `max_distance` edits of `word`, closest and commonest first."""
         if len(word) < MIN_TYPO_LENGTH or not word.isalpha():
             return []
-        matches = process.extract(
-            word,
-            self._vocabulary(),
-            scorer=Levenshtein.distance,
-            score_cutoff=max_distance,
-            limit=20,
-        )
-        ranked = sorted(
-            (m for m in matches if m[0] != word),
-            key=lambda m: (m[1], m[0][0] != word[0], -self._surface_df[m[0]]),
-        )
+        # Only words of a possible length are candidates (n edits change it by at most n),
+        # first those that start with the typed word's first two letters, then its first,
+        # then any: a wider look only when no candidate is 1 edit away.
+        found: dict[str, int] = {}
+        df: dict[str, int] = {}
+        for start in (2, 1, 0):
+            words, df = self.lexicon.words_like(word, max_distance, start)
+            matches = process.extract(
+                word, words, scorer=Levenshtein.distance, score_cutoff=max_distance, limit=20
+            )
+            found.update((m[0], int(m[1])) for m in matches if m[0] != word)
+            if found and min(found.values()) <= 1:
+                break
+        ranked = sorted(found.items(), key=lambda m: (m[1], m[0][0] != word[0], -df.get(m[0], 0)))
         # Only the closest candidates: `difusion` means diffusion (1 edit), not fusion (2).
         closest = [m for m in ranked if m[1] == ranked[0][1]] if ranked else []
         return [m[0] for m in closest[:limit]]
@@ -103,7 +100,7 @@ class QueryExpansion:
                 corrected = self.surface_of(key[0])
         if not alternatives and not word.parts:
             alternatives.extend(self._split_alternatives(word.surface))
-        for long_form in self.aliases.long_forms(word.whole):
+        for long_form in self.lexicon.long_forms(word.whole):
             if all(self.has_term(t) for t in long_form):
                 spelled = " ".join(self.surface_of(t) for t in long_form)
                 label = f"{word.surface.upper()} = {spelled}"
@@ -117,7 +114,7 @@ class QueryExpansion:
         max_distance = 1 if len(surface) < 8 else 2
         out = []
         for near in self.near_words(surface, max_distance, limit=2):
-            term = self._surface_term.get(near)
+            term = self.lexicon.term_of(near)
             if term and self.has_term(term):
                 out.append(Alternative((term,), TYPO_WEIGHT, f"{surface} → {near}"))
         return out
@@ -136,12 +133,18 @@ class QueryExpansion:
         out: list[Group] = []
         i = 0
         while i < len(groups):
+            first = groups[i].key[0] if groups[i].key else None
+            # Long forms are looked up by their first word: most words start none.
+            if first is None or not self.lexicon.long_form_starts(first):
+                out.append(groups[i])
+                i += 1
+                continue
             for j in range(len(groups), i, -1):
                 span = groups[i:j]
                 terms = tuple(t for g in span for t in g.key)
                 acronyms = [
                     a
-                    for a in self.aliases.acronyms_for(terms)
+                    for a in self.lexicon.acronyms_for(terms)
                     if self.has_term(a) and a not in terms
                 ]
                 if acronyms:

@@ -80,7 +80,7 @@ def join_digest_channel(client: WebClient, channel: str) -> bool:
 def run(settings: Settings) -> int:
     try:
         settings.require_slack()
-        runtime = Runtime.open(settings)
+        runtime = Runtime.open(settings, serving=True)
     except SettingsError as error:
         print(str(error), file=sys.stderr)
         return 2
@@ -99,7 +99,7 @@ def run(settings: Settings) -> int:
     serve = _socket_mode(app, settings) if settings.socket_mode else _http_server(app, settings)
     if isinstance(serve, int):
         return serve
-    log.info("loading the library (%d shards)", len(runtime.library.catalog.keys()))
+    log.info("the library holds %d papers", len(runtime.library))
     runtime.warm_up()
     # Another process (a cron `papers-bot import` or `fetch`) may write the library while we
     # serve: a thread of its own catches up, so no request ever waits for a re-index.
@@ -113,7 +113,6 @@ def run(settings: Settings) -> int:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         runtime.search.stop_background_refresh()
-        runtime.search.save_if_dirty()
     return 0
 
 

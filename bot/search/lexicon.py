@@ -1,0 +1,219 @@
+"""What search knows about the library's words besides postings: acronyms and the typo vocabulary.
+
+Kept beside the tantivy index in `lexicon.sqlite3` (derived data, like the index):
+
+- `definitions`: each paper's "Long Form (ACRONYM)" pairs, by paper, so a changed paper replaces
+  its own and the counts never depend on the order papers came in; `forms` counts them per
+  (acronym, long form), looked up by acronym and by the long form's first word: a typed long
+  form finds its acronym without a scan of every alias.
+- `surfaces`: every folded word of titles, keywords and abstracts with its index term and how
+  many papers use it: typo correction's candidates and the words shown for a term.
+- `meta`: the catalog change-feed position the index reflects (`seq`).
+
+Queries read it with small indexed look-ups; only typo correction loads words, by length, once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from bot.library.catalog import read_only_connection
+from bot.search.documents import IndexedPaper, Vocabulary
+
+LEXICON_FILE = "lexicon.sqlite3"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS definitions (
+    num INTEGER NOT NULL, acronym TEXT NOT NULL, long_form TEXT NOT NULL, first TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS definitions_by_num ON definitions (num);
+CREATE TABLE IF NOT EXISTS forms (
+    acronym TEXT NOT NULL, long_form TEXT NOT NULL, first TEXT NOT NULL, papers INTEGER NOT NULL,
+    PRIMARY KEY (acronym, long_form)
+);
+CREATE INDEX IF NOT EXISTS forms_by_first ON forms (first);
+CREATE TABLE IF NOT EXISTS surfaces (surface TEXT PRIMARY KEY, term TEXT NOT NULL, df INTEGER);
+CREATE INDEX IF NOT EXISTS surfaces_by_term ON surfaces (term, df);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+
+class Lexicon:
+    def __init__(self, path: Path):
+        self.path = path
+        self._local = threading.local()
+        self._words: dict[tuple[int, str], list[str]] | None = None
+        self._candidates: dict[tuple[int, int, str], list[str]] = {}  # (length, distance, start)
+        self._df: dict[str, int] = {}
+        self._words_seq = -1
+        self._guard = threading.Lock()
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.executescript(SCHEMA)
+            except sqlite3.OperationalError:
+                if not self.path.exists():
+                    raise
+                conn.close()
+                conn = read_only_connection(self.path)  # a read-only disk: search still works
+            self._local.conn = conn
+        return conn
+
+    # -- reads -----------------------------------------------------------------------------
+
+    @property
+    def seq(self) -> int:
+        row = self._conn().execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()
+        return int(row[0]) if row else 0
+
+    def long_forms(self, acronym: str) -> list[tuple[str, ...]]:
+        """The long forms of an acronym, most often defined first (at most 3)."""
+        rows = self._conn().execute(
+            "SELECT long_form FROM forms WHERE acronym = ? AND papers > 0 "
+            "ORDER BY papers DESC, long_form LIMIT 3",
+            (acronym,),
+        )
+        return [tuple(r[0].split()) for r in rows]
+
+    def acronyms_for(self, terms: tuple[str, ...]) -> list[str]:
+        """Acronyms whose long form starts with `terms` (at least two thirds of its words)."""
+        if len(terms) < 2:
+            return []
+        found: list[str] = []
+        rows = self._conn().execute(
+            "SELECT acronym, long_form FROM forms WHERE first = ? AND papers > 0", (terms[0],)
+        )
+        for acronym, long_form in rows:
+            words = tuple(long_form.split())
+            fits = words[: len(terms)] == terms and len(terms) * 3 >= len(words) * 2
+            if fits and acronym not in found:
+                found.append(acronym)
+        return found
+
+    def long_form_starts(self, first: str) -> bool:
+        row = (
+            self._conn()
+            .execute("SELECT 1 FROM forms WHERE first = ? AND papers > 0 LIMIT 1", (first,))
+            .fetchone()
+        )
+        return row is not None
+
+    def acronyms(self) -> list[str]:
+        rows = self._conn().execute("SELECT DISTINCT acronym FROM forms WHERE papers > 0")
+        return [r[0] for r in rows]
+
+    def surface_of(self, term: str) -> str:
+        """The commonest word written for an index term (`network` for `network`)."""
+        row = (
+            self._conn()
+            .execute(
+                "SELECT surface FROM surfaces WHERE term = ? ORDER BY df DESC, surface LIMIT 1",
+                (term,),
+            )
+            .fetchone()
+        )
+        return str(row[0]) if row else term
+
+    def term_of(self, surface: str) -> str | None:
+        row = (
+            self._conn()
+            .execute("SELECT term FROM surfaces WHERE surface = ?", (surface,))
+            .fetchone()
+        )
+        return str(row[0]) if row else None
+
+    def words_like(self, word: str, distance: int, start: int) -> tuple[list[str], dict]:
+        """Typo candidates for `word`: alphabetic library words whose length is within
+        `distance` and that begin with the same `start` letters (0, 1 or 2: people rarely
+        mistype the first letters, and each cuts the candidates about 15-fold), with their
+        paper counts. The vocabulary is loaded once per index change, by length and start."""
+        seq = self.seq
+        with self._guard:
+            if self._words is None or self._words_seq != seq:
+                buckets: dict[tuple[int, str], list[str]] = {}
+                df: dict[str, int] = {}
+                for surface, count in self._conn().execute("SELECT surface, df FROM surfaces"):
+                    if len(surface) >= 3 and surface.isalpha():
+                        buckets.setdefault((len(surface), surface[:2]), []).append(surface)
+                        df[surface] = int(count)
+                self._words, self._df, self._words_seq = buckets, df, seq
+                self._candidates = {}
+            key = (len(word), distance, word[:start])
+            found = self._candidates.get(key)
+            if found is None:
+                lengths = range(len(word) - distance, len(word) + distance + 1)
+                found = [
+                    w
+                    for (n, begin), ws in self._words.items()
+                    if n in lengths and begin.startswith(word[:start])
+                    for w in ws
+                ]
+                if len(self._candidates) < 5_000:
+                    self._candidates[key] = found
+            return found, self._df
+
+    # -- writes (the index's writer only) ----------------------------------------------------
+
+    def apply(
+        self,
+        papers: Iterable[IndexedPaper],
+        vocabulary: Vocabulary,
+        seq: int,
+        replaced: Iterable[int] = (),
+    ) -> None:
+        """Record (re)indexed papers' acronyms, their words, and the feed position now
+        reflected, in one transaction. `replaced` papers' earlier acronyms go first."""
+        conn = self._conn()
+        batch = list(papers)
+        added = [
+            (p.num, acronym, " ".join(long_form), long_form[0])
+            for p in batch
+            for acronym, long_form in p.definitions
+        ]
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            gone = [(n,) for n in replaced]
+            for acronym, long_form in self._definitions_of(conn, gone):
+                conn.execute(
+                    "UPDATE forms SET papers = papers - 1 WHERE acronym = ? AND long_form = ?",
+                    (acronym, long_form),
+                )
+            conn.executemany("DELETE FROM definitions WHERE num = ?", gone)
+            conn.executemany("INSERT INTO definitions VALUES (?, ?, ?, ?)", added)
+            conn.executemany(
+                "INSERT INTO forms VALUES (?, ?, ?, 1) ON CONFLICT (acronym, long_form) "
+                "DO UPDATE SET papers = papers + 1",
+                [(acronym, long_form, first) for _, acronym, long_form, first in added],
+            )
+            conn.executemany(
+                "INSERT INTO surfaces VALUES (?, ?, ?) ON CONFLICT (surface) "
+                "DO UPDATE SET df = df + excluded.df",
+                [(s, vocabulary.terms[s], n) for s, n in vocabulary.counts.items()],
+            )
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('seq', ?)", (seq,))
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    @staticmethod
+    def _definitions_of(conn: sqlite3.Connection, nums: list[tuple[int]]) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        for num in nums:
+            found += conn.execute(
+                "SELECT acronym, long_form FROM definitions WHERE num = ?", num
+            ).fetchall()
+        return found
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
