@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -37,6 +38,7 @@ from bot.library import Library
 from bot.search import SearchEngine
 start = time.perf_counter()
 engine = SearchEngine(Library(sys.argv[1], sample_data=False))
+engine.warm_up()  # as `papers-bot run` does before it serves
 engine.search(json.loads(sys.argv[2])[0], 10)
 ready = time.perf_counter() - start
 for query in json.loads(sys.argv[2]):
@@ -248,11 +250,17 @@ def table(results: dict[str, Any]) -> str:
 
 def measure(sizes: list[int], queries: int = 200, rounds: int = 3) -> dict[str, Any]:
     report: dict[str, Any] = {"machine": machine(), "sizes": {}}
-    with tempfile.TemporaryDirectory(prefix="papers-scale-") as tmp:
+    work = Path(tempfile.mkdtemp(prefix="papers-scale-"))
+    try:
         for size in sizes:
-            result = run_size(size, Path(tmp), queries, rounds)
+            result = run_size(size, work, queries, rounds)
             report["sizes"][str(size)] = result
             print(table({str(size): result}), flush=True)
+    finally:
+        if os.environ.get("BENCH_KEEP"):
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     return report
 
 

@@ -102,3 +102,28 @@ def test_import_exit_codes_let_a_cron_job_tell(tmp_path: Path) -> None:
     result = papers_bot(tmp_path, "import", str(empty), str(DATA / "trap_papers.jsonl"))
     assert result.returncode == 0, result.stderr
     assert f"warning: {empty} holds no papers" in result.stderr
+
+
+def test_index_catches_up_and_rebuilds_while_the_old_generation_serves(tmp_path: Path) -> None:
+    from bot.library import Library
+    from bot.search import SearchEngine
+    from bot.search.builder import current_generation
+
+    first = papers_bot(tmp_path, "index")
+    assert first.returncode == 0, first.stderr
+    assert "search index built: 111 papers" in first.stdout
+    data = tmp_path / "data"
+    before = current_generation(data)
+    engine = SearchEngine(Library(data))  # a serving process, on the first generation
+    again = papers_bot(tmp_path, "import", str(DATA / "trap_papers.jsonl"))
+    assert again.returncode == 0, again.stderr  # the import indexed its own papers
+    assert current_generation(data) == before
+    assert [r.paper.id for r in engine.search("kanban", 3).results] == ["9901.00001"]
+    rebuilt = papers_bot(tmp_path, "index", "--rebuild")
+    assert rebuilt.returncode == 0 and "built: 117 papers" in rebuilt.stdout
+    after = current_generation(data)
+    assert after is not None and after != before  # swapped whole
+    assert [r.paper.id for r in engine.search("vulkan", 3).results] == ["9901.00003"]
+    assert engine.index.folder == after  # the serving process moved to the new one
+    caught = papers_bot(tmp_path, "index")
+    assert "caught up: 117 papers, 0 changed" in caught.stdout

@@ -12,7 +12,6 @@ import sys
 from collections.abc import Callable, Sequence
 
 from bot.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
-from bot.cli.library_commands import fetch_command, import_command, search_command
 from bot.config import SettingsError, load_env_file, load_settings
 from bot.library import StoreError
 from bot.logs import install_secret_filter
@@ -36,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     fetch = sub.add_parser("fetch", help="pull Daily Papers listings from Hugging Face")
     fetch.add_argument("--date", help="listing day, YYYY-MM-DD (default: today, UTC)")
     fetch.add_argument("--days", type=int, default=1, help="how many days back from --date")
+    index = sub.add_parser("index", help="bring the search index up to date with the library")
+    index.add_argument("--rebuild", action="store_true", help="build a new one from nothing")
     digest = sub.add_parser("digest", help="post the daily digest once, now")
     digest.add_argument("--channel", help="channel id (default: PAPERS_CHANNEL)")
     digest.add_argument("--date", help="digest day, YYYY-MM-DD (default: today)")
@@ -77,6 +78,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
+def search_command(args: argparse.Namespace) -> int:
+    from bot.cli.search_commands import search_command as search
+
+    return search(args)
+
+
+def index_command(args: argparse.Namespace) -> int:
+    from bot.cli.search_commands import index_command as bring_up_to_date
+
+    return bring_up_to_date(args)
+
+
+def import_command(args: argparse.Namespace) -> int:
+    from bot.cli.library_commands import import_command as import_files
+
+    return import_files(args)
+
+
+def fetch_command(args: argparse.Namespace) -> int:
+    from bot.cli.library_commands import fetch_command as fetch_days
+
+    return fetch_days(args)
+
+
 def run_command(args: argparse.Namespace) -> int:
     from bot.slack.runner import run
 
@@ -95,10 +120,11 @@ def digest_command(args: argparse.Namespace) -> int:
     return post_or_print_digest(args)
 
 
-# Each subcommand's handler. The Slack and console handlers import Bolt only when they run,
-# so `papers-bot search` starts fast.
+# Each subcommand's handler, imported when it runs: `papers-bot search` loads neither Bolt nor
+# an HTTP client, so it starts fast.
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "search": search_command,
+    "index": index_command,
     "import": import_command,
     "run": run_command,
     "console": console_command,

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.cli.errors import EXIT_FAILED, EXIT_OK, UsageError
-from bot.cli.library_commands import open_runtime, parse_day
+from bot.cli.opening import open_runtime, parse_day
 from bot.config import channel_problem
 from bot.delivery import PrintMessenger
 from bot.digest import preview_digest, run_digest

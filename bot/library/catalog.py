@@ -144,6 +144,7 @@ class Catalog:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
+        self._epoch = 0  # raised by `close`: every thread's connection is then opened anew
         self.generation = 0  # bumped by every write from this process
         self.damaged: dict[str, str] = {}  # what was set aside -> what is missing, for users
 
@@ -153,7 +154,9 @@ class Catalog:
         return self.path.exists()
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        # check_same_thread off only so that `close` may close other threads' connections:
+        # each thread still uses its own.
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")  # a committed ingest survives a power cut
@@ -167,7 +170,8 @@ class Catalog:
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
+        # A connection from before `close` (a damaged file set aside) is opened anew.
+        if conn is None or getattr(self._local, "epoch", None) != self._epoch:
             try:
                 conn = self._connect()
             except sqlite3.DatabaseError as error:
@@ -176,7 +180,7 @@ class Catalog:
                 self._set_aside(error)
                 conn = self._connect()  # a new, empty catalog: the rest of the library serves
             self._check_schema(conn)
-            self._local.conn = conn
+            self._local.conn, self._local.epoch = conn, self._epoch
             with self._guard:
                 self._connections.append(conn)
         return conn
@@ -226,11 +230,12 @@ class Catalog:
         self.generation += 1
 
     def close(self) -> None:
+        """Close every thread's connection (each opens a new one at its next use)."""
         with self._guard:
+            self._epoch += 1
             for conn in self._connections:
                 conn.close()
             self._connections.clear()
-        self._local = threading.local()
 
     # -- damage ----------------------------------------------------------------------------
 
@@ -435,7 +440,8 @@ def _read_only(error: sqlite3.OperationalError) -> bool:
 def read_only_connection(path: Path) -> sqlite3.Connection:
     """A database on a read-only disk: `immutable` tells SQLite nothing can change it, so it
     reads without the WAL's shared-memory file (which it could not create there)."""
-    return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, isolation_level=None)
+    uri = f"file:{path}?mode=ro&immutable=1"
+    return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
 
 
 def _as_oserror(error: sqlite3.DatabaseError) -> OSError:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import tantivy
 from tantivy import Query
 
-from bot.library import Library
+from bot.library import Library, StoreError
 from bot.models import Paper
 from bot.search.analyzer import analyze, index_tokens
 from bot.search.builder import (
@@ -123,7 +123,12 @@ class SearchEngine:
             return
         log.info("building the search index in a separate process")
         command = [sys.executable, "-m", "bot.search", str(self.library.data_dir)]
-        subprocess.run(command, check=True)
+        finished = subprocess.run(command, check=False)
+        if finished.returncode:
+            raise StoreError(
+                f"building the search index failed (exit {finished.returncode}); run "
+                "`papers-bot index` to see why"
+            )
 
     def refresh(self, wait: bool = True) -> int:
         """Catch up with the catalog (also another process's writes); returns how many
@@ -131,11 +136,11 @@ class SearchEngine:
         if not self._refresh_lock.acquire(blocking=wait):
             return 0
         try:
-            return self._catch_up()
+            return self._catch_up(wait)
         finally:
             self._refresh_lock.release()
 
-    def _catch_up(self) -> int:
+    def _catch_up(self, wait: bool = True) -> int:
         folder = current_generation(self.library.data_dir)
         if folder is not None and folder != self.index.folder:
             fresh = open_index(folder)  # another process rebuilt the index
@@ -145,10 +150,12 @@ class SearchEngine:
         behind = self.library.catalog.count_since(index.seq)
         if behind > IN_PROCESS_LIMIT and self._separate:
             self._bring_up_to_date()
-            return behind + self._catch_up()
+            return behind + self._catch_up(wait)
         if behind:
-            with writer_turn(self.library.data_dir) as _:
-                if self.library.catalog.count_since(index.seq):  # not done by another
+            # Without `wait` (a request's own refresh), another process's long build is not
+            # waited for: the background refresher or the next call catches up.
+            with writer_turn(self.library.data_dir, wait=wait) as mine:
+                if mine and self.library.catalog.count_since(index.seq):  # not done already
                     catch_up(self.library, index)
         seen = index.seq
         if seen != self._reloaded_at:  # a commit, ours or another process's: show it
