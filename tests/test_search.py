@@ -229,7 +229,10 @@ def test_a_damaged_or_older_index_is_rebuilt(library: Library) -> None:
     folder = current_generation(library.data_dir)
     assert folder is not None
     (folder / "papers-bot-format").write_text("4\n")  # an index of an earlier release
+    old_file = library.data_dir / "index" / "search.npz"  # the numpy engine's, before tantivy
+    old_file.write_bytes(b"PK\x03\x04 an earlier release's index")
     rebuilt = SearchEngine(Library(library.data_dir))
+    assert not old_file.exists()  # replaced, so cleaned away
     assert current_generation(library.data_dir) not in (None, folder)
     assert _answers(rebuilt) == expected
     fresh = current_generation(library.data_dir)

@@ -105,7 +105,7 @@ class Library:
         return self.get_many(self.catalog.listed_ids(after, until))
 
     def listed_on(self, day: str) -> list[Paper]:
-        return self.get_many(self.catalog.listing_days().get(day, []))
+        return self.get_many(self.catalog.listed_ids_on(day))
 
     def latest_listing_day(self) -> str | None:
         return self.catalog.latest_listing_day()

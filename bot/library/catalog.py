@@ -345,6 +345,10 @@ class Catalog:
         )
         return [r[0] for r in rows]
 
+    def listed_ids_on(self, day: str) -> list[str]:
+        rows = self._rows("SELECT paper_id FROM listings WHERE day = ? ORDER BY paper_id", (day,))
+        return [r[0] for r in rows]
+
     def latest_listing_day(self) -> str | None:
         rows = self._rows("SELECT max(day) FROM listings")
         return rows[0][0] if rows and rows[0][0] else None

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from bot.search.analyzer import WORD_RE, analyze, analyze_word
 
+LOOK_BACK = 400  # characters: room for the longest window (20 words) of a 10-letter acronym
 _PAREN_RE = re.compile(r"\(\s*([^()\s;,]{2,12})s?\s*[;,)]")
 
 
@@ -55,7 +56,8 @@ def find_definitions(text: str) -> list[tuple[str, str]]:
         acronym = _acronym_text(match.group(1))
         if acronym is None:
             continue
-        before = text[: match.start()].rstrip()
+        # A long form is a few words right before the parenthesis: look no further back.
+        before = text[max(0, match.start() - LOOK_BACK) : match.start()].rstrip()
         window_words = WORD_RE.findall(before)[-min(len(acronym) + 5, len(acronym) * 2) :]
         if len(window_words) < 2:
             continue

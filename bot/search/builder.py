@@ -55,6 +55,7 @@ CATCH_UP_HEAP = 50_000_000
 RANGE = 2_000  # papers per worker task
 PARALLEL_FROM = 20_000  # smaller libraries are analysed in the building process itself
 COMMIT_EVERY = 50_000  # changed papers per commit while catching up
+OLD_INDEX_FILES = ("search.npz", "search.idx")  # earlier releases' indexes, replaced by this one
 
 
 def index_root(data_dir: Path) -> Path:
@@ -170,6 +171,8 @@ def _make_current(root: Path, folder: Path) -> None:
     for old in root.iterdir():
         if old.is_dir() and old.name.startswith("gen-") and old.name not in keep:
             shutil.rmtree(old, ignore_errors=True)
+    for name in OLD_INDEX_FILES:
+        (root / name).unlink(missing_ok=True)
 
 
 # -- catching up ---------------------------------------------------------------------------

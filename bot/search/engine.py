@@ -21,7 +21,7 @@ from tantivy import Query
 
 from bot.library import Library, StoreError
 from bot.models import Paper
-from bot.search.analyzer import analyze, index_tokens
+from bot.search.analyzer import analyze
 from bot.search.builder import (
     brought_up_to_date,
     catch_up,
@@ -34,12 +34,15 @@ from bot.search.filters import paper_filter
 from bot.search.index import PaperIndex, open_index
 from bot.search.query import ParsedQuery, parse_query
 from bot.search.ranking import (
+    alternative_query,
+    among,
     author_query,
     filtered,
     group_query,
     groups_query,
     phrase_query,
     since_query,
+    with_title_bonus,
 )
 
 log = logging.getLogger(__name__)
@@ -78,6 +81,12 @@ class _Hit:
     num: int
     score: float
     full: bool  # matched every group of the query
+    upvotes: int = 0
+    date: int = 0
+
+    def order(self) -> tuple[float, int, int]:
+        """Best first: score, then more upvotes, then the newer paper."""
+        return (-round(self.score, 4), -self.upvotes, -self.date)
 
 
 class SearchEngine:
@@ -296,7 +305,7 @@ class SearchEngine:
             filters = self._filters(index, parsed)
             hits, response.total = self._by_rank(index, filters, fetch)
         shown = self._papers(hits, paper_filter(parsed.authors), limit)
-        labels = self._labels(groups, shown) if groups else {}
+        labels = self._labels(index, groups, shown) if groups and shown else {}
         for hit, paper in shown:
             matched, coverage = labels.get(hit.num, ([], 1.0))
             response.results.append(
@@ -320,17 +329,29 @@ class SearchEngine:
         return shown
 
     @staticmethod
-    def _labels(groups: list[Group], shown: list[tuple[_Hit, Paper]]) -> dict[int, tuple]:
+    def _labels(
+        index: PaperIndex, groups: list[Group], shown: list[tuple[_Hit, Paper]]
+    ) -> dict[int, tuple[list[str], float]]:
         """What each shown paper matched, and its share of the query. A paper that matched
-        every group, each of one alternative, needs no look; others have their own words
-        read (only those shown: a few dozen microseconds each)."""
-        out: dict[int, tuple[list[str], float]] = {}
-        for hit, paper in shown:
-            if hit.full and all(len(g.alternatives) == 1 and not g.span for g in groups):
-                out[hit.num] = ([g.alternatives[0].label for g in groups], 1.0)
+        every group, each of one alternative, needs no look; otherwise the index is asked
+        which shown papers have each alternative (one small search per alternative)."""
+        simple = all(len(g.alternatives) == 1 and not g.span for g in groups)
+        if simple and all(hit.full for hit, _ in shown):
+            labels = [g.alternatives[0].label for g in groups]
+            return {hit.num: (labels, 1.0) for hit, _ in shown}
+        nums = [hit.num for hit, _ in shown]
+        members: dict[int, set[int]] = {}
+        for alt in _alternatives(groups):
+            query = alternative_query(index, alt)
+            if query is None:
+                members[id(alt)] = set()
                 continue
-            out[hit.num] = matched_labels(groups, _has_terms(paper_terms(paper)))
-        return out
+            found = index.searcher.search(among(index, nums, query), len(nums), count=False)
+            addresses = [address for _, address in found.hits]
+            members[id(alt)] = {
+                int(n or 0) for n in index.searcher.fast_field_values("num", addresses)
+            }
+        return {num: matched_labels(groups, _member_of(members, num)) for num in nums}
 
     def _scored(
         self,
@@ -347,11 +368,11 @@ class SearchEngine:
         hits: list[_Hit] = []
         total = 0
         if len(present) == len(queries):
-            query = filtered(groups_query(present, len(present)), filters)
-            hits, total = self._hits(index, query, fetch, full=True)
+            ranked = with_title_bonus(index, groups_query(present, len(present)), groups)
+            hits, total = self._hits(index, filtered(ranked, filters), fetch, full=True)
         if len(hits) < fetch - TIE_MARGIN and len(present) > 1:
-            query = filtered(groups_query(present, 1), filters)
-            more, total = self._hits(index, query, fetch + len(hits), full=False)
+            ranked = with_title_bonus(index, groups_query(present, 1), groups)
+            more, total = self._hits(index, filtered(ranked, filters), fetch + len(hits), False)
             seen = {h.num for h in hits}
             hits += [h for h in more if h.num not in seen]
         return hits, total
@@ -362,15 +383,12 @@ class SearchEngine:
         searcher = index.searcher
         found = searcher.search(query, fetch, count=True)
         addresses = [address for _, address in found.hits]
-        nums = searcher.fast_field_values("num", addresses)
-        upvotes = searcher.fast_field_values("upvotes", addresses)
-        dates = searcher.fast_field_values("date", addresses)
-        keyed = sorted(
-            zip(found.hits, nums, upvotes, dates, strict=True),
-            key=lambda row: (-round(row[0][0], 4), -(row[2] or 0), -(row[3] or 0)),
-        )
-        hits = [_Hit(int(num or 0), float(hit[0]), full) for hit, num, _, _ in keyed]
-        return hits, _count(found)
+        columns = [searcher.fast_field_values(f, addresses) for f in ("num", "upvotes", "date")]
+        hits = [
+            _Hit(int(num or 0), float(score), full, int(upvotes or 0), int(date or 0))
+            for (score, _), num, upvotes, date in zip(found.hits, *columns, strict=True)
+        ]
+        return sorted(hits, key=_Hit.order), _count(found)
 
     def _by_rank(
         self, index: PaperIndex, filters: list[tantivy.Query], fetch: int
@@ -380,7 +398,7 @@ class SearchEngine:
         found = searcher.search(filtered(None, filters), fetch, count=True, order_by_field="rank")
         addresses = [address for _, address in found.hits]
         nums = searcher.fast_field_values("num", addresses)
-        return [_Hit(int(n or 0), 0.0, True) for n in nums], _count(found)
+        return [_Hit(int(n or 0), 0.0, True) for n in nums], _count(found)  # in rank order
 
     def _no_results(self, parsed: ParsedQuery, groups: list[Group]) -> tuple[str, list[str]]:
         suggestions = self.suggest(parsed.text)
@@ -429,7 +447,7 @@ class SearchEngine:
         hits, _ = self._hits(index, groups_query(queries, 1), limit + 1, full=False)
         hits = [h for h in hits if h.num != own][:limit]
         shown = self._papers(hits, lambda _: True, limit)
-        labels = self._labels(groups, shown)
+        labels = self._labels(index, groups, shown) if shown else {}
         return [
             SearchResult(found, round(hit.score, 4), *_first_labels(labels.get(hit.num)))
             for hit, found in shown
@@ -439,8 +457,16 @@ class SearchEngine:
 # -- what a shown paper matched ------------------------------------------------------------
 
 
-def _has_terms(terms: set[str]) -> Callable[[Alternative], bool]:
-    return lambda alt: all(t in terms for t in alt.terms)
+def _alternatives(groups: list[Group]) -> list[Alternative]:
+    found: list[Alternative] = []
+    for group in groups:
+        found += group.alternatives
+        found += _alternatives(group.span)
+    return found
+
+
+def _member_of(members: dict[int, set[int]], num: int) -> Callable[[Alternative], bool]:
+    return lambda alt: num in members[id(alt)]
 
 
 def _count(found: tantivy.SearchResult) -> int:
@@ -452,14 +478,6 @@ def _count(found: tantivy.SearchResult) -> int:
 def _only_phrase(parsed: ParsedQuery) -> bool:
     typed = [w.whole for w in analyze(parsed.text)]
     return len(parsed.phrases) == 1 and typed == [w.whole for w in analyze(parsed.phrases[0])]
-
-
-def paper_terms(paper: Paper) -> set[str]:
-    """Every index term of a paper, as the index has them (its words whole and in parts)."""
-    terms: set[str] = set()
-    for text in field_texts(paper).values():
-        terms.update(index_tokens(text)[0].split())
-    return terms
 
 
 def matched_labels(

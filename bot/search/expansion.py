@@ -133,9 +133,9 @@ class QueryExpansion:
         out: list[Group] = []
         i = 0
         while i < len(groups):
-            first = groups[i].key[0] if groups[i].key else None
-            # Long forms are looked up by their first word: most words start none.
-            if first is None or not self.lexicon.long_form_starts(first):
+            # Long forms are looked up by their first two words: most pairs start none.
+            start = tuple(t for g in groups[i : i + 2] for t in g.key)[:2]
+            if not self.lexicon.long_form_starts(start):
                 out.append(groups[i])
                 i += 1
                 continue
