@@ -260,3 +260,13 @@ def test_papers_indexed_incrementally_rank_exactly_as_a_build_from_scratch(
     scratch = SearchEngine(Library(library.data_dir))
     assert len(scratch.index) == len(engine.index) == len(library)
     assert _answers(scratch) == incremental
+
+
+def test_the_fast_path_for_plain_words_gives_the_general_analysis() -> None:
+    from bot.search.analyzer import WORD_RE, _analyze_word, analyze_any_word
+
+    words = {"Learning", "a", "A", "The", "Ng", "KANs", "ConvKAN", "multi-agent", "LLMs", "xY"}
+    for paper in load_sample_papers():
+        words.update(WORD_RE.findall(" ".join([paper.title, paper.abstract, *paper.authors])))
+    assert len(words) > 5_000
+    assert [w for w in words if _analyze_word(w) != analyze_any_word(w)] == []

@@ -220,6 +220,11 @@ def _analyze_word(word: str) -> WordTerms | None:
         whole = stem(lower)
         acronym = len(word) == 2 and word[0].isupper()  # `Ng`: one of two letters a capital
         return WordTerms(whole=whole, parts=(), surface=lower, acronym=acronym, sequence=(whole,))
+    return analyze_any_word(word)
+
+
+def analyze_any_word(word: str) -> WordTerms | None:
+    """The general analysis of a word (hyphens, camelCase, acronyms, any script)."""
     segments = [[fold(p) for p in seg] for seg in _split_pieces(word)]
     segments = [[p for p in seg if p] for seg in segments]
     segments = [seg for seg in segments if seg]
