@@ -160,7 +160,7 @@ from bot.config import load_settings
 from bot.answers import Answers
 from bot.runtime import Runtime
 settings = load_settings()
-runtime = Runtime.open(settings)
+runtime = Runtime.open(settings, serving=True)
 runtime.warm_up()  # as `papers-bot run` does before serving
 commands = Answers(runtime)
 for query in json.loads(sys.argv[1]):
@@ -228,7 +228,7 @@ def served_bot(data_dir: Path, background_refresh: bool = False) -> Iterator[Ser
         sample_data=False,
         hf_api_url="http://127.0.0.1:9/api",  # offline: nothing listens there
     )
-    runtime = Runtime.open(settings)
+    runtime = Runtime.open(settings, serving=True)  # as `papers-bot run` opens it
     runtime.warm_up()
     if background_refresh:
         runtime.search.start_background_refresh()

@@ -241,6 +241,7 @@ def test_full_disk_keeps_old_files_says_so_and_search_still_works(small_disk: Pa
     after = {p.name: p.read_bytes() for p in (small_disk / "data").rglob("*.json")}
     assert after == before
     assert not list((small_disk / "data").rglob("*.tmp"))
+    assert library.get("2408.99999") is None and len(library) == 111  # rolled back whole
     assert [r.paper.id for r in engine.search("kan", 2).results]
     assert [p for p, _ in Library(small_disk / "data").saves.of_user("U1")] == ["2408.08338"]
     filler.unlink()

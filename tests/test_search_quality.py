@@ -11,10 +11,14 @@ def test_judged_set_is_big_and_varied() -> None:
     }
 
 
-def test_ndcg_at_10_is_at_least_090_and_beats_fts5() -> None:
+# The numpy engine's score before the move to tantivy (2026-11-26): the engine must keep it.
+PREVIOUS_ENGINE = 0.978
+
+
+def test_ndcg_at_10_keeps_the_previous_engines_and_beats_fts5() -> None:
     report = evaluate()
     ours = report["engines"]["papers-bot"]["ndcg@10"]
     fts5 = report["engines"]["sqlite-fts5"]["ndcg@10"]
     print(f"nDCG@10 papers-bot {ours:.3f}, SQLite FTS5 {fts5:.3f}")
-    assert ours >= 0.90
+    assert ours >= PREVIOUS_ENGINE
     assert ours > fts5

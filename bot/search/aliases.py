@@ -9,8 +9,6 @@ left, must appear in the long form in order, and the first one must start a word
 from __future__ import annotations
 
 import re
-from collections import Counter
-from dataclasses import dataclass, field
 
 from bot.search.analyzer import WORD_RE, analyze, analyze_word
 
@@ -89,78 +87,7 @@ def definitions_in(text: str) -> list[tuple[str, tuple[str, ...]]]:
     return found
 
 
-@dataclass
-class AliasTable:
-    """acronym term <-> long-form terms, counted over the documents that define them."""
-
-    _counts: dict[str, Counter[tuple[str, ...]]] = field(default_factory=dict)
-    _by_doc: dict[str, list[tuple[str, tuple[str, ...]]]] = field(default_factory=dict)
-
-    def add_document(self, doc_key: str, text: str) -> None:
-        self.add_found(doc_key, definitions_in(text))
-
-    def add_found(self, doc_key: str, found: list[tuple[str, tuple[str, ...]]]) -> None:
-        """Count what `definitions_in` found in a document (replacing its earlier version)."""
-        self.remove_document(doc_key)
-        for acronym_term, terms in found:
-            self._counts.setdefault(acronym_term, Counter())[terms] += 1
-        if found:
-            self._by_doc[doc_key] = list(found)
-
-    def remove_document(self, doc_key: str) -> None:
-        for acronym_term, terms in self._by_doc.pop(doc_key, []):
-            counter = self._counts.get(acronym_term)
-            if counter is None:
-                continue
-            counter[terms] -= 1
-            if counter[terms] <= 0:
-                del counter[terms]
-            if not counter:
-                del self._counts[acronym_term]
-
-    def long_forms(self, acronym_term: str) -> list[tuple[str, ...]]:
-        """The long forms of an acronym, most often defined first."""
-        counter = self._counts.get(acronym_term)
-        return [terms for terms, _ in counter.most_common(3)] if counter else []
-
-    def acronyms_for(self, terms: tuple[str, ...]) -> list[str]:
-        """Acronyms whose long form starts with `terms` (at least two of its words)."""
-        if len(terms) < 2:
-            return []
-        found = []
-        for acronym_term, counter in self._counts.items():
-            for long_form in counter:
-                if long_form[: len(terms)] == terms and len(terms) * 3 >= len(long_form) * 2:
-                    found.append(acronym_term)
-                    break
-        return found
-
-    def acronyms(self) -> list[str]:
-        return list(self._counts)
-
-    def clone(self) -> AliasTable:
-        return AliasTable(
-            {acronym: Counter(forms) for acronym, forms in self._counts.items()},
-            {doc: list(found) for doc, found in self._by_doc.items()},
-        )
-
-    def definitions(self) -> dict[str, list[tuple[str, list[str]]]]:
-        """What each document defines: doc -> [(acronym term, long-form terms)], for saving."""
-        return {doc: [(a, list(t)) for a, t in found] for doc, found in self._by_doc.items()}
-
-    @classmethod
-    def from_definitions(cls, saved: dict[str, list[tuple[str, list[str]]]]) -> AliasTable:
-        table = cls()
-        for doc, found in saved.items():
-            pairs = [(str(acronym), tuple(terms)) for acronym, terms in found]
-            table._by_doc[doc] = pairs
-            for acronym, terms in pairs:
-                table._counts.setdefault(acronym, Counter())[terms] += 1
-        return table
-
-
 __all__ = [
-    "AliasTable",
     "definitions_in",
     "find_definitions",
     "long_form_terms",

@@ -178,11 +178,6 @@ def _make_current(root: Path, folder: Path) -> None:
 # -- catching up ---------------------------------------------------------------------------
 
 
-def pending(library: Library, index: PaperIndex) -> int:
-    """How many papers changed since the index's feed position."""
-    return library.catalog.count_since(index.seq)
-
-
 def catch_up(library: Library, index: PaperIndex) -> int:
     """Apply the catalog's changes since `index.seq`; returns how many papers changed. The
     caller holds `writer_turn`; searchers see the changes after `index.reload()`."""

@@ -109,5 +109,5 @@ class Vocabulary:
 
     def merge(self, other: Vocabulary) -> None:
         self.counts.update(other.counts)
-        for surface, term in other.terms.items():
-            self.terms.setdefault(surface, term)
+        new = other.terms.keys() - self.terms.keys()  # set arithmetic in C: a build merges
+        self.terms.update((surface, other.terms[surface]) for surface in new)  # ~500 batches
