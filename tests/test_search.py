@@ -270,3 +270,19 @@ def test_the_fast_path_for_plain_words_gives_the_general_analysis() -> None:
         words.update(WORD_RE.findall(" ".join([paper.title, paper.abstract, *paper.authors])))
     assert len(words) > 5_000
     assert [w for w in words if _analyze_word(w) != analyze_any_word(w)] == []
+
+
+def test_an_index_of_another_catalog_is_rebuilt_never_trusted(empty_library: Library) -> None:
+    """A catalog set aside as damaged starts anew: its keys then mean other papers, so the
+    index built from the old one must not answer for it, even once the new catalog has seen
+    more changes than the old one had."""
+    library = empty_library
+    library.upsert_many([p for p in load_sample_papers() if p.id in KAN_PAPERS])
+    engine = SearchEngine(library)
+    assert len(engine.index) == 2
+    library.catalog.close()
+    library.catalog.path.write_bytes(b"not a database " * 100)
+    import_files(library, [DATA / "trap_papers.jsonl"])  # into a new, empty catalog: 6 changes
+    assert library.missing_parts() == ["the paper catalog"]
+    assert ids(engine, "kan") == ["9901.00006"]  # ConvKAN-TS, nothing of the old catalog
+    assert len(engine.index) == len(library) == 6

@@ -17,7 +17,7 @@ from bot.library import Library
 from bot.models import arxiv_url
 from bot.render import paper_text
 from bot.search import SearchResponse
-from bot.search.builder import build, catch_up, current_generation, writer_turn
+from bot.search.builder import build, catch_up, current_generation, follows, writer_turn
 from bot.search.index import open_index
 from bot.summarize import keywords, tldr
 
@@ -73,7 +73,7 @@ def index_command(args: argparse.Namespace) -> int:
     with writer_turn(library.data_dir):
         folder = current_generation(library.data_dir)
         index = open_index(folder) if folder and not args.rebuild else None
-        if index is None or library.catalog.last_seq() < index.seq:
+        if index is None or not follows(library, index):
             folder = build(library, progress=_progress(len(library)))
             index = open_index(folder)
             what = "built"

@@ -24,6 +24,7 @@ import logging
 import os
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -190,6 +191,11 @@ class Catalog:
         if row is None:
             with contextlib.suppress(sqlite3.OperationalError):  # a read-only disk
                 conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+                # Which catalog this is: an index built from another one (restored, or started
+                # anew after damage) has keys that mean other papers here, and is rebuilt.
+                conn.execute(
+                    "INSERT OR IGNORE INTO meta VALUES ('identity', ?)", (f"c-{uuid.uuid4().hex}",)
+                )
         elif int(row[0]) > SCHEMA_VERSION:
             conn.close()
             raise StoreError(
@@ -324,6 +330,11 @@ class Catalog:
             if len(rows) < batch:
                 return
             position = int(rows[-1][1])
+
+    def identity(self) -> str:
+        """A name this catalog file got when it was created (none for a read-only old one)."""
+        rows = self._rows("SELECT value FROM meta WHERE key = 'identity'")
+        return str(rows[0][0]) if rows else ""
 
     def max_num(self) -> int:
         return int(self._rows("SELECT coalesce(max(num), 0) FROM papers")[0][0])

@@ -157,6 +157,7 @@ def build(
     writer.commit()
     writer.wait_merging_threads()
     lexicon.apply([], vocabulary, seq)
+    lexicon.built_from(library.catalog.identity())
     lexicon.close()
     (folder / FORMAT_FILE).write_text(f"{INDEX_FORMAT}\n")
     _make_current(root, folder)
@@ -213,6 +214,13 @@ def _commit(
     index.lexicon.apply(batch, vocabulary, seq, replaced=[p.num for p in batch])
 
 
+def follows(library: Library, index: PaperIndex) -> bool:
+    """Whether `index` was built from this catalog (not one restored or started anew since,
+    whose keys mean other papers) and can catch up with it."""
+    same = index.lexicon.catalog == library.catalog.identity()
+    return same and library.catalog.last_seq() >= index.seq
+
+
 def brought_up_to_date(library: Library, workers: int | None = None) -> tuple[Path, int]:
     """Build the index if there is none (or the catalog was replaced), else catch up; returns
     the generation folder and how many papers were indexed. Takes the writer's turn."""
@@ -221,7 +229,7 @@ def brought_up_to_date(library: Library, workers: int | None = None) -> tuple[Pa
         index = open_index(folder) if folder is not None else None
         if folder is not None and index is not None:
             try:
-                if library.catalog.last_seq() >= index.seq:
+                if follows(library, index):
                     return folder, catch_up(library, index)
                 log.warning("the catalog is older than the search index: rebuilding it")
             finally:

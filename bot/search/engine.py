@@ -26,6 +26,7 @@ from bot.search.builder import (
     brought_up_to_date,
     catch_up,
     current_generation,
+    follows,
     writer_turn,
 )
 from bot.search.documents import FIELDS, field_texts
@@ -112,7 +113,7 @@ class SearchEngine:
 
     def _open(self) -> PaperIndex:
         index = self._current()
-        if index is not None and self.library.catalog.last_seq() >= index.seq:
+        if index is not None and follows(self.library, index):
             return index
         if index is not None:
             index.close()
@@ -156,6 +157,12 @@ class SearchEngine:
             if fresh is not None:
                 self._swap(fresh)
         index = self.index
+        if not follows(self.library, index):  # the catalog was replaced: keys mean other papers
+            self._bring_up_to_date()
+            fresh = self._current()
+            if fresh is not None:
+                self._swap(fresh)
+            index = self.index
         behind = self.library.catalog.count_since(index.seq)
         if behind > IN_PROCESS_LIMIT and self._separate:
             self._bring_up_to_date()

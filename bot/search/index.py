@@ -28,7 +28,7 @@ from bot.search.expansion import QueryExpansion
 from bot.search.lexicon import LEXICON_FILE, Lexicon
 
 log = logging.getLogger(__name__)
-INDEX_FORMAT = 9  # bumped when the schema or the analysis changes: older indexes are rebuilt
+INDEX_FORMAT = 10  # bumped when the schema or the analysis changes: older indexes are rebuilt
 FORMAT_FILE = "papers-bot-format"
 
 

@@ -9,7 +9,8 @@ Kept beside the tantivy index in `lexicon.sqlite3` (derived data, like the index
   starts thousands of long forms; "model predictive" a few).
 - `surfaces`: every folded word of titles, keywords and abstracts with its index term and how
   many papers use it: typo correction's candidates and the words shown for a term.
-- `meta`: the catalog change-feed position the index reflects (`seq`).
+- `meta`: the catalog change-feed position the index reflects (`seq`) and which catalog it was
+  built from (`catalog`).
 
 Queries read it with small indexed look-ups; only typo correction loads words, by length, once.
 """
@@ -39,7 +40,7 @@ CREATE INDEX IF NOT EXISTS forms_by_acronym ON forms (acronym, papers);
 CREATE INDEX IF NOT EXISTS forms_by_start ON forms (start, papers);
 CREATE TABLE IF NOT EXISTS surfaces (surface TEXT PRIMARY KEY, term TEXT NOT NULL, df INTEGER);
 CREATE INDEX IF NOT EXISTS surfaces_by_term ON surfaces (term, df);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value NOT NULL);
 """
 
 
@@ -77,6 +78,15 @@ class Lexicon:
     def seq(self) -> int:
         row = self._conn().execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()
         return int(row[0]) if row else 0
+
+    @property
+    def catalog(self) -> str:
+        """The identity of the catalog this index was built from."""
+        row = self._conn().execute("SELECT value FROM meta WHERE key = 'catalog'").fetchone()
+        return str(row[0]) if row else ""
+
+    def built_from(self, catalog: str) -> None:
+        self._conn().execute("INSERT OR REPLACE INTO meta VALUES ('catalog', ?)", (catalog,))
 
     def long_forms(self, acronym: str) -> list[tuple[str, ...]]:
         """The long forms of an acronym, most often defined first (at most 3)."""
