@@ -111,6 +111,10 @@ class SeenEvents(StateTable):
 
     TABLE = "events"
 
+    def seen(self, event_id: str) -> bool:
+        """Whether `event_id` was handled already (recorded by `first_sighting`)."""
+        return event_id in self._table(self.TABLE).raw()
+
     def first_sighting(self, event_id: str, now: datetime | None = None) -> bool:
         """Record `event_id`; True the first time it is seen, False for a retry."""
         now = now or datetime.now(UTC)
