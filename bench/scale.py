@@ -28,7 +28,7 @@ from bench.synth import make_day, make_papers, make_queries
 from bot.library import Library
 from bot.models import Paper
 from bot.search import SearchEngine
-from bot.search.documents import FIELDS
+from bot.search.documents import FIELDS, field_texts
 
 BOOSTS = dict(FIELDS)
 
@@ -84,15 +84,6 @@ def _env() -> dict[str, str]:
 # -- the peers -------------------------------------------------------------------------------
 
 
-def _texts(paper: Paper) -> dict[str, str]:
-    return {
-        "title": paper.title,
-        "keywords": " ; ".join(paper.ai_keywords),
-        "abstract": paper.abstract,
-        "authors": " ; ".join(paper.authors),
-    }
-
-
 class Tantivy:
     """tantivy with its own English stemmer and query parser, top 10 ids per query."""
 
@@ -107,7 +98,7 @@ class Tantivy:
         self.index = tantivy.Index(builder.build(), str(folder))
         writer = self.index.writer(heap_size=400_000_000)
         for paper in papers:
-            writer.add_document(tantivy.Document(id=paper.id, **_texts(paper)))
+            writer.add_document(tantivy.Document(id=paper.id, **field_texts(paper)))
         writer.commit()
         writer.wait_merging_threads()
         self.index.reload()

@@ -17,8 +17,7 @@ from bot.library import Library
 from bot.models import arxiv_url
 from bot.render import paper_text
 from bot.search import SearchResponse
-from bot.search.builder import build, catch_up, current_generation, follows, writer_turn
-from bot.search.index import open_index
+from bot.search.builder import brought_up_to_date
 from bot.summarize import keywords, tldr
 
 
@@ -70,20 +69,10 @@ def index_command(args: argparse.Namespace) -> int:
     args.settings.require_valid("PAPERS_SAMPLE_DATA")
     library = Library(args.settings.data_dir, sample_data=args.settings.sample_data)
     start = time.perf_counter()
-    with writer_turn(library.data_dir):
-        folder = current_generation(library.data_dir)
-        index = open_index(folder) if folder and not args.rebuild else None
-        if index is None or not follows(library, index):
-            folder = build(library, progress=_progress(len(library)))
-            index = open_index(folder)
-            what = "built"
-        else:
-            what = "caught up"
-        assert index is not None  # just built
-        changed = catch_up(library, index)
+    done = brought_up_to_date(library, rebuild=args.rebuild, progress=_progress(len(library)))
     print(
-        f"search index {what}: {len(library):,} papers, {changed:,} changed since, "
-        f"in {time.perf_counter() - start:.1f} s ({index.folder})"
+        f"search index {'built' if done.built else 'caught up'}: {len(library):,} papers, "
+        f"{done.changed:,} changed since, in {time.perf_counter() - start:.1f} s ({done.folder})"
     )
     return EXIT_OK
 

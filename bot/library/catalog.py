@@ -341,13 +341,6 @@ class Catalog:
 
     # -- listing days ----------------------------------------------------------------------
 
-    def listing_days(self) -> dict[str, list[str]]:
-        """Daily Papers day -> ids listed that day."""
-        days: dict[str, list[str]] = {}
-        for day, paper_id in self._rows("SELECT day, paper_id FROM listings ORDER BY day"):
-            days.setdefault(day, []).append(paper_id)
-        return days
-
     def listed_ids(self, after: str, until: str) -> list[str]:
         """Ids listed on a day in (after, until]."""
         rows = self._rows(

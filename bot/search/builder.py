@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import tantivy
 
@@ -221,26 +222,35 @@ def follows(library: Library, index: PaperIndex) -> bool:
     return same and library.catalog.last_seq() >= index.seq
 
 
-def brought_up_to_date(library: Library, workers: int | None = None) -> tuple[Path, int]:
-    """Build the index if there is none (or the catalog was replaced), else catch up; returns
-    the generation folder and how many papers were indexed. Takes the writer's turn."""
+class UpToDate(NamedTuple):
+    folder: Path  # the generation in use
+    built: bool  # a new generation was built
+    changed: int  # papers caught up with after it was opened or built
+
+
+def brought_up_to_date(
+    library: Library,
+    workers: int | None = None,
+    rebuild: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> UpToDate:
+    """Build the index if there is none, it is of another catalog or `rebuild` asks, else
+    catch up with the catalog. Takes the writer's turn."""
     with writer_turn(library.data_dir):
         folder = current_generation(library.data_dir)
-        index = open_index(folder) if folder is not None else None
-        if folder is not None and index is not None:
-            try:
-                if follows(library, index):
-                    return folder, catch_up(library, index)
-                log.warning("the catalog is older than the search index: rebuilding it")
-            finally:
+        index = open_index(folder) if folder is not None and not rebuild else None
+        built = index is None or not follows(library, index)
+        if built:
+            if index is not None:
+                log.warning("the search index is of another catalog: rebuilding it")
                 index.close()
-        folder = build(library, workers)
-        index = PaperIndex(folder)
+            index = PaperIndex(build(library, workers, progress))
+        assert index is not None  # opened, or just built
         try:
-            caught = catch_up(library, index)  # what changed while the build ran
+            # After a build: what changed while it ran.
+            return UpToDate(index.folder, built, catch_up(library, index))
         finally:
             index.close()
-        return folder, len(library) + caught
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -251,6 +261,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     library = Library(args[0], sample_data=False)
-    folder, count = brought_up_to_date(library)
-    log.info("the search index in %s is up to date (%d papers indexed)", folder, count)
+    done = brought_up_to_date(library)
+    log.info("the search index in %s is up to date (%d papers)", done.folder, len(library))
     return 0
