@@ -94,6 +94,8 @@ class Paper:
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Paper:
+        if record.keys() <= _KNOWN_FIELDS:  # the usual case: no field of a later release
+            return cls(**record)
         return cls(**{k: v for k, v in record.items() if k in _KNOWN_FIELDS})
 
 

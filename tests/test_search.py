@@ -286,3 +286,108 @@ def test_an_index_of_another_catalog_is_rebuilt_never_trusted(empty_library: Lib
     assert library.missing_parts() == ["the paper catalog"]
     assert ids(engine, "kan") == ["9901.00006"]  # ConvKAN-TS, nothing of the old catalog
     assert len(engine.index) == len(library) == 6
+
+
+def _lexicon_rows(library: Library) -> dict[str, list[tuple[object, ...]]]:
+    import sqlite3
+
+    folder = current_generation(library.data_dir)
+    assert folder is not None
+    conn = sqlite3.connect(folder / "lexicon.sqlite3")
+    try:
+        return {
+            table: sorted(conn.execute(f"SELECT * FROM {table}").fetchall())
+            for table in ("definitions", "forms", "surfaces")
+        }
+    finally:
+        conn.close()
+
+
+def test_a_build_in_worker_processes_equals_one_in_process(
+    library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large libraries are analysed by worker processes, each counting its words until it
+    ends: the index, acronyms and typo vocabulary are those of a build in one process."""
+    from bot.search import builder
+
+    import_files(library, [DATA / "trap_papers.jsonl"])
+    builder.brought_up_to_date(library, workers=1, rebuild=True)
+    alone, alone_lexicon = _answers(SearchEngine(library)), _lexicon_rows(library)
+    monkeypatch.setattr(builder, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(builder, "RANGE", 7)  # 17 ranges shared by the two workers
+    assert builder.brought_up_to_date(library, workers=2, rebuild=True).built
+    assert _lexicon_rows(library) == alone_lexicon
+    assert alone_lexicon["forms"] and alone_lexicon["surfaces"]
+    assert _answers(SearchEngine(library)) == alone
+
+
+def test_a_build_whose_worker_dies_fails_and_the_index_in_use_stays(
+    library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from bot.library import StoreError
+    from bot.search import builder
+
+    SearchEngine(library)
+    before = current_generation(library.data_dir)
+
+    def dies(*_: object) -> None:
+        os._exit(3)  # in the forked worker: killed mid-build, no exception to pass back
+
+    monkeypatch.setattr(builder, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(builder, "_analysed", dies)
+    with pytest.raises(StoreError, match="exit 3"):
+        builder.brought_up_to_date(library, workers=2, rebuild=True)
+    assert current_generation(library.data_dir) == before
+    assert set(ids(SearchEngine(Library(library.data_dir)), "kan")[:2]) == KAN_PAPERS
+
+
+@given(st.text(alphabet="aZ09-'_ .,é", max_size=40))
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+def test_text_cut_by_string_methods_gives_the_word_regex_tokens(text: str) -> None:
+    """ASCII text is cut with `str.translate` and `split`, not the word regex: the tokens must
+    be the regex's (`a--b`, `-x'`, `it's`, `foo_bar` included)."""
+    from bot.search.analyzer import WORD_RE, _tokens_of, index_tokens
+
+    expected = " ".join(filter(None, (_tokens_of(w) for w in WORD_RE.findall(text))))
+    assert index_tokens(text)[0] == expected
+
+
+def test_what_each_shown_paper_matched_is_what_it_contains(trap_engine: SearchEngine) -> None:
+    """Labels come from one bit-mask search per 20 alternatives: each must say exactly
+    what a search for that alternative alone among the shown papers says."""
+    from tantivy import Occur, Query
+
+    from bot.search.engine import _alternatives
+    from bot.search.ranking import alternative_query
+
+    index = trap_engine.index
+    many = " ".join(f"{w} kan llm" for w in ("neural", "network", "diffusion", "model"))
+    for query in ("kan", "multi-agent llm", "kolmogorov arnold networks", many):
+        results = trap_engine.search(query, 10).results
+        groups = index.groups_for(query)
+        assert results and len(_alternatives(groups)) >= (20 if query == many else 1)
+        for result in results:
+            num = trap_engine.library.catalog.num_of(result.paper.id)
+            has = []
+            for alt in _alternatives(groups):
+                alone = alternative_query(index, alt)
+                if alone is None:
+                    continue
+                only = Query.term_query(index.schema, "num", num)
+                both = Query.boolean_query([(Occur.Must, only), (Occur.Must, alone)])
+                if index.searcher.search(both, 1).hits:
+                    has.append(alt.label)
+            assert set(result.matched) <= set(has), (query, result.paper.id)
+            assert result.matched or not has
+
+
+@given(st.text(alphabet="ab -'(é", max_size=120), st.integers(min_value=1, max_value=8))
+@settings(max_examples=400)
+def test_the_last_words_before_a_parenthesis_are_those_of_the_whole_text(
+    text: str, count: int
+) -> None:
+    from bot.search.aliases import WORD_RE, _last_words
+
+    assert _last_words(text, count) == WORD_RE.findall(text)[-count:]

@@ -32,6 +32,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from bot.library.storage import DataDirLock, StoreError, StoreWriteError
 from bot.library.tables import SCHEMA_VERSION
 from bot.models import PAPER_FIELDS, Paper
@@ -125,7 +127,7 @@ def _paper(record: str) -> Paper | None:
     """A stored record as a Paper; None (logged) for a row that is not one, so one bad row
     never hides the rest."""
     try:
-        return Paper.from_record(json.loads(record))
+        return Paper.from_record(orjson.loads(record))
     except (TypeError, ValueError, AttributeError) as error:
         log.error("a catalog row is not a paper (%s): skipped; re-import it to restore it", error)
         return None
@@ -417,7 +419,7 @@ class Catalog:
             for paper_id, record in conn.execute(
                 f"SELECT id, record FROM papers WHERE id IN ({marks})", chunk
             ):
-                known[paper_id] = json.loads(record)
+                known[paper_id] = orjson.loads(record)
         return known
 
     def import_records(

@@ -12,6 +12,7 @@ import re
 
 from bot.search.analyzer import WORD_RE, analyze, analyze_word
 
+TAIL_CHARS_PER_WORD = 12  # room for a word and its space, long words included
 LOOK_BACK = 400  # characters: room for the longest window (20 words) of a 10-letter acronym
 _PAREN_RE = re.compile(r"\(\s*([^()\s;,]{2,12})s?\s*[;,)]")
 
@@ -47,6 +48,16 @@ def schwartz_hearst(short: str, long: str) -> str | None:
     return long[start + 1 :].strip()
 
 
+def _last_words(text: str, count: int) -> list[str]:
+    """The last `count` words of `text`. Words are first looked for in its tail: when the tail
+    holds more than `count`, its first (maybe cut) word is not among them, and every later one
+    is a word of `text` too (a word never crosses a space or a mark), so the answer is exact."""
+    tail = WORD_RE.findall(text[-TAIL_CHARS_PER_WORD * count :])
+    if len(tail) > count or len(text) <= TAIL_CHARS_PER_WORD * count:
+        return tail[-count:]
+    return WORD_RE.findall(text)[-count:]
+
+
 def find_definitions(text: str) -> list[tuple[str, str]]:
     """(acronym, long form) pairs defined in `text`."""
     pairs = []
@@ -56,7 +67,7 @@ def find_definitions(text: str) -> list[tuple[str, str]]:
             continue
         # A long form is a few words right before the parenthesis: look no further back.
         before = text[max(0, match.start() - LOOK_BACK) : match.start()].rstrip()
-        window_words = WORD_RE.findall(before)[-min(len(acronym) + 5, len(acronym) * 2) :]
+        window_words = _last_words(before, min(len(acronym) + 5, len(acronym) * 2))
         if len(window_words) < 2:
             continue
         window = before[before.rfind(window_words[0]) :] if window_words else ""

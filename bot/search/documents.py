@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from bot.models import Paper
 from bot.search.aliases import definitions_in
-from bot.search.analyzer import analyze_word, index_tokens
+from bot.search.analyzer import analyze_word, index_tokens, words_of
 
 # Field weights: titles say what a paper is about; keywords are curated; abstracts are long and
 # wordy; author names matter when typed. They are written into one `text` field as repeats
@@ -47,14 +48,17 @@ def field_texts(paper: Paper) -> dict[str, str]:
     }
 
 
-@dataclass(frozen=True)
-class IndexedPaper:
+class IndexedPaper(NamedTuple):
+    """A tuple, not a dataclass: the build's workers send a million of them back (pickled)."""
+
     num: int  # the catalog's key for the paper
-    tokens: dict[str, str]  # field -> index tokens joined by spaces
+    text: str  # analysed tokens of every field, weighted by repeats (`REPEATS`)
+    title: str  # the title's tokens
+    authors: str  # the authors' tokens
     date: int
     upvotes: int
     definitions: list[tuple[str, tuple[str, ...]]]  # (acronym term, long-form terms)
-    words: list[str]  # distinct words of title, keywords and abstract, as written
+    pieces: set[str]  # distinct pieces of title, keywords and abstract (`analyzer.pieces`)
 
     @property
     def rank(self) -> int:
@@ -63,12 +67,12 @@ class IndexedPaper:
 
 def prepare(num: int, paper: Paper) -> IndexedPaper:
     copies: list[str] = []
-    words: list[str] = []
+    pieces: set[str] = set()
     authors = title = ""
     for name, text in field_texts(paper).items():
         analysed, found = index_tokens(text)
         if name in TYPO_FIELDS:
-            words.extend(found)
+            pieces.update(found)
         if name == "authors":
             authors = analysed
         if name == "title":
@@ -77,12 +81,34 @@ def prepare(num: int, paper: Paper) -> IndexedPaper:
             copies += [analysed] * REPEATS[name]
     return IndexedPaper(
         num=num,
-        tokens={"text": f" {SEPARATOR} ".join(copies), "title": title, "authors": authors},
+        text=f" {SEPARATOR} ".join(copies),
+        title=title,
+        authors=authors,
         date=date_key(paper),
         upvotes=max(0, paper.upvotes),
         definitions=definitions_in(f"{paper.title}. {paper.abstract}"),
-        words=words,
+        pieces=pieces,
     )
+
+
+_surfaces_cache: dict[str, tuple[tuple[str, str], ...]] = {}
+
+
+def surfaces_of(piece: str) -> tuple[tuple[str, str], ...]:
+    """(folded surface word, its index term) for each word of a piece and each word's
+    parts: what typo correction may suggest (cached: a build sees each piece thousands of times)."""
+    cached = _surfaces_cache.get(piece)
+    if cached is None:
+        found: list[tuple[str, str]] = []
+        for word in words_of(piece):
+            terms = analyze_word(word)
+            if terms is not None:
+                found.append((terms.surface, terms.whole))
+                found += zip(terms.pieces, terms.parts, strict=False)
+        cached = tuple(found)
+        if len(_surfaces_cache) < 500_000:
+            _surfaces_cache[piece] = cached
+    return cached
 
 
 @dataclass
@@ -95,17 +121,13 @@ class Vocabulary:
     def add(self, papers: Iterable[IndexedPaper]) -> None:
         written: Counter[str] = Counter()
         for paper in papers:
-            written.update(set(paper.words))  # C-speed counting; analysis once per word below
-        for word, count in written.items():
-            terms = analyze_word(word)
-            if terms is None:
-                continue
-            for surface, term in (
-                (terms.surface, terms.whole),
-                *zip(terms.pieces, terms.parts, strict=False),
-            ):
-                self.counts[surface] += count
-                self.terms.setdefault(surface, term)
+            written.update(paper.pieces)  # C-speed counting; analysis once per piece below
+        counts, terms = self.counts, self.terms
+        for piece, count in written.items():
+            for surface, term in surfaces_of(piece):
+                counts[surface] += count
+                if surface not in terms:
+                    terms[surface] = term
 
     def merge(self, other: Vocabulary) -> None:
         self.counts.update(other.counts)

@@ -35,12 +35,13 @@ from bot.search.filters import paper_filter
 from bot.search.index import PaperIndex, open_index
 from bot.search.query import ParsedQuery, parse_query
 from bot.search.ranking import (
+    LABEL_BITS,
     alternative_query,
-    among,
     author_query,
     filtered,
     group_query,
     groups_query,
+    labelled,
     phrase_query,
     since_query,
     with_title_bonus,
@@ -82,12 +83,11 @@ class _Hit:
     num: int
     score: float
     full: bool  # matched every group of the query
-    upvotes: int = 0
-    date: int = 0
+    rank: int = 0  # `documents.IndexedPaper.rank`: upvotes, then date
 
-    def order(self) -> tuple[float, int, int]:
+    def order(self) -> tuple[float, int]:
         """Best first: score, then more upvotes, then the newer paper."""
-        return (-round(self.score, 4), -self.upvotes, -self.date)
+        return (-round(self.score, 4), -self.rank)
 
 
 class SearchEngine:
@@ -341,23 +341,28 @@ class SearchEngine:
     ) -> dict[int, tuple[list[str], float]]:
         """What each shown paper matched, and its share of the query. A paper that matched
         every group, each of one alternative, needs no look; otherwise the index is asked
-        which shown papers have each alternative (one small search per alternative)."""
+        which shown papers have which alternatives (one small search, `ranking.labelled`)."""
         simple = all(len(g.alternatives) == 1 and not g.span for g in groups)
         if simple and all(hit.full for hit, _ in shown):
             labels = [g.alternatives[0].label for g in groups]
             return {hit.num: (labels, 1.0) for hit, _ in shown}
         nums = [hit.num for hit, _ in shown]
         members: dict[int, set[int]] = {}
+        present: list[tuple[Alternative, Query]] = []
         for alt in _alternatives(groups):
+            members[id(alt)] = set()
             query = alternative_query(index, alt)
-            if query is None:
-                members[id(alt)] = set()
-                continue
-            found = index.searcher.search(among(index, nums, query), len(nums), count=False)
-            addresses = [address for _, address in found.hits]
-            members[id(alt)] = {
-                int(n or 0) for n in index.searcher.fast_field_values("num", addresses)
-            }
+            if query is not None:
+                present.append((alt, query))
+        for start in range(0, len(present), LABEL_BITS):
+            chunk = present[start : start + LABEL_BITS]
+            query = labelled(index, nums, [q for _, q in chunk])
+            found = index.searcher.search(query, len(nums), count=False)
+            keys = index.searcher.fast_field_values("num", [address for _, address in found.hits])
+            for (mask, _), num in zip(found.hits, keys, strict=True):
+                for bit, (alt, _) in enumerate(chunk):
+                    if int(mask) >> bit & 1:
+                        members[id(alt)].add(int(num or 0))
         return {num: matched_labels(groups, _member_of(members, num)) for num in nums}
 
     def _scored(
@@ -390,10 +395,11 @@ class SearchEngine:
         searcher = index.searcher
         found = searcher.search(query, fetch, count=True)
         addresses = [address for _, address in found.hits]
-        columns = [searcher.fast_field_values(f, addresses) for f in ("num", "upvotes", "date")]
+        nums = searcher.fast_field_values("num", addresses)
+        ranks = searcher.fast_field_values("rank", addresses)
         hits = [
-            _Hit(int(num or 0), float(score), full, int(upvotes or 0), int(date or 0))
-            for (score, _), num, upvotes, date in zip(found.hits, *columns, strict=True)
+            _Hit(int(num or 0), float(score), full, int(rank or 0))
+            for (score, _), num, rank in zip(found.hits, nums, ranks, strict=True)
         ]
         return sorted(hits, key=_Hit.order), _count(found)
 

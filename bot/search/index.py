@@ -51,7 +51,9 @@ def to_document(paper: IndexedPaper) -> tantivy.Document:
         date=paper.date,
         upvotes=paper.upvotes,
         rank=paper.rank,
-        **paper.tokens,
+        text=paper.text,
+        title=paper.title,
+        authors=paper.authors,
     )
 
 

@@ -129,11 +129,17 @@ def filtered(query: Query | None, filters: list[Query]) -> Query:
     return Query.boolean_query(clauses)
 
 
-def among(index: PaperIndex, nums: list[int], query: Query) -> Query:
-    """`query`, only for the papers `nums` (a handful: one short posting list each)."""
-    shown = Query.boolean_query(
-        [(Occur.Should, Query.term_query(index.schema, "num", n)) for n in nums]
-    )
-    return Query.boolean_query(
-        [(Occur.Must, Query.const_score_query(shown, 0.0)), (Occur.Must, query)]
-    )
+LABEL_BITS = 20  # alternatives told apart by one `labelled` search (float32 is exact to 2**24)
+
+
+def labelled(index: PaperIndex, nums: list[int], queries: list[Query]) -> Query:
+    """The papers `nums`, each scored by which of `queries` it matches as a bit mask: query i
+    adds 2**i. What a handful of shown papers matched, in one search instead of one each."""
+    if len(queries) > LABEL_BITS:
+        raise ValueError(f"at most {LABEL_BITS} queries are told apart by one search")
+    shown = Query.term_set_query(index.schema, "num", nums)
+    clauses = [(Occur.Must, Query.const_score_query(shown, 0.0))]
+    clauses += [
+        (Occur.Should, Query.const_score_query(q, float(1 << i))) for i, q in enumerate(queries)
+    ]
+    return Query.boolean_query(clauses)
