@@ -10,6 +10,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.text import whole_number
@@ -45,6 +46,9 @@ def _csv(value: str | None) -> list[str]:
     return [item.strip() for item in (value or "").split(",") if item.strip()]
 
 
+DATABASE_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+
+
 @dataclass
 class Settings:
     slack_bot_token: str | None = None
@@ -61,6 +65,7 @@ class Settings:
     save_emoji: list[str] = field(default_factory=lambda: ["bookmark"])
     hf_api_url: str = DEFAULT_HF_API_URL
     digest_grace_hours: float = 3.0
+    database_url: str | None = None  # PostgreSQL for replicas and workspaces; files when unset
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -68,8 +73,16 @@ class Settings:
         return bool(self.slack_app_token)
 
     def secrets(self) -> list[str]:
+        password = urlsplit(self.database_url).password if self.database_url else None
         return [
-            s for s in (self.slack_bot_token, self.slack_app_token, self.slack_signing_secret) if s
+            s
+            for s in (
+                self.slack_bot_token,
+                self.slack_app_token,
+                self.slack_signing_secret,
+                password,
+            )
+            if s
         ]
 
     def _bot_token_problems(self) -> list[str]:
@@ -148,7 +161,13 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         timezone=get("PAPERS_TIMEZONE") or "UTC",
         save_emoji=[e.strip(":") for e in _csv(get("PAPERS_SAVE_EMOJI"))] or ["bookmark"],
         hf_api_url=(get("HF_API_URL") or DEFAULT_HF_API_URL).rstrip("/"),
+        database_url=get("DATABASE_URL"),
     )
+    if settings.database_url and not settings.database_url.startswith(DATABASE_SCHEMES):
+        problems.append(
+            "DATABASE_URL must be a PostgreSQL URL (postgresql://USER:PASSWORD@HOST:5432/DB); "
+            "leave it unset to keep the library in PAPERS_DATA_DIR"
+        )
     if not settings.slack_api_url.endswith("/"):
         settings.slack_api_url += "/"
     port = get("PORT") or "3000"

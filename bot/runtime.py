@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 
 from bot.config import Settings
@@ -19,9 +20,15 @@ class Runtime:
     def open(cls, settings: Settings, serving: bool = False) -> Runtime:
         """`serving`: a long-running bot, which never builds a search index in its own
         process (a separate one does; see `bot.search.builder`)."""
-        library = Library(settings.data_dir, sample_data=settings.sample_data)
+        library = Library(
+            settings.data_dir, sample_data=settings.sample_data, database_url=settings.database_url
+        )
         return cls(settings, library, SearchEngine(library, separate_builder=serving))
 
     def warm_up(self) -> None:
-        """Load the English word list the first typo needs now, before serving."""
+        """Load the English word list the first typo needs now, before serving; then
+        leave everything loaded so far out of the cycle collector's rounds (it lives as long
+        as the process: scanning it again on every collection only slows requests down)."""
         self.search.warm_up()
+        gc.collect()
+        gc.freeze()

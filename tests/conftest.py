@@ -5,22 +5,28 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.library import Library
 from bot.search import SearchEngine
+from tests.postgres_server import HOW_TO_ENABLE, fresh_database, running_server, server_binaries
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
+# A server the caller provides (`DATABASE_URL=... make test`); read before any test runs, and
+# kept from the tests' own environment, so that no CLI test switches backends by accident.
+CALLER_DATABASE_URL = os.environ.get("DATABASE_URL")
+BACKENDS = ["files", "postgres"]
 
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never see a developer's real Slack settings."""
     for name in list(os.environ):
-        if name.startswith(("SLACK_", "PAPERS_", "HF_")) or name == "PORT":
+        if name.startswith(("SLACK_", "PAPERS_", "HF_")) or name in ("PORT", "DATABASE_URL"):
             monkeypatch.delenv(name, raising=False)
 
 
@@ -39,14 +45,46 @@ def run_papers_bot(
     )
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A PostgreSQL server for the whole run: the caller's, or one started here."""
+    if CALLER_DATABASE_URL:
+        yield CALLER_DATABASE_URL
+        return
+    if server_binaries() is None:
+        print(f"\n*** {HOW_TO_ENABLE} ***", file=sys.stderr)
+        pytest.skip(HOW_TO_ENABLE)
+    with running_server() as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    """Each backend in turn: None for the files, a new empty database for PostgreSQL."""
+    if request.param == "files":
+        return None
+    return fresh_database(request.getfixturevalue("postgres_server"))
+
+
 @pytest.fixture
-def library(tmp_path: Path) -> Library:
+def library(tmp_path: Path, database_url: str | None) -> Library:
+    return Library(tmp_path / "data", database_url=database_url)
+
+
+@pytest.fixture
+def empty_library(tmp_path: Path, database_url: str | None) -> Library:
+    return Library(tmp_path / "data", sample_data=False, database_url=database_url)
+
+
+def reopen(library: Library, **options: object) -> Library:
+    """The same library opened anew, as another process would: same data dir, same database."""
+    return Library(library.data_dir, database_url=library.database_url, **options)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def file_library(tmp_path: Path) -> Library:
+    """The embedded backend only: for what only files have (damage, locks, a full disk)."""
     return Library(tmp_path / "data")
-
-
-@pytest.fixture
-def empty_library(tmp_path: Path) -> Library:
-    return Library(tmp_path / "data", sample_data=False)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from bot.models import Paper
 from bot.search import SearchEngine
 from bot.search.aliases import find_definitions
 from bot.search.builder import current_generation
-from tests.conftest import DATA
+from tests.conftest import DATA, reopen
 
 KAN_PAPERS = {"2408.08338", "2503.10632"}
 TRAPS = {"9901.00001", "9901.00002", "9901.00003", "9901.00004", "9901.00005"}
@@ -217,7 +217,7 @@ def test_a_new_process_answers_from_the_saved_index_exactly_and_indexes_nothing(
     import_files(library, [DATA / "trap_papers.jsonl"])
     built = SearchEngine(library)
     folder = current_generation(library.data_dir)
-    loaded = SearchEngine(Library(library.data_dir))  # stands for a new process
+    loaded = SearchEngine(reopen(library))  # stands for a new process
     assert loaded.refresh() == 0  # nothing re-indexed: the index on disk was used
     assert current_generation(library.data_dir) == folder
     assert _answers(loaded) == _answers(built)
@@ -231,14 +231,14 @@ def test_a_damaged_or_older_index_is_rebuilt(library: Library) -> None:
     (folder / "papers-bot-format").write_text("4\n")  # an index of an earlier release
     old_file = library.data_dir / "index" / "search.npz"  # the numpy engine's, before tantivy
     old_file.write_bytes(b"PK\x03\x04 an earlier release's index")
-    rebuilt = SearchEngine(Library(library.data_dir))
+    rebuilt = SearchEngine(reopen(library))
     assert not old_file.exists()  # replaced, so cleaned away
     assert current_generation(library.data_dir) not in (None, folder)
     assert _answers(rebuilt) == expected
     fresh = current_generation(library.data_dir)
     assert fresh is not None
     (fresh / "meta.json").write_text("{ torn")
-    assert _answers(SearchEngine(Library(library.data_dir))) == expected
+    assert _answers(SearchEngine(reopen(library))) == expected
 
 
 def test_papers_indexed_incrementally_rank_exactly_as_a_build_from_scratch(
@@ -257,7 +257,7 @@ def test_papers_indexed_incrementally_rank_exactly_as_a_build_from_scratch(
     engine.refresh()
     incremental = _answers(engine)
     shutil.rmtree(library.data_dir / "index")
-    scratch = SearchEngine(Library(library.data_dir))
+    scratch = SearchEngine(reopen(library))
     assert len(scratch.index) == len(engine.index) == len(library)
     assert _answers(scratch) == incremental
 
@@ -340,7 +340,7 @@ def test_a_build_whose_worker_dies_fails_and_the_index_in_use_stays(
     with pytest.raises(StoreError, match="exit 3"):
         builder.brought_up_to_date(library, workers=2, rebuild=True)
     assert current_generation(library.data_dir) == before
-    assert set(ids(SearchEngine(Library(library.data_dir)), "kan")[:2]) == KAN_PAPERS
+    assert set(ids(SearchEngine(reopen(library)), "kan")[:2]) == KAN_PAPERS
 
 
 @given(st.text(alphabet="aZ09-'_ .,é", max_size=40))

@@ -1,4 +1,5 @@
-"""The library on real files: atomic writes, batching, separate state, locks, kills."""
+"""The library's behaviour on each backend (files and PostgreSQL: the `library` fixtures run
+every test on both), and what only files have: atomic writes, locks, kills, a full disk."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import pytest
 from bot.library import CATALOG_FILE, SCHEMA_VERSION, STATE_FILE, Library, storage
 from bot.library.storage import StoreError, StoreWriteError
 from bot.models import Paper
+from tests.conftest import reopen
 
 
 def paper(n: int, **fields) -> Paper:
@@ -40,10 +42,10 @@ def _catalog_version(path: Path) -> int:
         return int(conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0])
 
 
-def test_each_file_carries_a_schema_version(library: Library) -> None:
-    data = json.loads((library.data_dir / STATE_FILE).read_text())
+def test_each_file_carries_a_schema_version(file_library: Library) -> None:
+    data = json.loads((file_library.data_dir / STATE_FILE).read_text())
     assert data["_meta"]["schema"]["version"] == SCHEMA_VERSION
-    assert _catalog_version(library.data_dir / CATALOG_FILE) == SCHEMA_VERSION
+    assert _catalog_version(file_library.data_dir / CATALOG_FILE) == SCHEMA_VERSION
 
 
 def test_the_catalog_is_one_sqlite_file_with_a_change_feed(empty_library: Library) -> None:
@@ -95,13 +97,27 @@ def test_a_damaged_catalog_is_set_aside_never_overwritten_and_the_rest_serves(
     assert Library(tmp_path / "d").get("2501.00001") is not None
 
 
+def _spoil_record(library: Library, paper_id: str) -> None:
+    """Make a stored row something other than a paper, behind the library's back."""
+    sql = f"UPDATE papers SET record = '[1, 2]' WHERE id = '{paper_id}'"
+    if library.database_url:
+        import psycopg
+
+        from bot.library.pg_schema import psycopg_url
+
+        with psycopg.connect(psycopg_url(library.database_url), autocommit=True) as pg:
+            pg.execute(sql)
+        return
+    with closing(sqlite3.connect(library.data_dir / CATALOG_FILE)) as conn:
+        conn.execute(sql)
+        conn.commit()
+
+
 def test_a_row_that_is_not_a_paper_is_skipped_not_a_traceback(empty_library: Library) -> None:
     empty_library.upsert_many([paper(1), paper(2)])
-    with closing(sqlite3.connect(empty_library.catalog.path)) as conn:
-        conn.execute("UPDATE papers SET record = '[1, 2]' WHERE id = '2501.00001'")
-        conn.commit()
-    assert set(Library(empty_library.data_dir).papers()) == {"2501.00002"}
-    assert Library(empty_library.data_dir).get("2501.00001") is None
+    _spoil_record(empty_library, "2501.00001")
+    assert set(reopen(empty_library).papers()) == {"2501.00002"}
+    assert reopen(empty_library).get("2501.00001") is None
 
 
 def test_a_data_dir_of_the_json_month_files_moves_into_sqlite_once(tmp_path: Path) -> None:
@@ -169,7 +185,7 @@ def test_the_same_batch_twice_changes_nothing(empty_library: Library) -> None:
 def test_retried_event_ids_are_recognised(library: Library) -> None:
     assert library.events.first_sighting("Ev1") is True
     assert library.events.first_sighting("Ev1") is False
-    assert Library(library.data_dir).events.first_sighting("Ev1") is False
+    assert reopen(library).events.first_sighting("Ev1") is False
 
 
 def test_threads_lose_no_saves(library: Library) -> None:
@@ -186,7 +202,7 @@ def test_threads_lose_no_saves(library: Library) -> None:
         thread.join()
     for t in range(8):
         assert len(library.saves.of_user(f"U{t}")) == 40
-    assert len(Library(library.data_dir).saves.rows()) == 8 * 40
+    assert len(reopen(library).saves.rows()) == 8 * 40
 
 
 CHILD = """
@@ -245,8 +261,9 @@ def test_kill_at_random_moments_never_tears_a_file_or_loses_an_acknowledged_save
 
 
 def test_a_full_disk_leaves_the_old_file_and_says_so(
-    library: Library, monkeypatch: pytest.MonkeyPatch
+    file_library: Library, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    library = file_library
     library.saves.add("U1", "2408.08338")
     state = library.data_dir / STATE_FILE
     before = state.read_bytes()

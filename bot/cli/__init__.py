@@ -41,6 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     digest.add_argument("--channel", help="channel id (default: PAPERS_CHANNEL)")
     digest.add_argument("--date", help="digest day, YYYY-MM-DD (default: today)")
     digest.add_argument("--dry-run", action="store_true", help="print instead of posting")
+    db = sub.add_parser("db", help="the PostgreSQL database: upgrade its schema, copy a library")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_sub.add_parser("upgrade", help="create or migrate the schema of DATABASE_URL")
+    copy = db_sub.add_parser("copy", help="copy a library between a data dir and a database")
+    copy.add_argument("--from", dest="source", required=True, metavar="PATH-OR-URL")
+    copy.add_argument("--to", dest="target", required=True, metavar="PATH-OR-URL")
     return parser
 
 
@@ -120,6 +126,12 @@ def digest_command(args: argparse.Namespace) -> int:
     return post_or_print_digest(args)
 
 
+def db_command(args: argparse.Namespace) -> int:
+    from bot.cli.db_commands import copy_command, upgrade_command
+
+    return upgrade_command(args) if args.db_command == "upgrade" else copy_command(args)
+
+
 # Each subcommand's handler, imported when it runs: `papers-bot search` loads neither Bolt nor
 # an HTTP client, so it starts fast.
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
@@ -130,4 +142,5 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "console": console_command,
     "fetch": fetch_command,
     "digest": digest_command,
+    "db": db_command,
 }

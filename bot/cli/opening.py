@@ -11,7 +11,7 @@ from bot.runtime import Runtime
 
 def open_runtime(args: argparse.Namespace, *settings_used: str) -> Runtime:
     """The library, after checking the settings this command uses (the data dir's own)."""
-    args.settings.require_valid("PAPERS_SAMPLE_DATA", *settings_used)
+    args.settings.require_valid("PAPERS_SAMPLE_DATA", "DATABASE_URL", *settings_used)
     return Runtime.open(args.settings)
 
 

@@ -66,8 +66,12 @@ def search_json(response: SearchResponse) -> list[dict[str, Any]]:
 def index_command(args: argparse.Namespace) -> int:
     """Bring the search index up to date with the catalog (`--rebuild`: a new one from
     nothing, swapped in when complete; searches go on meanwhile)."""
-    args.settings.require_valid("PAPERS_SAMPLE_DATA")
-    library = Library(args.settings.data_dir, sample_data=args.settings.sample_data)
+    args.settings.require_valid("PAPERS_SAMPLE_DATA", "DATABASE_URL")
+    library = Library(
+        args.settings.data_dir,
+        sample_data=args.settings.sample_data,
+        database_url=args.settings.database_url,
+    )
     start = time.perf_counter()
     done = brought_up_to_date(library, rebuild=args.rebuild, progress=_progress(len(library)))
     print(

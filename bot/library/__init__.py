@@ -30,6 +30,14 @@ from bot.library.catalog import (
 )
 from bot.library.state import DigestLedger, Follows, PaperMessages, Saves, SeenEvents
 from bot.library.storage import DamagedFile, DataDirLock, StoreError, StoreWriteError, exclusive
+from bot.library.stores import (
+    CatalogStore,
+    EventsStore,
+    FollowsStore,
+    LedgerStore,
+    MessagesStore,
+    SavesStore,
+)
 from bot.library.tables import SCHEMA_VERSION, check_schema, open_db
 from bot.models import Paper
 
@@ -50,36 +58,63 @@ class Library:
         data_dir: str | Path,
         sample_data: bool = True,
         clock: Callable[[], str] = utc_now,
+        database_url: str | None = None,
     ):
+        """`data_dir` holds the search index and, without `database_url`, everything else;
+        with it, the catalog and the state are in that PostgreSQL database."""
         self.data_dir = Path(data_dir)
-        if self.data_dir.exists() and not self.data_dir.is_dir():
-            raise StoreError(
-                f"the data dir {self.data_dir} is a file, not a folder: set PAPERS_DATA_DIR to "
-                "a folder (it is created if missing)"
-            )
-        try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            reason = error.strerror or str(error)
-            raise StoreError(f"cannot create the data dir {self.data_dir}: {reason}") from error
+        _make_data_dir(self.data_dir)
         self.clock = clock
+        self.database_url = database_url
         self._lock = DataDirLock(self.data_dir / LOCK_FILE)
-        self.catalog = Catalog(self.data_dir / CATALOG_FILE, self._lock)
+        if database_url:
+            self._open_database(database_url, sample_data)
+        else:
+            self._open_files(sample_data)
+
+    def _open_files(self, sample_data: bool) -> None:
+        catalog = Catalog(self.data_dir / CATALOG_FILE, self._lock)
+        self.catalog: CatalogStore = catalog
         state_db = open_db(self.data_dir / STATE_FILE)
         check_schema(state_db, self.data_dir / STATE_FILE)
-        self.saves = Saves(state_db, self._lock, clock)
-        self.messages = PaperMessages(state_db, self._lock, clock)
-        self.ledger = DigestLedger(state_db, self._lock, clock)
-        self.follows = Follows(state_db, self._lock, clock)
-        self.events = SeenEvents(state_db, self._lock, clock)
+        self.saves: SavesStore = Saves(state_db, self._lock, self.clock)
+        self.messages: MessagesStore = PaperMessages(state_db, self._lock, self.clock)
+        self.ledger: LedgerStore = DigestLedger(state_db, self._lock, self.clock)
+        self.follows: FollowsStore = Follows(state_db, self._lock, self.clock)
+        self.events: EventsStore = SeenEvents(state_db, self._lock, self.clock)
         with self._lock.hold():
-            new = not self.catalog.exists()
+            new = not catalog.exists()
             if state_db.atomic_storage.read() is None:
                 state_db.keyed("_meta").put_many({"schema": {"version": SCHEMA_VERSION}})
             if new and (self.data_dir / OLD_CATALOG_DIR).is_dir():
-                _move_month_files(self.data_dir / OLD_CATALOG_DIR, self.catalog)
+                _move_month_files(self.data_dir / OLD_CATALOG_DIR, catalog)
             elif new and sample_data:
-                self.catalog.upsert_many(load_sample_papers(), self.clock())
+                catalog.upsert_many(load_sample_papers(), self.clock())
+
+    def _open_database(self, url: str, sample_data: bool) -> None:
+        from bot.library import pg_schema
+        from bot.library.pg_catalog import PgCatalog
+        from bot.library.pg_state import (
+            PgDigestLedger,
+            PgFollows,
+            PgPaperMessages,
+            PgSaves,
+            PgSeenEvents,
+        )
+
+        engine = pg_schema.connect(url)
+        pg_schema.upgrade_or_explain(engine, self.clock())
+        catalog = PgCatalog(engine)
+        self.catalog = catalog
+        self.saves = PgSaves(engine, self.clock)
+        self.messages = PgPaperMessages(engine, self.clock)
+        self.ledger = PgDigestLedger(engine, self.clock)
+        self.follows = PgFollows(engine, self.clock)
+        self.events = PgSeenEvents(engine, self.clock)
+        if not catalog.exists():
+            catalog.create()
+            if sample_data and catalog.count() == 0:
+                catalog.upsert_many(load_sample_papers(), self.clock())
 
     # -- the catalog --------------------------------------------------------------------
 
@@ -131,16 +166,39 @@ class Library:
 
     @contextmanager
     def run_alone(self, job: str) -> Iterator[bool]:
-        """Yields True when no other thread or process runs `job` on this data dir now."""
+        """Yields True when no other thread, process or replica runs `job` now."""
+        if self.database_url:
+            from bot.library.pg_locks import advisory_lock
+
+            with advisory_lock(self.database_url, f"papers-bot job {job}") as alone:
+                yield alone
+            return
         name = re.sub(r"[^A-Za-z0-9_-]", "_", job)[:100]
         with exclusive(self.data_dir / f".{name}.lock") as alone:
             yield alone
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Hold the data-dir lock across several reads and writes (read-modify-write)."""
+        """Hold the data-dir lock across several reads and writes (read-modify-write). The
+        database needs none: each of its writes is a transaction, its keys are unique."""
+        if self.database_url:
+            yield
+            return
         with self._lock.hold():
             yield
+
+
+def _make_data_dir(data_dir: Path) -> None:
+    if data_dir.exists() and not data_dir.is_dir():
+        raise StoreError(
+            f"the data dir {data_dir} is a file, not a folder: set PAPERS_DATA_DIR to "
+            "a folder (it is created if missing)"
+        )
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise StoreError(f"cannot create the data dir {data_dir}: {reason}") from error
 
 
 def _move_month_files(folder: Path, catalog: Catalog) -> None:

@@ -108,7 +108,7 @@ def shard_of(paper_id: str) -> str:
     return head if len(head) == 4 and head.isdigit() else "old"
 
 
-def _fold_duplicates(batch: Iterable[Paper]) -> dict[str, tuple[dict[str, Any], int]]:
+def fold_duplicates(batch: Iterable[Paper]) -> dict[str, tuple[dict[str, Any], int]]:
     """Paper id -> (its rows merged in order, how many rows). Two rows for one paper in one
     batch become one record before it meets the stored one, so re-importing the same file
     finds nothing to change."""
@@ -121,6 +121,29 @@ def _fold_duplicates(batch: Iterable[Paper]) -> dict[str, tuple[dict[str, Any], 
         else:
             folded[paper.id] = (record, 1)
     return folded
+
+
+def merged_record(
+    old: dict[str, Any] | None,
+    record: dict[str, Any],
+    rows: int,
+    now: str,
+    result: UpsertResult,
+) -> dict[str, Any] | None:
+    """The record to store, or None when nothing changed."""
+    paper_id = str(record["id"])
+    if old is None:
+        record["first_seen"] = record.get("first_seen") or now
+        record["updated"] = record.get("updated") or now
+        result.added.append(paper_id)
+        return record
+    merged = merge_paper(old, record)
+    if merged == old:
+        result.unchanged.extend([paper_id] * rows)  # counted per row read
+        return None
+    merged["updated"] = now
+    result.updated.append(paper_id)
+    return merged
 
 
 def _paper(record: str) -> Paper | None:
@@ -297,6 +320,16 @@ class Catalog:
                     found[num if column == "num" else paper.id] = paper
         return found
 
+    def records_between(self, low: int, high: int) -> list[tuple[int, Paper]]:
+        """Papers with `low <= num < high`, read on a connection of its own: a build's worker
+        process calls it after a fork, where a connection of the parent must not be used."""
+        with contextlib.closing(sqlite3.connect(self.path)) as conn:
+            rows = conn.execute(
+                "SELECT num, record FROM papers WHERE num >= ? AND num < ? ORDER BY num",
+                (low, high),
+            ).fetchall()
+        return [(int(num), p) for num, record in rows if (p := _paper(record)) is not None]
+
     def num_of(self, paper_id: str) -> int | None:
         rows = self._rows("SELECT num FROM papers WHERE id = ?", (paper_id,))
         return int(rows[0][0]) if rows else None
@@ -355,6 +388,13 @@ class Catalog:
         rows = self._rows("SELECT paper_id FROM listings WHERE day = ? ORDER BY paper_id", (day,))
         return [r[0] for r in rows]
 
+    def listings(self) -> dict[str, list[str]]:
+        """Every listing day and its papers (moving a library)."""
+        days: dict[str, list[str]] = {}
+        for day, paper_id in self._rows("SELECT day, paper_id FROM listings ORDER BY day"):
+            days.setdefault(day, []).append(paper_id)
+        return days
+
     def latest_listing_day(self) -> str | None:
         rows = self._rows("SELECT max(day) FROM listings")
         return rows[0][0] if rows and rows[0][0] else None
@@ -363,7 +403,7 @@ class Catalog:
 
     def upsert_many(self, papers: Iterable[Paper], now: str) -> UpsertResult:
         """Add or merge a batch in one transaction."""
-        folded = _fold_duplicates(papers)
+        folded = fold_duplicates(papers)
         result = UpsertResult()
         if not folded:
             return result
@@ -373,7 +413,7 @@ class Catalog:
             rows: list[tuple[str, int, str]] = []
             listed: list[tuple[str, str]] = []
             for paper_id, (record, count) in folded.items():
-                merged = self._merged(known.get(paper_id), record, count, now, result)
+                merged = merged_record(known.get(paper_id), record, count, now, result)
                 if merged is None:
                     continue
                 seq += 1
@@ -387,29 +427,6 @@ class Catalog:
             )
             conn.executemany("INSERT OR IGNORE INTO listings VALUES (?, ?)", listed)
         return result
-
-    @staticmethod
-    def _merged(
-        old: dict[str, Any] | None,
-        record: dict[str, Any],
-        rows: int,
-        now: str,
-        result: UpsertResult,
-    ) -> dict[str, Any] | None:
-        """The record to store, or None when nothing changed."""
-        paper_id = str(record["id"])
-        if old is None:
-            record["first_seen"] = record.get("first_seen") or now
-            record["updated"] = record.get("updated") or now
-            result.added.append(paper_id)
-            return record
-        merged = merge_paper(old, record)
-        if merged == old:
-            result.unchanged.extend([paper_id] * rows)  # counted per row read
-            return None
-        merged["updated"] = now
-        result.updated.append(paper_id)
-        return merged
 
     def _records(self, conn: sqlite3.Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
         known: dict[str, dict[str, Any]] = {}

@@ -43,6 +43,40 @@ class StateTable:
             self._put(name, {key: row})
             return True
 
+    # -- moving a library (`papers-bot db copy`) ----------------------------------------------
+
+    # Each table this class keeps: its name in state.json and the row fields that make a key.
+    KEYS: dict[str, tuple[str, ...]] = {}
+
+    def export(self) -> dict[str, list[dict[str, Any]]]:
+        """Every row of this class's tables, in the backends' shared shape (a `team` field:
+        state.json holds one workspace, "")."""
+        return {
+            name: [{"team": ""} | dict(row) for row in self._table(name).raw().values()]
+            for name in self.KEYS
+        }
+
+    def load(self, tables: dict[str, list[dict[str, Any]]]) -> int:
+        """Add the rows whose key is missing (the workspace "" only); how many were added."""
+        added = 0
+        with self._lock.hold():
+            for name, fields in self.KEYS.items():
+                known = self._table(name).raw()
+                rows = {}
+                for row in tables.get(name, []):
+                    key = ":".join(str(row[f]) for f in fields)
+                    if row.get("team", "") == "" and key not in known and key not in rows:
+                        rows[key] = self._stored(row)
+                if rows:
+                    self._put(name, rows)
+                    added += len(rows)
+        return added
+
+    @staticmethod
+    def _stored(row: dict[str, Any]) -> dict[str, Any]:
+        """A shared-shape row as state.json keeps it."""
+        return {k: v for k, v in row.items() if k != "team"}
+
     def _remove_once(self, name: str, key: str) -> bool:
         """Drop `key`; False when it was not there."""
         with self._lock.hold():
@@ -56,6 +90,7 @@ class Saves(StateTable):
     """Each user's reading list: table `saves`, key `user:paper`."""
 
     TABLE = "saves"
+    KEYS = {"saves": ("user", "paper")}
 
     @staticmethod
     def _key(user: str, paper_id: str) -> str:
@@ -95,6 +130,7 @@ class PaperMessages(StateTable):
     """
 
     TABLE = "posts"
+    KEYS = {"posts": ("channel", "ts")}
 
     def record(self, channel: str, ts: str, paper_id: str, kind: str) -> None:
         """Remember that message (channel, ts) carries `paper_id`."""
@@ -110,6 +146,7 @@ class SeenEvents(StateTable):
     """Slack event ids already handled, for a day, so a retried event is dropped."""
 
     TABLE = "events"
+    KEYS: dict[str, tuple[str, ...]] = {}  # a day's memory of retries: not worth moving
 
     def seen(self, event_id: str) -> bool:
         """Whether `event_id` was handled already (recorded by `first_sighting`)."""
@@ -139,11 +176,25 @@ class Follows(StateTable):
 
     TABLE = "follows"
     ALERTED = "alerted"
+    KEYS = {"follows": ("user", "topic"), "alerted": ("user", "paper")}
+
+    def export(self) -> dict[str, list[dict[str, Any]]]:
+        tables = super().export()
+        for row in tables["follows"]:  # the key's topic digest, which rows do not store
+            row["topic"] = self._topic(row["query"])
+        return tables
 
     @staticmethod
-    def _key(user: str, query: str) -> str:
-        digest = hashlib.sha1(_normal_topic(query).encode("utf-8")).hexdigest()[:16]
-        return f"{user}:{digest}"
+    def _stored(row: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in row.items() if k not in ("team", "topic")}
+
+    @staticmethod
+    def _topic(query: str) -> str:
+        return hashlib.sha1(_normal_topic(query).encode("utf-8")).hexdigest()[:16]
+
+    @classmethod
+    def _key(cls, user: str, query: str) -> str:
+        return f"{user}:{cls._topic(query)}"
 
     def _rows(self) -> Rows:
         return self._table(self.TABLE).raw()
@@ -182,6 +233,7 @@ class DigestLedger(StateTable):
 
     DIGESTS = "digests"
     CARDS = "posted"
+    KEYS = {"digests": ("channel", "day"), "posted": ("channel", "paper")}
 
     @staticmethod
     def digest_key(channel: str, day: date) -> str:

@@ -21,22 +21,20 @@ import multiprocessing
 import os
 import queue
 import shutil
-import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from multiprocessing.queues import Queue
 from pathlib import Path
 from typing import NamedTuple
 
-import orjson
 import tantivy
 
 from bot.library import Library, StoreError
 from bot.library.storage import atomic_write_bytes, exclusive
-from bot.models import Paper
+from bot.library.stores import CatalogStore
 from bot.search.documents import IndexedPaper, Vocabulary, prepare
 from bot.search.index import (
     FORMAT_FILE,
@@ -113,27 +111,24 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _analysed(path: str, low: int, high: int, vocabulary: Vocabulary) -> list[IndexedPaper]:
-    """Papers with `low <= num < high`, analysed, their words counted into `vocabulary`; read
-    with a connection of its own (a connection never crosses a fork)."""
-    with closing(sqlite3.connect(path)) as conn:
-        rows = conn.execute(
-            "SELECT num, record FROM papers WHERE num >= ? AND num < ? ORDER BY num", (low, high)
-        ).fetchall()
-    papers = [prepare(int(num), Paper.from_record(orjson.loads(rec))) for num, rec in rows]
+def _analysed(
+    catalog: CatalogStore, low: int, high: int, vocabulary: Vocabulary
+) -> list[IndexedPaper]:
+    """Papers with `low <= num < high`, analysed, their words counted into `vocabulary`."""
+    papers = [prepare(num, paper) for num, paper in catalog.records_between(low, high)]
     vocabulary.add(papers)
     for paper in papers:
         paper.pieces.clear()  # counted: not worth pickling back
     return papers
 
 
-def _worker(path: str, tasks: Queue, results: Queue) -> None:
+def _worker(catalog: CatalogStore, tasks: Queue, results: Queue) -> None:
     """A build worker: analyses ranges until told to stop, then sends its vocabulary once (a
     vocabulary per range would leave the building process merging ~15,000 counts a range)."""
     vocabulary = Vocabulary()
     with _collector_paused():
         for low, high in iter(tasks.get, None):
-            results.put((_analysed(path, low, high, vocabulary), None))
+            results.put((_analysed(catalog, low, high, vocabulary), None))
     results.put(([], vocabulary))
 
 
@@ -143,19 +138,21 @@ class _Batch(NamedTuple):
 
 
 def _prepared_batches(library: Library, workers: int) -> Iterator[_Batch]:
-    path, top = str(library.catalog.path), library.catalog.max_num()
+    catalog, top = library.catalog, library.catalog.max_num()
     ranges = [(low, low + RANGE) for low in range(0, top + 1, RANGE)]
     if workers <= 1 or len(library) < PARALLEL_FROM:
         vocabulary = Vocabulary()
         with _collector_paused():
             for low, high in ranges:
-                yield _Batch(_analysed(path, low, high, vocabulary), None)
+                yield _Batch(_analysed(catalog, low, high, vocabulary), None)
         yield _Batch([], vocabulary)
         return
-    yield from _in_workers(path, ranges, workers)
+    yield from _in_workers(catalog, ranges, workers)
 
 
-def _in_workers(path: str, ranges: list[tuple[int, int]], workers: int) -> Iterator[_Batch]:
+def _in_workers(
+    catalog: CatalogStore, ranges: list[tuple[int, int]], workers: int
+) -> Iterator[_Batch]:
     # fork: the workers need nothing but this module; a build runs in a process of its own
     # (the CLI, or the one a serving bot starts), which has no threads to lose in a fork.
     context = multiprocessing.get_context("fork")
@@ -166,7 +163,7 @@ def _in_workers(path: str, ranges: list[tuple[int, int]], workers: int) -> Itera
     for _ in range(workers):
         tasks.put(None)
     processes = [
-        context.Process(target=_worker, args=(path, tasks, results), daemon=True)
+        context.Process(target=_worker, args=(catalog, tasks, results), daemon=True)
         for _ in range(workers)
     ]
     for process in processes:
@@ -337,7 +334,9 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m bot.search DATA_DIR", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    library = Library(args[0], sample_data=False)
+    # The catalog's database, when there is one, comes in the environment (never argv: a
+    # password there would show in `ps`).
+    library = Library(args[0], sample_data=False, database_url=os.environ.get("DATABASE_URL"))
     done = brought_up_to_date(library)
     log.info("the search index in %s is up to date (%d papers)", done.folder, len(library))
     return 0

@@ -9,6 +9,7 @@ its first query in milliseconds. Delete `PAPERS_DATA_DIR/index` and it is rebuil
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import threading
@@ -133,7 +134,11 @@ class SearchEngine:
             return
         log.info("building the search index in a separate process")
         command = [sys.executable, "-m", "bot.search", str(self.library.data_dir)]
-        finished = subprocess.run(command, check=False)
+        env = dict(os.environ)
+        env.pop("DATABASE_URL", None)
+        if self.library.database_url:
+            env["DATABASE_URL"] = self.library.database_url
+        finished = subprocess.run(command, check=False, env=env)
         if finished.returncode:
             raise StoreError(
                 f"building the search index failed (exit {finished.returncode}); run "

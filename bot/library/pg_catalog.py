@@ -1,0 +1,249 @@
+"""The paper catalog on PostgreSQL: the embedded catalog's interface and merge rules, shared
+by every replica.
+
+The change feed needs one thing PostgreSQL does not give for free: feed positions (`seq`) must
+become visible in order, or a replica that caught up to 12 would never see 11 committed a
+moment later. Writers therefore take turns (a transaction-level advisory lock), so each
+transaction reads the highest `seq` after the previous one committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.library.catalog import Change, UpsertResult, fold_duplicates, merged_record
+from bot.library.pg_schema import catalog_meta, listings, papers, psycopg_url
+from bot.library.storage import StoreError
+from bot.models import Paper
+
+log = logging.getLogger(__name__)
+WRITER_LOCK = 0x63617461  # pg_advisory_xact_lock key: catalog writers take turns
+IDS_PER_QUERY = 1_000
+
+
+def _paper(record: Any) -> Paper | None:
+    try:
+        return Paper.from_record(record)
+    except (TypeError, ValueError, AttributeError) as error:
+        log.error("a catalog row is not a paper (%s): skipped; re-import it to restore it", error)
+        return None
+
+
+def _last_seq(conn: Any) -> int:
+    return int(conn.execute(select(func.coalesce(func.max(papers.c.seq), 0))).scalar_one())
+
+
+class PgCatalog:
+    """The papers in PostgreSQL; safe for threads, processes and replicas."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.url = engine.url.render_as_string(hide_password=False)
+        self.generation = 0  # bumped by every write from this process
+        self.damaged: dict[str, str] = {}  # the database keeps its own files safe
+        self._identity = ""
+
+    def _rows(self, statement: Any, params: dict[str, Any] | None = None) -> Sequence[Any]:
+        try:
+            with self.engine.connect() as conn:
+                return conn.execute(statement, params or {}).all()
+        except SQLAlchemyError as error:
+            raise StoreError(f"could not read the catalog from the database: {error}") from error
+
+    # -- what the embedded catalog also answers --------------------------------------------
+
+    def exists(self) -> bool:
+        """Whether this catalog was created before (it has its identity)."""
+        return bool(self.identity())
+
+    def create(self) -> None:
+        """Give a new catalog its identity (see `Catalog.identity`)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(catalog_meta)
+                .values(key="identity", value=f"c-{uuid.uuid4().hex}")
+                .on_conflict_do_nothing()
+            )
+
+    def identity(self) -> str:
+        if not self._identity:
+            rows = self._rows(select(catalog_meta.c.value).where(catalog_meta.c.key == "identity"))
+            self._identity = str(rows[0][0]) if rows else ""
+        return self._identity
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def get(self, paper_id: str) -> Paper | None:
+        rows = self._rows(select(papers.c.record).where(papers.c.id == paper_id))
+        return _paper(rows[0][0]) if rows else None
+
+    def get_many(self, paper_ids: Iterable[str]) -> dict[str, Paper]:
+        found: dict[str, Paper] = {}
+        ids = list(dict.fromkeys(paper_ids))
+        for start in range(0, len(ids), IDS_PER_QUERY):
+            chunk = ids[start : start + IDS_PER_QUERY]
+            for (record,) in self._rows(select(papers.c.record).where(papers.c.id.in_(chunk))):
+                paper = _paper(record)
+                if paper is not None:
+                    found[paper.id] = paper
+        return found
+
+    def by_nums(self, nums: Iterable[int]) -> dict[int, Paper]:
+        keys = list(dict.fromkeys(nums))
+        rows = self._rows(select(papers.c.num, papers.c.record).where(papers.c.num.in_(keys)))
+        return {int(num): p for num, record in rows if (p := _paper(record)) is not None}
+
+    def num_of(self, paper_id: str) -> int | None:
+        rows = self._rows(select(papers.c.num).where(papers.c.id == paper_id))
+        return int(rows[0][0]) if rows else None
+
+    def count(self) -> int:
+        return int(self._rows(select(func.count()).select_from(papers))[0][0])
+
+    def all(self) -> dict[str, Paper]:
+        return {change.paper.id: change.paper for change in self.changes_since(0)}
+
+    def last_seq(self) -> int:
+        return int(self._rows(select(func.coalesce(func.max(papers.c.seq), 0)))[0][0])
+
+    def max_num(self) -> int:
+        return int(self._rows(select(func.coalesce(func.max(papers.c.num), 0)))[0][0])
+
+    def count_since(self, seq: int) -> int:
+        query = select(func.count()).select_from(papers).where(papers.c.seq > seq)
+        return int(self._rows(query)[0][0])
+
+    def changes_since(self, seq: int, batch: int = 5_000) -> Iterator[Change]:
+        position = seq
+        while True:
+            query = (
+                select(papers.c.num, papers.c.seq, papers.c.record)
+                .where(papers.c.seq > position)
+                .order_by(papers.c.seq)
+                .limit(batch)
+            )
+            rows = self._rows(query)
+            for num, row_seq, record in rows:
+                paper = _paper(record)
+                if paper is not None:
+                    yield Change(int(num), int(row_seq), paper)
+            if len(rows) < batch:
+                return
+            position = int(rows[-1][1])
+
+    def records_between(self, low: int, high: int) -> list[tuple[int, Paper]]:
+        """Papers with `low <= num < high`, on a connection of its own: a build's worker
+        process calls it after a fork, where the parent's pool must not be used."""
+        import psycopg
+
+        with psycopg.connect(psycopg_url(self.url)) as conn:
+            rows = conn.execute(
+                "SELECT num, record FROM papers WHERE num >= %s AND num < %s ORDER BY num",
+                (low, high),
+            ).fetchall()
+        return [(int(num), p) for num, record in rows if (p := _paper(record)) is not None]
+
+    # -- listing days ----------------------------------------------------------------------
+
+    def listed_ids(self, after: str, until: str) -> list[str]:
+        query = (
+            select(listings.c.paper_id)
+            .where(listings.c.day > after, listings.c.day <= until)
+            .order_by(listings.c.day, listings.c.paper_id)
+        )
+        return [r[0] for r in self._rows(query)]
+
+    def listed_ids_on(self, day: str) -> list[str]:
+        query = (
+            select(listings.c.paper_id).where(listings.c.day == day).order_by(listings.c.paper_id)
+        )
+        return [r[0] for r in self._rows(query)]
+
+    def listings(self) -> dict[str, list[str]]:
+        days: dict[str, list[str]] = {}
+        for day, paper_id in self._rows(select(listings.c.day, listings.c.paper_id)):
+            days.setdefault(day, []).append(paper_id)
+        return days
+
+    def latest_listing_day(self) -> str | None:
+        rows = self._rows(select(func.max(listings.c.day)))
+        return rows[0][0] if rows and rows[0][0] else None
+
+    # -- writes ----------------------------------------------------------------------------
+
+    def upsert_many(self, batch: Iterable[Paper], now: str) -> UpsertResult:
+        """Add or merge a batch in one transaction (the embedded catalog's merge rules)."""
+        folded = fold_duplicates(batch)
+        result = UpsertResult()
+        if not folded:
+            return result
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK})
+                known = self._known(conn, list(folded))
+                seq = int(
+                    conn.execute(select(func.coalesce(func.max(papers.c.seq), 0))).scalar_one()
+                )
+                rows, listed = [], []
+                for paper_id, (record, count) in folded.items():
+                    merged = merged_record(known.get(paper_id), record, count, now, result)
+                    if merged is None:
+                        continue
+                    seq += 1
+                    rows.append({"id": paper_id, "seq": seq, "record": merged})
+                    if merged.get("listed"):
+                        listed.append({"day": str(merged["listed"]), "paper_id": paper_id})
+                self._write(conn, rows, listed)
+        except SQLAlchemyError as error:
+            raise StoreError(f"could not write the catalog to the database: {error}") from error
+        self.generation += 1
+        return result
+
+    @staticmethod
+    def _known(conn: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
+        known: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), IDS_PER_QUERY):
+            chunk = ids[start : start + IDS_PER_QUERY]
+            query = select(papers.c.id, papers.c.record).where(papers.c.id.in_(chunk))
+            known.update((paper_id, dict(record)) for paper_id, record in conn.execute(query))
+        return known
+
+    @staticmethod
+    def _write(conn: Any, rows: list[dict[str, Any]], listed: list[dict[str, str]]) -> None:
+        if rows:
+            statement = insert(papers)
+            conn.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[papers.c.id],
+                    set_={"seq": statement.excluded.seq, "record": statement.excluded.record},
+                ),
+                rows,
+            )
+        if listed:
+            conn.execute(insert(listings).on_conflict_do_nothing(), listed)
+
+    def import_records(
+        self, records: Iterable[dict[str, Any]], listings_by_day: dict[str, list[str]]
+    ) -> None:
+        """Bring in stored records as they are (`first_seen`, `updated` kept): `db copy`."""
+        with self.engine.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK})
+            seq = _last_seq(conn)
+            rows = []
+            for record in records:
+                seq += 1
+                rows.append({"id": str(record["id"]), "seq": seq, "record": record})
+            if rows:
+                conn.execute(insert(papers).on_conflict_do_nothing(), rows)
+            listed = [{"day": d, "paper_id": p} for d, ids in listings_by_day.items() for p in ids]
+            if listed:
+                conn.execute(insert(listings).on_conflict_do_nothing(), listed)
+        self.generation += 1

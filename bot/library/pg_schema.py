@@ -1,0 +1,202 @@
+"""The PostgreSQL schema (`DATABASE_URL`), made and migrated by the bot: `papers-bot db upgrade`.
+
+Tables mirror the embedded store: the catalog (`papers`, with the change feed's `seq`, and
+`listings`), and the state, where every user and channel is scoped by its workspace (`team`):
+saves, paper messages, follows, alerts, the digest ledger; Slack event ids are unique per app,
+so `events` has none. `schema_version` records which migrations ran; `upgrade` runs the missing
+ones in one transaction (PostgreSQL's DDL is transactional), and is harmless to repeat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    Engine,
+    Float,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    create_engine,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData()
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True),
+    Column("applied_at", Text, nullable=False),
+)
+
+papers = Table(
+    "papers",
+    metadata,
+    Column("num", BigInteger, Identity(start=1), primary_key=True),  # the search index's key
+    Column("id", Text, nullable=False, unique=True),
+    Column("seq", BigInteger, nullable=False),  # raised on every change: the change feed
+    Column("record", Json, nullable=False),
+    Index("papers_by_seq", "seq"),
+)
+
+listings = Table(
+    "listings",
+    metadata,
+    Column("day", Text, primary_key=True),
+    Column("paper_id", Text, primary_key=True),
+)
+
+catalog_meta = Table(
+    "catalog_meta",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+saves = Table(
+    "saves",
+    metadata,
+    Column("team", Text, primary_key=True),
+    Column("user_id", Text, primary_key=True),
+    Column("paper_id", Text, primary_key=True),
+    Column("saved_at", Text, nullable=False),
+    Column("n", BigInteger, Identity(), nullable=False),  # insertion order within a second
+)
+
+posts = Table(
+    "posts",
+    metadata,
+    Column("team", Text, primary_key=True),
+    Column("channel", Text, primary_key=True),
+    Column("ts", Text, primary_key=True),
+    Column("paper_id", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("posted_at", Text, nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("event_id", Text, primary_key=True),
+    Column("at", Float, nullable=False),
+    Index("events_by_at", "at"),
+)
+
+follows = Table(
+    "follows",
+    metadata,
+    Column("team", Text, primary_key=True),
+    Column("user_id", Text, primary_key=True),
+    Column("topic", Text, primary_key=True),  # the normalised query's digest
+    Column("query", Text, nullable=False),
+    Column("since", Text, nullable=False),
+)
+
+alerted = Table(
+    "alerted",
+    metadata,
+    Column("team", Text, primary_key=True),
+    Column("user_id", Text, primary_key=True),
+    Column("paper_id", Text, primary_key=True),
+    Column("at", Text, nullable=False),
+)
+
+digests = Table(
+    "digests",
+    metadata,
+    Column("team", Text, primary_key=True),
+    Column("channel", Text, primary_key=True),
+    Column("day", Text, primary_key=True),
+    Column("header_ts", Text),
+    Column("papers", Json, nullable=False),
+    Column("done", Boolean, nullable=False),
+    Column("note", Text),
+    Column("at", Text, nullable=False),
+)
+
+posted = Table(  # one row per digest card: the ledger's (team, channel, paper) unique key
+    "posted",
+    metadata,
+    Column("team", Text, primary_key=True),
+    Column("channel", Text, primary_key=True),
+    Column("paper_id", Text, primary_key=True),
+    Column("day", Text, nullable=False),
+    Column("ts", Text),
+)
+
+
+def _create_tables(conn: Connection) -> None:
+    metadata.create_all(conn, checkfirst=True)
+
+
+# Migrations in order; version N is MIGRATIONS[N - 1]. Append, never edit one that shipped.
+MIGRATIONS: list[Callable[[Connection], None]] = [_create_tables]
+SCHEMA_VERSION = len(MIGRATIONS)
+UPGRADE_LOCK = 0x70617065  # an advisory lock: two replicas upgrading at once take turns
+
+
+def sqlalchemy_url(url: str) -> str:
+    """`postgresql://...` as people write it, with psycopg 3 as the driver."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def psycopg_url(url: str) -> str:
+    """The URL as psycopg itself takes it (no SQLAlchemy driver name)."""
+    return sqlalchemy_url(url).replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def connect(url: str) -> Engine:
+    return create_engine(sqlalchemy_url(url), pool_pre_ping=True, pool_size=10)
+
+
+def current_version(conn: Connection) -> int:
+    exists = conn.execute(text("SELECT to_regclass('schema_version') IS NOT NULL")).scalar()
+    if not exists:
+        return 0
+    return int(
+        conn.execute(text("SELECT coalesce(max(version), 0) FROM schema_version")).scalar_one()
+    )
+
+
+def upgrade(engine: Engine, now: str) -> tuple[int, int]:
+    """Run the migrations this database lacks; (version before, version after)."""
+    with engine.begin() as conn:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK})
+        before = current_version(conn)
+        if before > SCHEMA_VERSION:
+            return before, before
+        for version in range(before + 1, SCHEMA_VERSION + 1):
+            MIGRATIONS[version - 1](conn)
+            conn.execute(schema_version.insert().values(version=version, applied_at=now))
+    return before, max(before, SCHEMA_VERSION)
+
+
+def upgrade_or_explain(engine: Engine, now: str) -> None:
+    """Bring the schema up to date as a bot starts; errors a person can act on."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.library.storage import StoreError
+
+    try:
+        before, after = upgrade(engine, now)
+    except SQLAlchemyError as error:
+        raise StoreError(f"cannot use the database at DATABASE_URL: {error}") from error
+    if after > SCHEMA_VERSION:
+        raise StoreError(
+            f"the database has schema version {after}, newer than this papers-bot understands "
+            f"({SCHEMA_VERSION}); upgrade papers-bot"
+        )

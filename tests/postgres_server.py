@@ -1,0 +1,96 @@
+"""A throwaway PostgreSQL server for the tests: started once per run, stopped at the end.
+
+Debian's `postgresql` package puts the server binaries under /usr/lib/postgresql/<version>/bin,
+off the PATH. `initdb` refuses to run as root, so as root the server runs as the `postgres`
+user (`runuser`), in a temporary folder it owns, on a random loopback port with its socket in
+that folder. A caller that has a server already sets DATABASE_URL instead.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+HOW_TO_ENABLE = (
+    "PostgreSQL tests SKIPPED: no PostgreSQL server binaries. Install Debian's package "
+    "(`apt-get install -y postgresql`, as .ci/run does) or set DATABASE_URL to a server."
+)
+
+
+def server_binaries() -> Path | None:
+    """The newest /usr/lib/postgresql/<version>/bin that has initdb and pg_ctl."""
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda p: (
+            int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0
+        ),
+    )
+    return Path(found[-1]).parent if found else None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _as_server_user(command: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+@contextmanager
+def running_server() -> Iterator[str]:
+    """Start a server; yields the URL of its `postgres` database."""
+    binaries = server_binaries()
+    if binaries is None:
+        raise FileNotFoundError(HOW_TO_ENABLE)
+    folder = Path(tempfile.mkdtemp(prefix="papers-pg-"))
+    data, log = folder / "data", folder / "server.log"
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres", "postgres")
+    port = _free_port()
+    try:
+        subprocess.run(
+            _as_server_user(
+                [str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"]
+                + ["--no-sync", "-E", "UTF8", "--locale=C.UTF-8"]
+            ),
+            check=True,
+            capture_output=True,
+        )
+        options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        subprocess.run(
+            _as_server_user(
+                [str(binaries / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-o", options]
+                + ["start"]
+            ),
+            check=True,
+            capture_output=True,
+        )
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            _as_server_user([str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+            check=False,
+            capture_output=True,
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def fresh_database(server_url: str) -> str:
+    """A new, empty database on the server: each test gets its own."""
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    plain = server_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return server_url.rsplit("/", 1)[0] + f"/{name}"

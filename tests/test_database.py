@@ -1,0 +1,98 @@
+"""The PostgreSQL backend's own commands, on a real server: `db upgrade` and `db copy`."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.library import Library
+from tests.conftest import run_papers_bot
+from tests.postgres_server import fresh_database
+
+STATE = ("saves", "messages", "follows", "ledger")
+
+
+@pytest.fixture
+def database(postgres_server: str) -> str:
+    return fresh_database(postgres_server)
+
+
+def _stateful_library(path: Path) -> Library:
+    library = Library(path)
+    library.saves.add("U1", "2408.08338")
+    library.saves.add("U2", "2503.10632")
+    library.follows.add("U1", "Kolmogorov Arnold")
+    library.follows.mark_alerted("U1", ["2408.08338"])
+    library.messages.record("C1", "1700000000.000100", "2408.08338", "search")
+    day = date(2026, 7, 1)
+    library.ledger.plan("C1", day, ["2408.08338"])
+    library.ledger.header_posted("C1", day, "1700000000.000200")
+    library.ledger.card_posted("C1", day, "2408.08338", "1700000000.000300")
+    library.ledger.finish("C1", day)
+    return library
+
+
+def _state(library: Library) -> dict[str, Any]:
+    def comparable(rows: list[dict[str, Any]]) -> list[str]:
+        return sorted(repr(sorted((k, v) for k, v in r.items() if v is not None)) for r in rows)
+
+    return {
+        f"{name}.{table}": comparable(rows)
+        for name in STATE
+        for table, rows in getattr(library, name).export().items()
+    }
+
+
+def test_db_upgrade_makes_the_schema_once_and_says_so(tmp_path: Path, database: str) -> None:
+    first = run_papers_bot(tmp_path, "db", "upgrade", DATABASE_URL=database)
+    assert first.returncode == 0, first.stderr
+    assert "upgraded from version 0" in first.stdout
+    again = run_papers_bot(tmp_path, "db", "upgrade", DATABASE_URL=database)
+    assert again.returncode == 0, again.stderr
+    assert "already up to date" in again.stdout
+
+
+def test_db_upgrade_without_a_database_says_what_to_set(tmp_path: Path) -> None:
+    done = run_papers_bot(tmp_path, "db", "upgrade")
+    assert done.returncode == 2
+    assert "DATABASE_URL" in done.stderr
+    wrong = run_papers_bot(tmp_path, "db", "upgrade", DATABASE_URL="mysql://x@y/z")
+    assert wrong.returncode == 2
+    assert "must be a PostgreSQL URL" in wrong.stderr
+
+
+def test_db_copy_moves_a_library_into_postgresql_and_back_without_loss(
+    tmp_path: Path, database: str
+) -> None:
+    source = _stateful_library(tmp_path / "files")
+    there = run_papers_bot(tmp_path, "db", "copy", "--from", str(source.data_dir), "--to", database)
+    assert there.returncode == 0, there.stdout + there.stderr
+    assert f"papers: {len(source):,} added" in there.stdout
+    in_db = Library(tmp_path / "index", sample_data=False, database_url=database)
+    assert in_db.papers() == source.papers()
+    assert in_db.catalog.listings() == source.catalog.listings()
+    assert _state(in_db) == _state(source)
+    assert [p for p, _ in in_db.saves.of_user("U1")] == ["2408.08338"]
+
+    again = run_papers_bot(tmp_path, "db", "copy", "--from", str(source.data_dir), "--to", database)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "papers: 0 added" in again.stdout
+    assert all(" 0 added" in line for line in again.stdout.splitlines())
+    seq = in_db.catalog.last_seq()
+
+    back = tmp_path / "back"
+    home = run_papers_bot(tmp_path, "db", "copy", "--from", database, "--to", str(back))
+    assert home.returncode == 0, home.stdout + home.stderr
+    returned = Library(back, sample_data=False)
+    assert returned.papers() == source.papers()
+    assert _state(returned) == _state(source)
+    assert in_db.catalog.last_seq() == seq  # reading the database changed nothing there
+
+
+def test_db_copy_refuses_what_it_cannot_read(tmp_path: Path) -> None:
+    missing = run_papers_bot(tmp_path, "db", "copy", "--from", "nowhere", "--to", "elsewhere")
+    assert missing.returncode == 2
+    assert "no such data dir" in missing.stderr
