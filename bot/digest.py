@@ -165,8 +165,12 @@ def _post_card(
 ) -> None:
     ledger, channel, day = library.ledger, result.channel, result.day
     # Claimed before the post: a crash between Slack accepting it and the ts being written
-    # must not let a rerun post it again.
-    ledger.card_in_flight(channel, day, paper.id)
+    # must not let a rerun post it again, nor another replica post it at the same time.
+    if not ledger.card_in_flight(channel, day, paper.id):
+        log.warning(
+            "digest %s %s: %s was claimed by another run; not posted twice", channel, day, paper.id
+        )
+        return
     try:
         ts = messenger.post(channel, card, thread_ts=result.header_ts)
     except PostRefused:

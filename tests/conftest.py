@@ -76,6 +76,21 @@ def empty_library(tmp_path: Path, database_url: str | None) -> Library:
     return Library(tmp_path / "data", sample_data=False, database_url=database_url)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test marked `files_only` tests what only files have (a damaged file, a full disk):
+    its PostgreSQL variant is not collected (deselected, not skipped)."""
+    dropped = [
+        item
+        for item in items
+        if item.get_closest_marker("files_only")
+        and getattr(item, "callspec", None) is not None
+        and item.callspec.params.get("database_url") == "postgres"
+    ]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]
+
+
 def reopen(library: Library, **options: object) -> Library:
     """The same library opened anew, as another process would: same data dir, same database."""
     return Library(library.data_dir, database_url=library.database_url, **options)  # type: ignore[arg-type]

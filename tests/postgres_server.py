@@ -66,7 +66,10 @@ def running_server() -> Iterator[str]:
             check=True,
             capture_output=True,
         )
-        options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        options = (
+            f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+            " -c max_connections=300"  # each test opens its own libraries
+        )
         subprocess.run(
             _as_server_user(
                 [str(binaries / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-o", options]
@@ -94,3 +97,37 @@ def fresh_database(server_url: str) -> str:
     with psycopg.connect(plain, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
     return server_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def refuse_writes(url: str, refuse: bool = True) -> None:
+    """Make the database read-only for every new session and end the current ones (as a
+    failover to a read-only standby would): a write then fails, reads go on."""
+    import psycopg
+
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    server, name = plain.rsplit("/", 1)
+    # From the server's maintenance database: this one's sessions may be read-only already.
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(
+            f"ALTER DATABASE {name} SET default_transaction_read_only = {'on' if refuse else 'off'}"
+        )
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
+
+
+def refuse_connections(url: str, refuse: bool = True) -> None:
+    """The database stops taking connections and ends the ones it has (a restart, a network
+    cut), or takes them again."""
+    import psycopg
+
+    server, name = url.replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS {'false' if refuse else 'true'}")
+        if refuse:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (name,),
+            )

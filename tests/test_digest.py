@@ -49,8 +49,10 @@ def slack() -> Iterator[TestSlack]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, hf: HFStandIn, slack: TestSlack) -> Settings:
+def settings(tmp_path: Path, hf: HFStandIn, slack: TestSlack, database_url: str | None) -> Settings:
+    """Every digest test runs on each backend (`database_url`)."""
     return Settings(
+        database_url=database_url,
         slack_bot_token=slack.bot_token,
         slack_signing_secret="s",
         slack_api_url=slack.api_url,
@@ -69,6 +71,13 @@ def runtime(settings: Settings) -> Runtime:
 @pytest.fixture
 def slackbot(runtime: Runtime, settings: Settings) -> SlackBot:
     return SlackBot(runtime, make_client(settings))
+
+
+def child_env(settings: Settings) -> dict[str, str]:
+    """The environment of a child process working on the same library (files or database)."""
+    return {**os.environ} | (
+        {"DATABASE_URL": settings.database_url} if settings.database_url else {}
+    )
 
 
 def quick_client(hf: HFStandIn) -> HFClient:
@@ -137,7 +146,7 @@ def test_a_429_from_slack_is_ridden_out(runtime: Runtime, slackbot, hf, slack) -
 
 
 KILLABLE = """
-import sys
+import os, sys
 from datetime import date
 from bot.config import Settings
 from bot.runtime import Runtime
@@ -145,7 +154,8 @@ from bot.slack.client import make_client
 from bot.slack.slackbot import SlackBot
 from bot.digest import run_digest
 settings = Settings(slack_bot_token=sys.argv[2], slack_api_url=sys.argv[1],
-                    data_dir=sys.argv[3], sample_data=False)
+                    data_dir=sys.argv[3], sample_data=False,
+                    database_url=os.environ.get("DATABASE_URL"))
 runtime = Runtime.open(settings)
 run_digest(runtime.library, SlackBot(runtime, make_client(settings)), "C0PAPERS",
            date(2026, 7, 31), 5, ["bookmark"], pace=0.4)
@@ -158,7 +168,7 @@ def test_killed_between_two_posts_then_rerun_posts_nothing_twice(
     fetch(runtime.library, [FRIDAY], quick_client(hf))
     child = subprocess.Popen(
         [sys.executable, "-c", KILLABLE, slack.api_url, slack.bot_token, str(settings.data_dir)],
-        env={**os.environ},
+        env=child_env(settings),
     )
     slack.wait_for("chat.postMessage", 3, timeout=30)  # the header and two cards
     child.send_signal(signal.SIGKILL)
@@ -358,7 +368,8 @@ class DiesOnceSlackAcceptsTheHeader(SlackBot):
         return ts
 
 settings = Settings(slack_bot_token=sys.argv[2], slack_api_url=sys.argv[1],
-                    data_dir=sys.argv[3], sample_data=False)
+                    data_dir=sys.argv[3], sample_data=False,
+                    database_url=os.environ.get("DATABASE_URL"))
 runtime = Runtime.open(settings)
 run_digest(runtime.library, DiesOnceSlackAcceptsTheHeader(runtime, make_client(settings)),
            "C0PAPERS", date(2026, 7, 31), 5, ["bookmark"], pace=0)
@@ -379,6 +390,7 @@ def test_killed_right_after_the_header_then_rerun_never_posts_a_second_header(
             str(settings.data_dir),
         ],
         check=False,
+        env=child_env(settings),
     )
     assert child.returncode == -signal.SIGKILL
     assert len(slack.messages[CHANNEL]) == 1  # the header reached Slack, then the kill
@@ -391,12 +403,14 @@ def test_killed_right_after_the_header_then_rerun_never_posts_a_second_header(
 
 
 def test_two_digest_commands_at_once_post_each_paper_once(
-    tmp_path: Path, hf: HFStandIn, slack: TestSlack
+    tmp_path: Path, hf: HFStandIn, slack: TestSlack, database_url: str | None
 ) -> None:
-    """A cron digest overlapping another (or the bot's own job): one posts, the other steps
-    aside. Six rounds (three days, each twice), two processes started together each time."""
+    """A cron digest overlapping another (or the bot's own job, or another replica's): one
+    posts, the other steps aside. Six rounds (three days, each twice), two processes started
+    together each time; on PostgreSQL they share nothing but the database."""
     env = {
         **os.environ,
+        **({"DATABASE_URL": database_url} if database_url else {}),
         "SLACK_BOT_TOKEN": slack.bot_token,
         "SLACK_SIGNING_SECRET": "s",
         "SLACK_API_URL": slack.api_url,

@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.library.catalog import Change, UpsertResult, fold_duplicates, merged_record
 from bot.library.pg_schema import catalog_meta, listings, papers, psycopg_url
-from bot.library.storage import StoreError
+from bot.library.storage import DatabaseWriteError, StoreError, database_reason
 from bot.models import Paper
 
 log = logging.getLogger(__name__)
@@ -48,14 +48,14 @@ class PgCatalog:
         self.url = engine.url.render_as_string(hide_password=False)
         self.generation = 0  # bumped by every write from this process
         self.damaged: dict[str, str] = {}  # the database keeps its own files safe
-        self._identity = ""
 
     def _rows(self, statement: Any, params: dict[str, Any] | None = None) -> Sequence[Any]:
         try:
             with self.engine.connect() as conn:
                 return conn.execute(statement, params or {}).all()
         except SQLAlchemyError as error:
-            raise StoreError(f"could not read the catalog from the database: {error}") from error
+            reason = database_reason(error)
+            raise StoreError(f"could not read the catalog from the database: {reason}") from error
 
     # -- what the embedded catalog also answers --------------------------------------------
 
@@ -73,10 +73,10 @@ class PgCatalog:
             )
 
     def identity(self) -> str:
-        if not self._identity:
-            rows = self._rows(select(catalog_meta.c.value).where(catalog_meta.c.key == "identity"))
-            self._identity = str(rows[0][0]) if rows else ""
-        return self._identity
+        """Read each time, never cached: a database restored from another library's dump
+        under a running replica has another identity, and its index must notice."""
+        rows = self._rows(select(catalog_meta.c.value).where(catalog_meta.c.key == "identity"))
+        return str(rows[0][0]) if rows else ""
 
     def close(self) -> None:
         self.engine.dispose()
@@ -203,7 +203,7 @@ class PgCatalog:
                         listed.append({"day": str(merged["listed"]), "paper_id": paper_id})
                 self._write(conn, rows, listed)
         except SQLAlchemyError as error:
-            raise StoreError(f"could not write the catalog to the database: {error}") from error
+            raise DatabaseWriteError(error) from error
         self.generation += 1
         return result
 

@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.library import pg_schema as schema
 from bot.library.state import EVENT_MEMORY, Follows
-from bot.library.storage import StoreError
+from bot.library.storage import DatabaseWriteError, StoreError, database_reason
 
 
 class PgTable:
@@ -36,8 +36,11 @@ class PgTable:
             with self.engine.begin() if write else self.engine.connect() as conn:
                 yield conn
         except SQLAlchemyError as error:
-            doing = "write to" if write else "read from"
-            raise StoreError(f"could not {doing} the database: {error}") from error
+            if write:
+                raise DatabaseWriteError(error) from error
+            raise StoreError(
+                f"could not read from the database: {database_reason(error)}"
+            ) from error
 
     def _insert_once(self, table: Table, row: dict[str, Any]) -> bool:
         """Insert `row` unless its key is there; False when it was."""
@@ -347,8 +350,11 @@ class PgDigestLedger(PgTable):
                 )
             )
 
-    def card_in_flight(self, channel: str, day: date, paper_id: str) -> None:
-        self._put_card(channel, day, paper_id, None)
+    def card_in_flight(self, channel: str, day: date, paper_id: str) -> bool:
+        """Claim the card before posting it: the (team, channel, paper) key lets one leader
+        win even when two overlap; False for the loser."""
+        row = {"team": self.team, "channel": channel, "paper_id": paper_id}
+        return self._insert_once(self.cards, row | {"day": day.isoformat(), "ts": None})
 
     def card_posted(self, channel: str, day: date, paper_id: str, ts: str) -> None:
         self._put_card(channel, day, paper_id, ts)

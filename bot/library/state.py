@@ -301,9 +301,10 @@ class DigestLedger(StateTable):
     def finish(self, channel: str, day: date, note: str | None = None) -> None:
         self._update_digest(channel, day, done=True, **({"note": note} if note else {}))
 
-    def card_in_flight(self, channel: str, day: date, paper_id: str) -> None:
+    def card_in_flight(self, channel: str, day: date, paper_id: str) -> bool:
+        """Claim the card before posting it; False when it was claimed (or posted) already."""
         entry = {"channel": channel, "paper": paper_id, "day": day.isoformat(), "ts": None}
-        self._put(self.CARDS, {self.card_key(channel, paper_id): entry})
+        return self._add_once(self.CARDS, self.card_key(channel, paper_id), entry)
 
     def card_posted(self, channel: str, day: date, paper_id: str, ts: str) -> None:
         entry = {"channel": channel, "paper": paper_id, "day": day.isoformat(), "ts": ts}

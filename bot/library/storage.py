@@ -56,6 +56,23 @@ class StoreWriteError(StoreError):
         self.errno = error.errno
 
 
+def database_reason(error: Exception) -> str:
+    """What the database said, in one line (not the SQL and parameters SQLAlchemy adds)."""
+    original = getattr(error, "orig", None) or error
+    return str(original).strip().splitlines()[0] if str(original).strip() else type(error).__name__
+
+
+class DatabaseWriteError(StoreWriteError):
+    """The database refused a write or could not be reached; nothing was changed."""
+
+    def __init__(self, error: Exception):
+        StoreError.__init__(
+            self,
+            f"could not write to the database: {database_reason(error)}; nothing was changed "
+            "(check the database server, then try again)",
+        )
+
+
 def file_signature(path: Path) -> tuple[int, int, int] | None:
     try:
         st = os.stat(path)

@@ -37,8 +37,10 @@ def standin() -> Iterator[TestSlack]:
 
 
 @pytest.fixture
-def settings(standin: TestSlack, tmp_path: Path) -> Settings:
+def settings(standin: TestSlack, tmp_path: Path, database_url: str | None) -> Settings:
+    """Every Slack behaviour test runs on each backend (`database_url`)."""
     return Settings(
+        database_url=database_url,
         slack_bot_token=TOKEN,
         slack_signing_secret=SECRET,
         slack_api_url=standin.api_url,

@@ -13,6 +13,7 @@ import pytest
 
 from bot.library import storage
 from bot.logs import SecretFilter
+from tests.postgres_server import refuse_connections, refuse_writes
 from tests.slack.conftest import SECRET, TOKEN, USER, Bot, all_text
 
 
@@ -44,18 +45,29 @@ def test_missing_fields_are_answered_without_crashing(bot: Bot) -> None:
 def test_a_full_disk_tells_the_user_and_the_operator_and_search_goes_on(
     bot: Bot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Files: the disk fills up. PostgreSQL: the database stops taking writes (a failover to
+    a read-only standby)."""
+    database = bot.runtime.settings.database_url
+
     def full(fd: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(storage.os, "fsync", full)
+    if database:
+        refuse_writes(database)
+    else:
+        monkeypatch.setattr(storage.os, "fsync", full)
     with caplog.at_level(logging.ERROR):
         _, url = bot.click("papers_save", "2408.08338")
         [reply] = bot.responses(url)
     assert "couldn't save" in reply["text"] and "Try again" in reply["text"]
-    assert any("the disk is full" in r.getMessage() for r in caplog.records)
+    said = "read-only transaction" if database else "the disk is full"
+    assert any(said in r.getMessage() for r in caplog.records)
     _, url = bot.command("kan")
     assert "2408.08338" in all_text(bot.responses(url)[0])
-    monkeypatch.undo()
+    if database:
+        refuse_writes(database, refuse=False)
+    else:
+        monkeypatch.undo()
     _, url = bot.click("papers_save", "2408.08338")
     assert "Saved" in bot.responses(url)[0]["text"]
 
@@ -120,6 +132,7 @@ def test_fifty_concurrent_papers_commands_are_all_acknowledged_and_answered(bot:
         assert bot.responses(url, timeout=30)
 
 
+@pytest.mark.files_only
 def test_a_catalog_damaged_while_the_bot_runs_is_set_aside_and_every_answer_says_so(
     bot: Bot,
 ) -> None:
@@ -138,6 +151,7 @@ def test_a_catalog_damaged_while_the_bot_runs_is_set_aside_and_every_answer_says
     assert list(path.parent.glob(f"{path.name}.damaged-*"))
 
 
+@pytest.mark.files_only
 def test_an_internal_error_still_gets_a_reply(bot: Bot) -> None:
     """state.json replaced by garbage under the running bot: Save, a reaction and a command
     each get an apology where the user acted, and the log has the traceback."""
@@ -174,3 +188,28 @@ def test_signed_bodies_of_odd_shapes_get_400_or_200_never_500(bot: Bot) -> None:
     for body, content_type in cases:
         response = bot.post(body, content_type)
         assert response.status_code in (200, 400), (body, response.status_code)
+
+
+def test_a_database_that_goes_away_under_the_bot_gets_every_user_a_reply(bot: Bot) -> None:
+    """PostgreSQL stops taking connections (a restart, a network cut): a search, a save and
+    the reading list each get a reply saying so, and all works again once it is back. On
+    files, the same requests simply work."""
+    database = bot.runtime.settings.database_url
+    if database:
+        refuse_connections(database)
+    _, url = bot.command("kan")
+    [answer] = bot.responses(url)
+    _, save_url = bot.click("papers_save", "2408.08338")
+    [saved] = bot.responses(save_url or "")
+    _, list_url = bot.command("saved")
+    [listing] = bot.responses(list_url)
+    if database:
+        assert "went wrong" in all_text(answer) or "database" in all_text(answer)
+        assert "Try again" in saved["text"]  # an apology where the user clicked
+        assert "went wrong" in all_text(listing)
+        refuse_connections(database, refuse=False)
+        _, save_url = bot.click("papers_save", "2408.08338")
+        [saved] = bot.responses(save_url or "")
+    assert "Saved" in saved["text"]
+    _, url = bot.command("kan")
+    assert "2408.08338" in all_text(bot.responses(url)[0])

@@ -32,7 +32,8 @@ def test_commands_are_answered_while_another_process_imports(bot: Bot, tmp_path:
     engine.start_background_refresh(interval=0.2)
     importer = subprocess.Popen(
         [sys.executable, "-m", "bot", "import", str(batch)],
-        env={"PAPERS_DATA_DIR": str(bot.runtime.library.data_dir), "PATH": ""},
+        env={"PAPERS_DATA_DIR": str(bot.runtime.library.data_dir), "PATH": ""}
+        | ({"DATABASE_URL": database} if (database := bot.runtime.library.database_url) else {}),
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
