@@ -66,6 +66,7 @@ class Settings:
     hf_api_url: str = DEFAULT_HF_API_URL
     digest_grace_hours: float = 3.0
     database_url: str | None = None  # PostgreSQL for replicas and workspaces; files when unset
+    takeover_seconds: int = 60  # with a database: how soon a replica finishes a dead leader's day
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -198,6 +199,14 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             raise ValueError
     except ValueError:
         problems.append(f"PAPERS_DIGEST_GRACE_HOURS must be hours from 0 to 24, not {grace!r}")
+    takeover = get("PAPERS_TAKEOVER_SECONDS") or "60"
+    takeover_number = whole_number(takeover)
+    if takeover_number is not None and 1 <= takeover_number <= 3600:
+        settings.takeover_seconds = takeover_number
+    else:
+        problems.append(
+            f"PAPERS_TAKEOVER_SECONDS must be whole seconds from 1 to 3600, not {takeover!r}"
+        )
     for name in ("SLACK_API_URL", "HF_API_URL"):
         value = get(name)
         if value and not re.match(r"^https?://", value):

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.alerts import send_follow_alerts
 from bot.config import Settings
@@ -60,7 +61,32 @@ def missed_day(settings: Settings, runtime: Runtime, now: datetime) -> date | No
 def daily_job(
     settings: Settings, runtime: Runtime, messenger: Messenger, day: date | None = None
 ) -> None:
+    """The day's fetch, alerts and digests, on one process or replica at a time: the others
+    step aside (files: a lock file; PostgreSQL: an advisory lock on a connection of its own,
+    released when its replica dies, so another one can finish the day)."""
     day = day or datetime.now(ZoneInfo(settings.timezone)).date()
+    with runtime.library.run_alone("daily-job") as leader:
+        if not leader:
+            log.info("the daily job of %s runs on another replica or process", day)
+            return
+        log.info("this replica runs the daily job of %s", day)
+        _run_daily(settings, runtime, messenger, day)
+
+
+def _finish_a_missed_day(settings: Settings, runtime: Runtime, messenger: Messenger) -> None:
+    """With replicas: a day whose digest was started and not finished (its leader died, or
+    Slack failed it midway) is taken over, within the grace period. A day with nothing new
+    never started one: it is not retried every minute."""
+    day = missed_day(settings, runtime, datetime.now(UTC))
+    if day is None:
+        return
+    ledger = runtime.library.ledger
+    started = [c for c in settings.channels if (ledger.digest(c, day) or {}).get("papers")]
+    if any(not ledger.is_done(c, day) for c in started):
+        daily_job(settings, runtime, messenger, day)
+
+
+def _run_daily(settings: Settings, runtime: Runtime, messenger: Messenger, day: date) -> None:
     with HFClient(settings.hf_api_url) as client:
         report = fetch(runtime.library, days_back(datetime.now(UTC).date(), REFRESH_DAYS), client)
     if report.error:
@@ -94,6 +120,15 @@ def start_scheduler(
         max_instances=1,
         replace_existing=True,
     )
+    if settings.database_url:
+        scheduler.add_job(
+            _finish_a_missed_day,
+            IntervalTrigger(seconds=settings.takeover_seconds),
+            args=(settings, runtime, messenger),
+            id=f"{JOB_ID}-takeover",
+            max_instances=1,
+            coalesce=True,
+        )
     catch_up = missed_day(settings, runtime, now or datetime.now(UTC))
     if catch_up is not None:
         log.info("the digest of %s was missed while the bot was down; running it now", catch_up)
