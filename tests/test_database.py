@@ -96,3 +96,14 @@ def test_db_copy_refuses_what_it_cannot_read(tmp_path: Path) -> None:
     missing = run_papers_bot(tmp_path, "db", "copy", "--from", "nowhere", "--to", "elsewhere")
     assert missing.returncode == 2
     assert "no such data dir" in missing.stderr
+
+
+def test_database_settings_are_checked_and_the_password_is_a_secret() -> None:
+    from bot.config import load_settings
+
+    settings = load_settings({"DATABASE_URL": "postgresql://papers:hunter2@db:5432/papers"})
+    assert settings.problems == [] and "hunter2" in settings.secrets()
+    assert settings.takeover_seconds == 60
+    wrong = load_settings({"DATABASE_URL": "sqlite:///x.db", "PAPERS_TAKEOVER_SECONDS": "0"})
+    assert any(p.startswith("DATABASE_URL must be a PostgreSQL URL") for p in wrong.problems)
+    assert any(p.startswith("PAPERS_TAKEOVER_SECONDS must be") for p in wrong.problems)
