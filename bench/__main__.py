@@ -1,12 +1,13 @@
 """`make bench` / `python -m bench [SIZE ...]`: the benchmark table beside SQLite FTS5 at 10,000
 and 100,000 papers (bench/measure.py), the engine beside tantivy, bm25s and FTS5 up to a million
 papers (bench/scale.py), then `/papers` latency while another process imports 100,000 papers
-(bench/outside_import.py)."""
+(bench/outside_import.py), and the PostgreSQL backend beside the files at 100,000 papers
+(bench/postgres.py)."""
 
 import json
 import sys
 
-from bench import outside_import, scale
+from bench import outside_import, postgres, scale
 from bench.measure import RESULTS, run
 
 sizes = [int(s) for s in sys.argv[1:]] or [10_000, 100_000]
@@ -15,4 +16,7 @@ report["scale"] = scale.measure(sizes + ([1_000_000] if len(sys.argv) == 1 else 
 imported = outside_import.measure(100_000)
 print(outside_import.table(imported))
 report["outside_import"] = imported
+on_postgres = postgres.measure(100_000)
+print(postgres.table(on_postgres))
+report["postgres"] = on_postgres
 RESULTS.write_text(json.dumps(report, indent=2) + "\n")

@@ -209,7 +209,9 @@ class ServedBot:
 
 
 @contextlib.contextmanager
-def served_bot(data_dir: Path, background_refresh: bool = False) -> Iterator[ServedBot]:
+def served_bot(
+    data_dir: Path, background_refresh: bool = False, database_url: str | None = None
+) -> Iterator[ServedBot]:
     """A bot on `data_dir`, warmed up as `papers-bot run` does before serving (and catching up
     with other processes in the background, when asked)."""
     from bot.config import Settings
@@ -227,6 +229,7 @@ def served_bot(data_dir: Path, background_refresh: bool = False) -> Iterator[Ser
         data_dir=data_dir,
         sample_data=False,
         hf_api_url="http://127.0.0.1:9/api",  # offline: nothing listens there
+        database_url=database_url,
     )
     runtime = Runtime.open(settings, serving=True)  # as `papers-bot run` opens it
     runtime.warm_up()
@@ -244,13 +247,15 @@ def served_bot(data_dir: Path, background_refresh: bool = False) -> Iterator[Ser
         standin.stop()
 
 
-def papers_end_to_end(data_dir: Path, queries: list[str]) -> dict[str, float]:
+def papers_end_to_end(
+    data_dir: Path, queries: list[str], database_url: str | None = None
+) -> dict[str, float]:
     """Signed `/papers` requests into the real HTTP endpoint, until the reply reaches a
     loopback response_url."""
     import httpx
 
     times = []
-    with served_bot(data_dir) as bot, httpx.Client(timeout=30) as http:
+    with served_bot(data_dir, database_url=database_url) as bot, httpx.Client(timeout=30) as http:
         for n, query in enumerate(queries):
             body, headers = bot.command(query, bot.standin.response_url(f"b{n}"))
             start = time.perf_counter()

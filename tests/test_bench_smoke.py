@@ -38,3 +38,13 @@ def test_the_scale_bench_runs_on_a_tiny_library() -> None:
     assert result["build_peak_mb"] > 0 and result["serving"]["peak_mb"] > 0
     assert result["day_s"] > 0 and result["cold_search_s"] > 0
     assert "| search p50 / p95 (ms) |" in scale.table(report["sizes"])
+
+
+def test_the_postgres_bench_runs_on_a_tiny_library(postgres_server: str, monkeypatch) -> None:
+    from bench import postgres
+
+    monkeypatch.setenv("DATABASE_URL", postgres_server)  # the run's server, not a new one
+    result = postgres.measure(300)
+    assert result["three_replicas"]["ack_max_s"] != float("inf")  # every command acked
+    assert result["catch_up_s"] < 60 and result["restart_ready_s"] > 0
+    assert "| save p50 / p95 (ms) |" in postgres.table(result)
