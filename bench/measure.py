@@ -248,14 +248,18 @@ def served_bot(
 
 
 def papers_end_to_end(
-    data_dir: Path, queries: list[str], database_url: str | None = None
+    data_dir: Path,
+    queries: list[str],
+    database_url: str | None = None,
+    background_refresh: bool = False,
 ) -> dict[str, float]:
     """Signed `/papers` requests into the real HTTP endpoint, until the reply reaches a
     loopback response_url."""
     import httpx
 
+    bot_on = served_bot(data_dir, background_refresh, database_url)
     times = []
-    with served_bot(data_dir, database_url=database_url) as bot, httpx.Client(timeout=30) as http:
+    with bot_on as bot, httpx.Client(timeout=30) as http:
         for n, query in enumerate(queries):
             body, headers = bot.command(query, bot.standin.response_url(f"b{n}"))
             start = time.perf_counter()
