@@ -8,6 +8,7 @@ mode), held for as long as the job runs.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from contextlib import contextmanager
 import psycopg
 
 from bot.library.pg_schema import psycopg_url
+from bot.library.storage import StoreError
 
 
 def lock_key(name: str) -> int:
@@ -26,7 +28,11 @@ def lock_key(name: str) -> int:
 def advisory_lock(url: str, name: str) -> Iterator[bool]:
     """Yields True when this process now holds `name` across every replica, False when
     another one does (nothing waits)."""
-    with psycopg.connect(psycopg_url(url), autocommit=True) as conn:
+    try:
+        conn = psycopg.connect(psycopg_url(url), autocommit=True)
+    except psycopg.Error as error:
+        raise StoreError(f"cannot reach the database for the {name!r} lock: {error}") from error
+    with conn:
         key = lock_key(name)
         row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
         held = bool(row and row[0])
@@ -34,4 +40,6 @@ def advisory_lock(url: str, name: str) -> Iterator[bool]:
             yield held
         finally:
             if held and not conn.closed:
-                conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+                # A broken connection released the lock already (the session ended).
+                with contextlib.suppress(psycopg.Error):
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
