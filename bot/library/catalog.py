@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -144,6 +144,33 @@ def merged_record(
     merged["updated"] = now
     result.updated.append(paper_id)
     return merged
+
+
+class Planned(NamedTuple):
+    """A paper of a batch that changed: what to store, at which feed position."""
+
+    paper_id: str
+    seq: int
+    record: dict[str, Any]
+    day: str | None  # its Daily Papers listing day, if it has one
+
+
+def planned_changes(
+    folded: dict[str, tuple[dict[str, Any], int]],
+    known: dict[str, dict[str, Any]],
+    last_seq: int,
+    now: str,
+    result: UpsertResult,
+) -> list[Planned]:
+    """The batch's papers that change, merged with what is `known`, numbered from `last_seq`
+    on (both backends write these; `result` counts added, updated and unchanged)."""
+    planned: list[Planned] = []
+    for paper_id, (record, count) in folded.items():
+        merged = merged_record(known.get(paper_id), record, count, now, result)
+        if merged is not None:
+            day = str(merged["listed"]) if merged.get("listed") else None
+            planned.append(Planned(paper_id, last_seq + len(planned) + 1, merged, day))
+    return planned
 
 
 def _paper(record: str) -> Paper | None:
@@ -410,16 +437,9 @@ class Catalog:
         with self._writing() as conn:
             known = self._records(conn, list(folded))
             seq = int(conn.execute("SELECT coalesce(max(seq), 0) FROM papers").fetchone()[0])
-            rows: list[tuple[str, int, str]] = []
-            listed: list[tuple[str, str]] = []
-            for paper_id, (record, count) in folded.items():
-                merged = merged_record(known.get(paper_id), record, count, now, result)
-                if merged is None:
-                    continue
-                seq += 1
-                rows.append((paper_id, seq, json.dumps(merged, ensure_ascii=False)))
-                if merged.get("listed"):
-                    listed.append((str(merged["listed"]), paper_id))
+            planned = planned_changes(folded, known, seq, now, result)
+            rows = [(p.paper_id, p.seq, json.dumps(p.record, ensure_ascii=False)) for p in planned]
+            listed = [(p.day, p.paper_id) for p in planned if p.day]
             conn.executemany(
                 "INSERT INTO papers (id, seq, record) VALUES (?, ?, ?) ON CONFLICT (id) "
                 "DO UPDATE SET seq = excluded.seq, record = excluded.record",

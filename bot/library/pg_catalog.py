@@ -12,13 +12,14 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.library.catalog import Change, UpsertResult, fold_duplicates, merged_record
+from bot.library.catalog import Change, UpsertResult, fold_duplicates, planned_changes
 from bot.library.pg_schema import catalog_meta, listings, papers, psycopg_url
 from bot.library.storage import DatabaseWriteError, StoreError, database_reason
 from bot.models import Paper
@@ -36,8 +37,11 @@ def _paper(record: Any) -> Paper | None:
         return None
 
 
+LAST_SEQ = select(func.coalesce(func.max(papers.c.seq), 0))
+
+
 def _last_seq(conn: Any) -> int:
-    return int(conn.execute(select(func.coalesce(func.max(papers.c.seq), 0))).scalar_one())
+    return int(conn.execute(LAST_SEQ).scalar_one())
 
 
 class PgCatalog:
@@ -112,7 +116,7 @@ class PgCatalog:
         return {change.paper.id: change.paper for change in self.changes_since(0)}
 
     def last_seq(self) -> int:
-        return int(self._rows(select(func.coalesce(func.max(papers.c.seq), 0)))[0][0])
+        return int(self._rows(LAST_SEQ)[0][0])
 
     def max_num(self) -> int:
         return int(self._rows(select(func.coalesce(func.max(papers.c.num), 0)))[0][0])
@@ -185,27 +189,25 @@ class PgCatalog:
         result = UpsertResult()
         if not folded:
             return result
+        with self._writing() as conn:
+            known = self._known(conn, list(folded))
+            planned = planned_changes(folded, known, _last_seq(conn), now, result)
+            rows = [{"id": p.paper_id, "seq": p.seq, "record": p.record} for p in planned]
+            listed = [{"day": p.day, "paper_id": p.paper_id} for p in planned if p.day]
+            self._write(conn, rows, listed)
+        return result
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """One write transaction, this writer's turn taken first (feed positions in commit
+        order); any database error becomes a DatabaseWriteError, nothing written."""
         try:
             with self.engine.begin() as conn:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK})
-                known = self._known(conn, list(folded))
-                seq = int(
-                    conn.execute(select(func.coalesce(func.max(papers.c.seq), 0))).scalar_one()
-                )
-                rows, listed = [], []
-                for paper_id, (record, count) in folded.items():
-                    merged = merged_record(known.get(paper_id), record, count, now, result)
-                    if merged is None:
-                        continue
-                    seq += 1
-                    rows.append({"id": paper_id, "seq": seq, "record": merged})
-                    if merged.get("listed"):
-                        listed.append({"day": str(merged["listed"]), "paper_id": paper_id})
-                self._write(conn, rows, listed)
+                yield conn
         except SQLAlchemyError as error:
             raise DatabaseWriteError(error) from error
         self.generation += 1
-        return result
 
     @staticmethod
     def _known(conn: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -234,16 +236,14 @@ class PgCatalog:
         self, records: Iterable[dict[str, Any]], listings_by_day: dict[str, list[str]]
     ) -> None:
         """Bring in stored records as they are (`first_seen`, `updated` kept): `db copy`."""
-        with self.engine.begin() as conn:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK})
+        with self._writing() as conn:
             seq = _last_seq(conn)
-            rows = []
-            for record in records:
-                seq += 1
-                rows.append({"id": str(record["id"]), "seq": seq, "record": record})
+            rows = [
+                {"id": str(record["id"]), "seq": seq + n, "record": record}
+                for n, record in enumerate(records, start=1)
+            ]
             if rows:
                 conn.execute(insert(papers).on_conflict_do_nothing(), rows)
             listed = [{"day": d, "paper_id": p} for d, ids in listings_by_day.items() for p in ids]
             if listed:
                 conn.execute(insert(listings).on_conflict_do_nothing(), listed)
-        self.generation += 1

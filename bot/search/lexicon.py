@@ -103,9 +103,6 @@ class Lexicon:
         row = self._conn().execute("SELECT value FROM meta WHERE key = 'catalog'").fetchone()
         return str(row[0]) if row else ""
 
-    def built_from(self, catalog: str) -> None:
-        self._conn().execute("INSERT OR REPLACE INTO meta VALUES ('catalog', ?)", (catalog,))
-
     def long_forms(self, acronym: str) -> list[tuple[str, ...]]:
         """The long forms of an acronym, most often defined first (at most 3)."""
         rows = self._conn().execute(
