@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from bot.library.pg_schema import psycopg_url
+
 HOW_TO_ENABLE = (
     "PostgreSQL tests SKIPPED: no PostgreSQL server binaries. Install Debian's package "
     "(`apt-get install -y postgresql`, as .ci/run does) or set DATABASE_URL to a server."
@@ -93,8 +95,7 @@ def fresh_database(server_url: str) -> str:
     import psycopg
 
     name = f"t_{uuid.uuid4().hex[:16]}"
-    plain = server_url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(plain, autocommit=True) as conn:
+    with psycopg.connect(psycopg_url(server_url), autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
     return server_url.rsplit("/", 1)[0] + f"/{name}"
 
@@ -104,8 +105,7 @@ def refuse_writes(url: str, refuse: bool = True) -> None:
     failover to a read-only standby would): a write then fails, reads go on."""
     import psycopg
 
-    plain = url.replace("postgresql+psycopg://", "postgresql://")
-    server, name = plain.rsplit("/", 1)
+    server, name = psycopg_url(url).rsplit("/", 1)
     # From the server's maintenance database: this one's sessions may be read-only already.
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
         conn.execute(
@@ -123,7 +123,7 @@ def refuse_connections(url: str, refuse: bool = True) -> None:
     cut), or takes them again."""
     import psycopg
 
-    server, name = url.replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)
+    server, name = psycopg_url(url).rsplit("/", 1)
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
         conn.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS {'false' if refuse else 'true'}")
         if refuse:

@@ -70,12 +70,13 @@ def copy_command(args: argparse.Namespace) -> int:
 def _missing_papers(source: Library, target: Library) -> list[str]:
     ids = list(source.papers())
     missing = len(ids) - len(target.catalog.get_many(ids))
-    listed = sum(map(len, source.catalog.listings().values()))
+    listed = source.catalog.listings()
     kept = {(d, p) for d, ps in target.catalog.listings().items() for p in ps}
-    lost = sum(1 for d, ps in source.catalog.listings().items() for p in ps if (d, p) not in kept)
+    lost = sum(1 for d, ps in listed.items() for p in ps if (d, p) not in kept)
     problems = [f"{missing} of {len(ids)} papers are missing in the target"] if missing else []
     if lost:
-        problems.append(f"{lost} of {listed} listing entries are missing in the target")
+        entries = sum(map(len, listed.values()))
+        problems.append(f"{lost} of {entries} listing entries are missing in the target")
     return problems
 
 

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, delete, select, update
+from sqlalchemy import Connection, Engine, Table, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -279,8 +279,6 @@ class PgDigestLedger(PgTable):
             return conn.execute(query).first() is not None
 
     def previous_day(self, channel: str, day: date) -> date | None:
-        from sqlalchemy import func
-
         t = self.t
         query = select(func.max(t.c.day)).where(
             t.c.team == self.team, t.c.channel == channel, t.c.day < day.isoformat()
