@@ -275,16 +275,21 @@ def _serve(server) -> None:
 
 
 def peak_rss(data_dir: Path, queries: list[str]) -> int:
+    return int(last_line(BOT_WORKLOAD, [json.dumps(queries)], bench_env(data_dir), timeout=600))
+
+
+def last_line(script: str, args: list[str], env: dict[str, str], timeout: float = 900) -> str:
+    """Run a Python snippet in a new process; the last line it printed (its figure)."""
     out = subprocess.run(
-        [sys.executable, "-c", BOT_WORKLOAD, json.dumps(queries)],
-        env=bench_env(data_dir),
+        [sys.executable, "-c", script, *args],
+        env=env,
         cwd=ROOT,
         check=True,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=timeout,
     )
-    return int(out.stdout.strip().splitlines()[-1])
+    return out.stdout.strip().splitlines()[-1]
 
 
 # -- one size --------------------------------------------------------------------------------

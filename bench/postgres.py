@@ -22,7 +22,15 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from bench.measure import RESULTS, ROOT, bench_env, papers_end_to_end, percentile, served_bot
+from bench.measure import (
+    RESULTS,
+    ROOT,
+    bench_env,
+    last_line,
+    papers_end_to_end,
+    percentile,
+    served_bot,
+)
 from bench.synth import make_papers, make_queries
 from bot.library import Library
 from bot.models import Paper
@@ -80,16 +88,7 @@ def _catch_up_s(replica: Path, database_url: str, papers: list[Paper]) -> float:
 
 
 def _ready_s(data_dir: Path, database_url: str) -> float:
-    out = subprocess.run(
-        [sys.executable, "-c", SERVING, str(data_dir), database_url],
-        env=bench_env(data_dir),
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    return float(out.stdout.strip().splitlines()[-1])
+    return float(last_line(SERVING, [str(data_dir), database_url], bench_env(data_dir)))
 
 
 def _three_replicas_acks(

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.measure import RESULTS, ROOT, Fts5, latency_ms, machine, timed
+from bench.measure import RESULTS, ROOT, Fts5, last_line, latency_ms, machine, timed
 from bench.synth import make_day, make_papers, make_queries
 from bot.library import Library
 from bot.models import Paper
@@ -184,16 +184,7 @@ def run_size(size: int, work: Path, query_count: int, rounds: int) -> dict[str, 
     for name, search in peers.items():
         result["search_ms"][name] = latency_ms(search, queries, rounds)
     log("a new replica, and the serving process's memory")
-    out = subprocess.run(
-        [sys.executable, "-c", SERVING, str(data), json.dumps(queries)],
-        env=_env(),
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    result["serving"] = json.loads(out.stdout.strip().splitlines()[-1])
+    result["serving"] = json.loads(last_line(SERVING, [str(data), json.dumps(queries)], _env()))
     log("cold `papers-bot search`")
     cold = []
     for query in ("kan", "diffusion model", "transformer"):
