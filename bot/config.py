@@ -54,6 +54,8 @@ class Settings:
     slack_bot_token: str | None = None
     slack_app_token: str | None = None
     slack_signing_secret: str | None = None
+    slack_client_id: str | None = None  # with the secret and no bot token: many workspaces
+    slack_client_secret: str | None = None
     slack_api_url: str = DEFAULT_SLACK_API_URL
     port: int = 3000
     data_dir: Path = field(default_factory=lambda: Path("data"))
@@ -73,6 +75,12 @@ class Settings:
     def socket_mode(self) -> bool:
         return bool(self.slack_app_token)
 
+    @property
+    def many_workspaces(self) -> bool:
+        """Installed by OAuth in any number of workspaces (`/slack/install`), each with its
+        own bot token kept in the library; the bot token, when set, wins (one workspace)."""
+        return bool(self.slack_client_id and self.slack_client_secret and not self.slack_bot_token)
+
     def secrets(self) -> list[str]:
         password = urlsplit(self.database_url).password if self.database_url else None
         return [
@@ -81,6 +89,7 @@ class Settings:
                 self.slack_bot_token,
                 self.slack_app_token,
                 self.slack_signing_secret,
+                self.slack_client_secret,
                 password,
             )
             if s
@@ -101,6 +110,8 @@ class Settings:
 
     def require_slack(self) -> None:
         """Raise SettingsError naming every setting `papers-bot run` still needs."""
+        if self.many_workspaces:
+            return self._require_oauth()
         problems = self.problems + self._bot_token_problems()
         if self.slack_app_token and not self.slack_app_token.startswith("xapp-"):
             problems.append("SLACK_APP_TOKEN must start with xapp- (an app-level token)")
@@ -108,6 +119,21 @@ class Settings:
             problems.append(
                 "SLACK_SIGNING_SECRET is not set (needed in HTTP mode; or set SLACK_APP_TOKEN "
                 "for Socket Mode)"
+            )
+        if problems:
+            raise SettingsError(problems)
+
+    def _require_oauth(self) -> None:
+        problems = list(self.problems)
+        if self.slack_app_token:
+            problems.append(
+                "SLACK_APP_TOKEN: installing in many workspaces (SLACK_CLIENT_ID and "
+                "SLACK_CLIENT_SECRET) runs in HTTP mode; unset SLACK_APP_TOKEN"
+            )
+        if not self.slack_signing_secret:
+            problems.append(
+                "SLACK_SIGNING_SECRET is not set (Basic Information, App Credentials; "
+                "every request from Slack is checked with it)"
             )
         if problems:
             raise SettingsError(problems)
@@ -120,7 +146,7 @@ class Settings:
             raise SettingsError(problems)
 
 
-def _zone_name(name: str) -> str:
+def zone_name(name: str) -> str:
     """The IANA spelling of a zone typed in another case (`utc`, `europe/paris`)."""
     try:
         ZoneInfo(name)  # spelled right: one file read, not a scan of every zone (40 ms)
@@ -154,6 +180,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         slack_bot_token=get("SLACK_BOT_TOKEN"),
         slack_app_token=get("SLACK_APP_TOKEN"),
         slack_signing_secret=get("SLACK_SIGNING_SECRET"),
+        slack_client_id=get("SLACK_CLIENT_ID"),
+        slack_client_secret=get("SLACK_CLIENT_SECRET"),
         slack_api_url=get("SLACK_API_URL") or DEFAULT_SLACK_API_URL,
         data_dir=Path(get("PAPERS_DATA_DIR") or "data"),
         sample_data=_flag(get("PAPERS_SAMPLE_DATA"), True),
@@ -185,7 +213,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         problems.append(f"PAPERS_DIGEST_SIZE must be a whole number from 1 to 20, not {size!r}")
     if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", settings.digest_time):
         problems.append(f"PAPERS_DIGEST_TIME must be HH:MM (24-hour), not {settings.digest_time!r}")
-    settings.timezone = _zone_name(settings.timezone)
+    settings.timezone = zone_name(settings.timezone)
     try:
         ZoneInfo(settings.timezone)
     except (ZoneInfoNotFoundError, ValueError):

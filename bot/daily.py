@@ -1,4 +1,5 @@
-"""The daily job inside `papers-bot run`: fetch, follow alerts, then each channel's digest.
+"""The daily job inside `papers-bot run`: fetch, follow alerts, then each channel's digest
+(`WorkspaceDigests`: the same for each workspace at its own time, when installed in many).
 
 APScheduler 3 runs it every day at PAPERS_DIGEST_TIME in PAPERS_TIMEZONE (a CronTrigger with an
 IANA zone, so DST moves the UTC time, not the local one). `misfire_grace_time` is the grace
@@ -12,12 +13,14 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot import digest_settings
 from bot.alerts import send_follow_alerts
 from bot.config import Settings
 from bot.delivery import Messenger
@@ -37,14 +40,7 @@ def digest_trigger(settings: Settings) -> CronTrigger:
 
 def last_run_time(settings: Settings, now: datetime) -> datetime:
     """The latest scheduled time at or before `now`, in the digest's time zone."""
-    zone = ZoneInfo(settings.timezone)
-    hour, minute = (int(x) for x in settings.digest_time.split(":"))
-    local = now.astimezone(zone)
-    today = datetime(local.year, local.month, local.day, hour, minute, tzinfo=zone)
-    if today <= local:
-        return today
-    yesterday = local.date() - timedelta(days=1)
-    return datetime(yesterday.year, yesterday.month, yesterday.day, hour, minute, tzinfo=zone)
+    return digest_settings.last_run_time(settings.digest_time, settings.timezone, now)
 
 
 def missed_day(settings: Settings, runtime: Runtime, now: datetime) -> date | None:
@@ -86,14 +82,20 @@ def _finish_a_missed_day(settings: Settings, runtime: Runtime, messenger: Messen
         daily_job(settings, runtime, messenger, day)
 
 
-def _run_daily(settings: Settings, runtime: Runtime, messenger: Messenger, day: date) -> None:
+def _fetch_latest(settings: Settings, runtime: Runtime, now: datetime) -> list[str]:
+    """The last few Daily Papers days into the library, the index caught up; new paper ids."""
     with HFClient(settings.hf_api_url) as client:
-        report = fetch(runtime.library, days_back(datetime.now(UTC).date(), REFRESH_DAYS), client)
+        report = fetch(runtime.library, days_back(now.date(), REFRESH_DAYS), client)
     if report.error:
-        log.error("fetch failed (%s); the digest uses what the library has", report.error)
+        log.error("fetch failed (%s); digests use what the library has", report.error)
     runtime.search.refresh()
+    return report.added
+
+
+def _run_daily(settings: Settings, runtime: Runtime, messenger: Messenger, day: date) -> None:
+    added = _fetch_latest(settings, runtime, datetime.now(UTC))
     try:
-        send_follow_alerts(runtime, messenger, report.added)
+        send_follow_alerts(runtime, messenger, added)
     except Exception:  # alerts must not stop the digest
         log.exception("follow alerts failed")
     for channel in settings.channels:
@@ -104,6 +106,118 @@ def _run_daily(settings: Settings, runtime: Runtime, messenger: Messenger, day: 
             log.info("digest %s %s: posted %d %s", channel, day, len(result.posted), result.note)
         except Exception:  # one channel's failure must not stop the others
             log.exception("digest for %s on %s failed; the next run continues it", channel, day)
+
+
+class Workspaces(Protocol):
+    """The workspaces the app is installed in (multi-workspace mode; the Slack layer knows
+    their tokens)."""
+
+    def installed(self) -> list[str]: ...
+
+    def messenger(self, team: str) -> Messenger | None:
+        """What posts in `team` with its own bot token; None once it is uninstalled."""
+        ...
+
+
+class WorkspaceDigests:
+    """Multi-workspace mode: every minute, each workspace whose digest time has come gets its
+    digest, on one replica at a time (the others step aside, as for the single digest).
+    Hugging Face is asked at most once per FETCH_EVERY for all of them, and each fetch's new
+    papers go to the followers of every workspace."""
+
+    FETCH_EVERY = timedelta(minutes=30)
+
+    def __init__(self, settings: Settings, runtime: Runtime, workspaces: Workspaces):
+        self.settings = settings
+        self.runtime = runtime
+        self.workspaces = workspaces
+        self.last_fetch: datetime | None = None
+
+    def tick(self, now: datetime | None = None) -> None:
+        now = now or datetime.now(UTC)
+        if not digest_settings.due_digests(self.runtime.library, now, self._grace):
+            return
+        with self.runtime.library.run_alone("workspace-digests") as leader:
+            if not leader:
+                return
+            if self.last_fetch is None or now - self.last_fetch >= self.FETCH_EVERY:
+                self.fetch_and_alert(now)
+            for due in digest_settings.due_digests(self.runtime.library, now, self._grace):
+                self._post(due)
+
+    @property
+    def _grace(self) -> float:
+        return self.settings.digest_grace_hours
+
+    def fetch_and_alert(self, now: datetime | None = None) -> None:
+        """Fetch the latest days once, then alert every workspace's followers."""
+        self.last_fetch = now or datetime.now(UTC)
+        added = _fetch_latest(self.settings, self.runtime, self.last_fetch)
+        for team in self.workspaces.installed():
+            messenger = self.workspaces.messenger(team)
+            try:
+                if messenger is not None:
+                    send_follow_alerts(self.runtime.for_team(team), messenger, added)
+            except Exception:  # one workspace's failure must not stop the others
+                log.exception("follow alerts of workspace %s failed", team)
+
+    def _post(self, due: digest_settings.Due) -> None:
+        messenger = self.workspaces.messenger(due.team)
+        if messenger is None:
+            log.info("workspace %s is not installed any more; no digest", due.team)
+            return
+        library = self.runtime.library.for_team(due.team)
+        try:
+            result = run_digest(
+                library,
+                messenger,
+                due.channel,
+                due.day,
+                self.settings.digest_size,
+                self.settings.save_emoji,
+            )
+            log.info(
+                "digest of %s in %s for %s: posted %d %s",
+                due.team,
+                due.channel,
+                due.day,
+                len(result.posted),
+                result.note,
+            )
+        except Exception:
+            log.exception(
+                "digest of %s on %s failed; the next minute continues it", due.team, due.day
+            )
+
+
+def start_workspace_scheduler(settings: Settings, job: WorkspaceDigests) -> BackgroundScheduler:
+    """Multi-workspace mode: the minute tick, and one fetch a day at PAPERS_DIGEST_TIME for
+    the follow alerts of workspaces without a digest."""
+    scheduler = BackgroundScheduler(timezone=ZoneInfo(settings.timezone))
+    scheduler.add_job(
+        job.tick,
+        IntervalTrigger(seconds=60),
+        id=f"{JOB_ID}-workspaces",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        _fetch_alone,
+        digest_trigger(settings),
+        args=(job,),
+        id=f"{JOB_ID}-fetch",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=int(settings.digest_grace_hours * 3600) or None,
+    )
+    scheduler.start()
+    return scheduler
+
+
+def _fetch_alone(job: WorkspaceDigests) -> None:
+    with job.runtime.library.run_alone("workspace-digests") as leader:
+        if leader:
+            job.fetch_and_alert()
 
 
 def start_scheduler(

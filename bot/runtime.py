@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.config import Settings
 from bot.library import Library
@@ -24,6 +24,12 @@ class Runtime:
             settings.data_dir, sample_data=settings.sample_data, database_url=settings.database_url
         )
         return cls(settings, library, SearchEngine(library, separate_builder=serving))
+
+    def for_team(self, team: str) -> Runtime:
+        """The runtime as one workspace sees it: its own state, the shared catalog and index."""
+        if team == self.library.team:
+            return self
+        return replace(self, library=self.library.for_team(team))
 
     def warm_up(self) -> None:
         """Load the English word list the first typo needs now, before serving; then

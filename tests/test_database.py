@@ -32,6 +32,11 @@ def _stateful_library(path: Path) -> Library:
     library.ledger.header_posted("C1", day, "1700000000.000200")
     library.ledger.card_posted("C1", day, "2408.08338", "1700000000.000300")
     library.ledger.finish("C1", day)
+    other = library.for_team("T0OTHER")  # a second workspace: the same user id, its own list
+    other.saves.add("U1", "2503.10632")
+    other.follows.add("U1", "diffusion")
+    other.messages.record("C9", "1700000000.000400", "2503.10632", "digest")
+    library.workspace_digests.set("T0OTHER", "C9", "08:30", "Europe/Berlin", "U1")
     return library
 
 
@@ -39,11 +44,14 @@ def _state(library: Library) -> dict[str, Any]:
     def comparable(rows: list[dict[str, Any]]) -> list[str]:
         return sorted(repr(sorted((k, v) for k, v in r.items() if v is not None)) for r in rows)
 
-    return {
-        f"{name}.{table}": comparable(rows)
+    state = {
+        f"{team}.{name}.{table}": comparable(rows)
+        for team in ("", "T0OTHER")
         for name in STATE
-        for table, rows in getattr(library, name).export().items()
+        for table, rows in getattr(library.for_team(team), name).export().items()
     }
+    digests = library.workspace_digests.export()["workspace_digests"]
+    return state | {"workspace_digests": comparable(digests)}
 
 
 def test_db_upgrade_makes_the_schema_once_and_says_so(tmp_path: Path, database: str) -> None:
@@ -76,6 +84,9 @@ def test_db_copy_moves_a_library_into_postgresql_and_back_without_loss(
     assert in_db.catalog.listings() == source.catalog.listings()
     assert _state(in_db) == _state(source)
     assert [p for p, _ in in_db.saves.of_user("U1")] == ["2408.08338"]
+    assert [p for p, _ in in_db.for_team("T0OTHER").saves.of_user("U1")] == ["2503.10632"]
+    assert in_db.teams() == ["", "T0OTHER"]
+    assert (in_db.workspace_digests.get("T0OTHER") or {})["zone"] == "Europe/Berlin"
 
     again = run_papers_bot(tmp_path, "db", "copy", "--from", str(source.data_dir), "--to", database)
     assert again.returncode == 0, again.stdout + again.stderr

@@ -57,11 +57,19 @@ def copy_command(args: argparse.Namespace) -> int:
         f"papers: {target.catalog.count() - papers_before:,} added, {len(records):,} in the source"
     )
     problems = _missing_papers(source, target)
+    teams = source.teams()
     for name in STATE:
-        rows = getattr(source, name).export()
-        added = getattr(target, name).load(rows)
-        print(f"{name}: {added:,} added, {sum(map(len, rows.values())):,} in the source")
-        problems += _missing_rows(name, rows, getattr(target, name).export())
+        added = found = 0
+        for team in teams:  # each workspace's state, into the same workspace
+            rows = getattr(source.for_team(team), name).export()
+            added += getattr(target.for_team(team), name).load(rows)
+            found += sum(map(len, rows.values()))
+            problems += _missing_rows(name, rows, getattr(target.for_team(team), name).export())
+        print(f"{name}: {added:,} added, {found:,} in the source")
+    rows = source.workspace_digests.export()
+    added = target.workspace_digests.load(rows)
+    print(f"workspace digests: {added:,} added, {sum(map(len, rows.values())):,} in the source")
+    problems += _missing_rows("workspace digests", rows, target.workspace_digests.export())
     for problem in problems:
         print(f"papers-bot: {problem}")
     return EXIT_FAILED if problems else EXIT_OK

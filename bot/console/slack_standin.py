@@ -136,15 +136,17 @@ class SlackStandIn(LocalHTTPServer):
         return 200, self._answer(method, args, token), {}
 
     def _answer(self, method: str, args: dict[str, Any], token: str | None) -> dict[str, Any]:
-        expected = self.app_token if method == "apps.connections.open" else self.bot_token
         self._record(method, args, token)
-        if token != expected:
+        if not self.accepts(method, token):
             return {"ok": False, "error": "invalid_auth" if token else "not_authed"}
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         if handler is None:
             return {"ok": False, "error": "unknown_method"}
         answer: dict[str, Any] = handler(args)
         return answer
+
+    def accepts(self, method: str, token: str | None) -> bool:
+        return token == (self.app_token if method == "apps.connections.open" else self.bot_token)
 
     # -- methods -------------------------------------------------------------------------------
 

@@ -4,15 +4,19 @@
 catalog in `catalog`, each state table in `state`. This module opens them together:
 
 - `catalog.sqlite3`: the papers and the Daily Papers listing days, with a change feed;
-- `state.json`: saves, paper messages, the digest ledger, follows and seen event ids.
+- `state.json`: saves, paper messages, the digest ledger, follows and seen event ids, and
+  each workspace's digest setting; in multi-workspace mode, `state-T0123.json` holds the same
+  per-user and per-channel tables of workspace T0123.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -28,7 +32,14 @@ from bot.library.catalog import (
     merge_paper,
     shard_of,
 )
-from bot.library.state import DigestLedger, Follows, PaperMessages, Saves, SeenEvents
+from bot.library.state import (
+    DigestLedger,
+    Follows,
+    PaperMessages,
+    Saves,
+    SeenEvents,
+    WorkspaceDigests,
+)
 from bot.library.storage import DamagedFile, DataDirLock, StoreError, StoreWriteError, exclusive
 from bot.library.stores import (
     CatalogStore,
@@ -37,8 +48,9 @@ from bot.library.stores import (
     LedgerStore,
     MessagesStore,
     SavesStore,
+    WorkspaceDigestsStore,
 )
-from bot.library.tables import SCHEMA_VERSION, check_schema, open_db
+from bot.library.tables import SCHEMA_VERSION, KeyedTinyDB, check_schema, open_db
 from bot.models import Paper
 
 log = logging.getLogger(__name__)
@@ -66,6 +78,10 @@ class Library:
         _make_data_dir(self.data_dir)
         self.clock = clock
         self.database_url = database_url
+        self.team = ""  # the workspace whose state this view holds; see `for_team`
+        self._root = self
+        self._teams: dict[str, Library] = {}
+        self._teams_lock = threading.Lock()
         self._lock = DataDirLock(self.data_dir / LOCK_FILE)
         if database_url:
             self._open_database(database_url, sample_data)
@@ -75,25 +91,51 @@ class Library:
     def _open_files(self, sample_data: bool) -> None:
         catalog = Catalog(self.data_dir / CATALOG_FILE, self._lock)
         self.catalog: CatalogStore = catalog
-        state_db = open_db(self.data_dir / STATE_FILE)
-        check_schema(state_db, self.data_dir / STATE_FILE)
-        self.saves: SavesStore = Saves(state_db, self._lock, self.clock)
-        self.messages: MessagesStore = PaperMessages(state_db, self._lock, self.clock)
-        self.ledger: LedgerStore = DigestLedger(state_db, self._lock, self.clock)
-        self.follows: FollowsStore = Follows(state_db, self._lock, self.clock)
-        self.events: EventsStore = SeenEvents(state_db, self._lock, self.clock)
+        state_db = self._bind_file_state("")
+        self.workspace_digests: WorkspaceDigestsStore = WorkspaceDigests(
+            state_db, self._lock, self.clock
+        )
         with self._lock.hold():
             new = not catalog.exists()
-            if state_db.atomic_storage.read() is None:
-                state_db.keyed("_meta").put_many({"schema": {"version": SCHEMA_VERSION}})
             if new and (self.data_dir / OLD_CATALOG_DIR).is_dir():
                 _move_month_files(self.data_dir / OLD_CATALOG_DIR, catalog)
             elif new and sample_data:
                 catalog.upsert_many(load_sample_papers(), self.clock())
 
+    def _bind_file_state(self, team: str) -> KeyedTinyDB:
+        """The state stores of `team`, each workspace in a file of its own (token mode's
+        only workspace, "", in state.json, as before workspaces existed)."""
+        path = self.data_dir / state_file_of(team)
+        state_db = open_db(path)
+        check_schema(state_db, path)
+        with self._lock.hold():
+            if state_db.atomic_storage.read() is None:
+                state_db.keyed("_meta").put_many({"schema": {"version": SCHEMA_VERSION}})
+        self.saves: SavesStore = Saves(state_db, self._lock, self.clock, team)
+        self.messages: MessagesStore = PaperMessages(state_db, self._lock, self.clock, team)
+        self.ledger: LedgerStore = DigestLedger(state_db, self._lock, self.clock, team)
+        self.follows: FollowsStore = Follows(state_db, self._lock, self.clock, team)
+        self.events: EventsStore = SeenEvents(state_db, self._lock, self.clock, team)
+        return state_db
+
     def _open_database(self, url: str, sample_data: bool) -> None:
         from bot.library import pg_schema
         from bot.library.pg_catalog import PgCatalog
+        from bot.library.pg_state import PgWorkspaceDigests
+
+        engine = pg_schema.connect(url)
+        pg_schema.upgrade_or_explain(engine, self.clock())
+        self.engine = engine
+        catalog = PgCatalog(engine)
+        self.catalog = catalog
+        self._bind_database_state("")
+        self.workspace_digests = PgWorkspaceDigests(engine, self.clock)
+        if not catalog.exists():
+            catalog.create()
+            if sample_data and catalog.count() == 0:
+                catalog.upsert_many(load_sample_papers(), self.clock())
+
+    def _bind_database_state(self, team: str) -> None:
         from bot.library.pg_state import (
             PgDigestLedger,
             PgFollows,
@@ -102,19 +144,46 @@ class Library:
             PgSeenEvents,
         )
 
-        engine = pg_schema.connect(url)
-        pg_schema.upgrade_or_explain(engine, self.clock())
-        catalog = PgCatalog(engine)
-        self.catalog = catalog
-        self.saves = PgSaves(engine, self.clock)
-        self.messages = PgPaperMessages(engine, self.clock)
-        self.ledger = PgDigestLedger(engine, self.clock)
-        self.follows = PgFollows(engine, self.clock)
-        self.events = PgSeenEvents(engine, self.clock)
-        if not catalog.exists():
-            catalog.create()
-            if sample_data and catalog.count() == 0:
-                catalog.upsert_many(load_sample_papers(), self.clock())
+        self.saves = PgSaves(self.engine, self.clock, team)
+        self.messages = PgPaperMessages(self.engine, self.clock, team)
+        self.ledger = PgDigestLedger(self.engine, self.clock, team)
+        self.follows = PgFollows(self.engine, self.clock, team)
+        self.events = PgSeenEvents(self.engine, self.clock, team)
+
+    # -- workspaces -----------------------------------------------------------------------
+
+    def for_team(self, team: str) -> Library:
+        """This library seen from one Slack workspace: the same catalog, that workspace's
+        saves, follows, posted messages, digest ledger and seen events (made once, kept)."""
+        root = self._root
+        if team == root.team:
+            return root
+        with root._teams_lock:
+            scoped = root._teams.get(team)
+            if scoped is None:
+                scoped = copy.copy(root)
+                scoped.team = team
+                if root.database_url:
+                    scoped._bind_database_state(team)
+                else:
+                    scoped._bind_file_state(team)
+                root._teams[team] = scoped
+        return scoped
+
+    def teams(self) -> list[str]:
+        """Every workspace with state or a digest setting in this library ("" first: token
+        mode's)."""
+        if self.database_url:
+            from bot.library.pg_state import teams_with_state
+
+            found = set(teams_with_state(self.engine))
+        else:
+            found = {p.name[len(TEAM_STATE_PREFIX) : -5] for p in self._team_state_files()}
+        found |= {row["team"] for row in self.workspace_digests.all()}
+        return [""] + sorted(found - {""})
+
+    def _team_state_files(self) -> list[Path]:
+        return sorted(self.data_dir.glob(f"{TEAM_STATE_PREFIX}*.json"))
 
     # -- the catalog --------------------------------------------------------------------
 
@@ -186,6 +255,19 @@ class Library:
             return
         with self._lock.hold():
             yield
+
+
+TEAM_STATE_PREFIX = "state-"
+
+
+def state_file_of(team: str) -> str:
+    """The state file of a workspace: state.json for token mode's "", state-T0123.json for
+    a workspace id (Slack's ids are letters and digits; anything else is refused)."""
+    if team == "":
+        return STATE_FILE
+    if not re.fullmatch(r"[A-Z0-9]{1,40}", team):
+        raise ValueError(f"{team!r} is not a Slack workspace id")
+    return f"{TEAM_STATE_PREFIX}{team}.json"
 
 
 def _make_data_dir(data_dir: Path) -> None:

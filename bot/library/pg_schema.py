@@ -136,12 +136,42 @@ posted = Table(  # one row per digest card: the ledger's (team, channel, paper) 
 )
 
 
+workspace_digests = Table(  # added by migration 2: each workspace's digest, set in Slack
+    "workspace_digests",
+    metadata,
+    Column("team", Text, primary_key=True),
+    Column("channel", Text, nullable=False),
+    Column("time", Text, nullable=False),
+    Column("zone", Text, nullable=False),
+    Column("set_by", Text, nullable=False),
+    Column("set_at", Text, nullable=False),
+)
+
+VERSION_1 = [
+    schema_version,
+    papers,
+    listings,
+    catalog_meta,
+    saves,
+    posts,
+    events,
+    follows,
+    alerted,
+    digests,
+    posted,
+]
+
+
 def _create_tables(conn: Connection) -> None:
-    metadata.create_all(conn, checkfirst=True)
+    metadata.create_all(conn, tables=VERSION_1, checkfirst=True)
+
+
+def _add_workspace_digests(conn: Connection) -> None:
+    workspace_digests.create(conn, checkfirst=True)
 
 
 # Migrations in order; version N is MIGRATIONS[N - 1]. Append, never edit one that shipped.
-MIGRATIONS: list[Callable[[Connection], None]] = [_create_tables]
+MIGRATIONS: list[Callable[[Connection], None]] = [_create_tables, _add_workspace_digests]
 SCHEMA_VERSION = len(MIGRATIONS)
 UPGRADE_LOCK = 0x70617065  # an advisory lock: two replicas upgrading at once take turns
 

@@ -67,7 +67,11 @@ class PgTable:
         added = 0
         with self._conn(write=True) as conn:
             for name, table in self.TABLES.items():
-                rows = [_columns(row, table) for row in tables.get(name, [])]
+                rows = [
+                    _columns(row, table) | {"team": self.team}
+                    for row in tables.get(name, [])
+                    if row.get("team", "") == self.team
+                ]
                 if rows:
                     statement = insert(table).on_conflict_do_nothing()
                     added += len(conn.execute(statement.returning(*table.primary_key), rows).all())
@@ -90,7 +94,6 @@ def _shared(row: dict[str, Any]) -> dict[str, Any]:
 def _columns(row: dict[str, Any], table: Table) -> dict[str, Any]:
     back = {v: k for k, v in _RENAMED.items()}
     named = {back.get(k, k): v for k, v in row.items()}
-    named.setdefault("team", "")
     return {k: v for k, v in named.items() if k in table.c and k != "n"}
 
 
@@ -371,3 +374,56 @@ class PgDigestLedger(PgTable):
         )
         with self._conn() as conn:
             return [r[0] for r in conn.execute(query)]
+
+
+class PgWorkspaceDigests(PgTable):
+    """Each workspace's digest channel, time and zone; one table for all workspaces."""
+
+    t = schema.workspace_digests
+    TABLES = {"workspace_digests": schema.workspace_digests}
+
+    def export(self) -> dict[str, list[dict[str, Any]]]:
+        with self._conn() as conn:
+            return {"workspace_digests": [r._asdict() for r in conn.execute(select(self.t))]}
+
+    def load(self, tables: dict[str, list[dict[str, Any]]]) -> int:
+        rows = [_columns(row, self.t) for row in tables.get("workspace_digests", [])]
+        if not rows:
+            return 0
+        statement = insert(self.t).on_conflict_do_nothing().returning(self.t.c.team)
+        with self._conn(write=True) as conn:
+            return len(conn.execute(statement, rows).all())
+
+    def get(self, team: str) -> dict[str, Any] | None:
+        with self._conn() as conn:
+            row = conn.execute(select(self.t).where(self.t.c.team == team)).first()
+        return row._asdict() if row else None
+
+    def set(self, team: str, channel: str, time: str, zone: str, user: str) -> None:
+        row = {"team": team, "channel": channel, "time": time, "zone": zone, "set_by": user}
+        row["set_at"] = self.clock()
+        statement = insert(self.t).values(row)
+        changes = {k: v for k, v in row.items() if k != "team"}
+        with self._conn(write=True) as conn:
+            conn.execute(
+                statement.on_conflict_do_update(index_elements=[self.t.c.team], set_=changes)
+            )
+
+    def remove(self, team: str) -> bool:
+        with self._conn(write=True) as conn:
+            return bool(conn.execute(delete(self.t).where(self.t.c.team == team)).rowcount)
+
+    def all(self) -> list[dict[str, Any]]:
+        with self._conn() as conn:
+            return [r._asdict() for r in conn.execute(select(self.t).order_by(self.t.c.team))]
+
+
+def teams_with_state(engine: Engine) -> set[str]:
+    """Every workspace that has a row in a per-workspace table."""
+    tables = (schema.saves, schema.posts, schema.follows, schema.alerted, schema.digests)
+    with engine.connect() as conn:
+        return {
+            team
+            for table in tables
+            for team in conn.execute(select(table.c.team).distinct()).scalars()
+        }

@@ -23,10 +23,13 @@ EVENT_MEMORY = timedelta(days=1)
 class StateTable:
     """One table of `state.json`; subclasses name it and give its rows a meaning."""
 
-    def __init__(self, db: KeyedTinyDB, lock: DataDirLock, clock: Callable[[], str]):
+    def __init__(
+        self, db: KeyedTinyDB, lock: DataDirLock, clock: Callable[[], str], team: str = ""
+    ):
         self._db = db
         self._lock = lock
         self.clock = clock
+        self.team = team  # the workspace whose state this file holds ("" in token mode)
 
     def _table(self, name: str) -> KeyedTable:
         return self._db.keyed(name)
@@ -50,14 +53,14 @@ class StateTable:
 
     def export(self) -> dict[str, list[dict[str, Any]]]:
         """Every row of this class's tables, in the backends' shared shape (a `team` field:
-        state.json holds one workspace, "")."""
+        each state file holds one workspace)."""
         return {
-            name: [{"team": ""} | dict(row) for row in self._table(name).raw().values()]
+            name: [dict(row) | {"team": self.team} for row in self._table(name).raw().values()]
             for name in self.KEYS
         }
 
     def load(self, tables: dict[str, list[dict[str, Any]]]) -> int:
-        """Add the rows whose key is missing (the workspace "" only); how many were added."""
+        """Add this workspace's rows whose key is missing; how many were added."""
         added = 0
         with self._lock.hold():
             for name, fields in self.KEYS.items():
@@ -65,7 +68,7 @@ class StateTable:
                 rows = {}
                 for row in tables.get(name, []):
                     key = ":".join(str(row[f]) for f in fields)
-                    if row.get("team", "") == "" and key not in known and key not in rows:
+                    if row.get("team", "") == self.team and key not in known and key not in rows:
                         rows[key] = self._stored(row)
                 if rows:
                     self._put(name, rows)
@@ -321,3 +324,35 @@ class DigestLedger(StateTable):
             for r in self._table(self.CARDS).raw().values()
             if r.get("channel") == channel and r.get("day") == day.isoformat() and not r.get("ts")
         ]
+
+
+class WorkspaceDigests(StateTable):
+    """Where and when each workspace's digest goes, as its people set it in Slack
+    (`/papers digest here 09:00 Europe/Berlin`): table `workspace_digests`, key `team`.
+    One table for all workspaces, kept in the main state file."""
+
+    TABLE = "workspace_digests"
+    KEYS = {"workspace_digests": ("team",)}
+
+    def export(self) -> dict[str, list[dict[str, Any]]]:
+        return {self.TABLE: [dict(row) for row in self._table(self.TABLE).raw().values()]}
+
+    def load(self, tables: dict[str, list[dict[str, Any]]]) -> int:
+        known = self._table(self.TABLE).raw()
+        rows = {r["team"]: dict(r) for r in tables.get(self.TABLE, []) if r["team"] not in known}
+        if rows:
+            self._put(self.TABLE, rows)
+        return len(rows)
+
+    def get(self, team: str) -> dict[str, Any] | None:
+        return self._table(self.TABLE).raw().get(team)
+
+    def set(self, team: str, channel: str, time: str, zone: str, user: str) -> None:
+        row = {"team": team, "channel": channel, "time": time, "zone": zone, "set_by": user}
+        self._put(self.TABLE, {team: row | {"set_at": self.clock()}})
+
+    def remove(self, team: str) -> bool:
+        return self._remove_once(self.TABLE, team)
+
+    def all(self) -> list[dict[str, Any]]:
+        return sorted(self._table(self.TABLE).raw().values(), key=lambda row: row["team"])

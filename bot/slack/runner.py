@@ -11,14 +11,16 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import SETUP_HINT, Settings, SettingsError
-from bot.daily import start_scheduler
+from bot.daily import WorkspaceDigests, start_scheduler, start_workspace_scheduler
 from bot.library import StoreError
 from bot.runtime import Runtime
 from bot.slack.app import app_for
 from bot.slack.client import make_client
 from bot.slack.slackbot import SlackBot
+from bot.slack.workspaces import InstalledWorkspaces
 
 log = logging.getLogger(__name__)
 BAD_TOKEN_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked"}
@@ -87,15 +89,11 @@ def run(settings: Settings) -> int:
     except StoreError as error:
         print(f"papers-bot: {error}", file=sys.stderr)
         return 1
-    client = make_client(settings)
-    identity = check_auth(client)
-    if isinstance(identity, int):
-        return identity
-    log.info("connected to %s as %s", identity.get("team"), identity.get("user"))
-    for channel in settings.channels:
-        join_digest_channel(client, channel)
-    slackbot = SlackBot(runtime, client)
-    app = app_for(slackbot)
+    connected = _connect(settings, runtime)
+    if isinstance(connected, int):
+        return connected
+    slackbot, workspaces = connected
+    app = app_for(slackbot, workspaces)
     serve = _socket_mode(app, settings) if settings.socket_mode else _http_server(app, settings)
     if isinstance(serve, int):
         return serve
@@ -104,7 +102,11 @@ def run(settings: Settings) -> int:
     # Another process (a cron `papers-bot import` or `fetch`) may write the library while we
     # serve: a thread of its own catches up, so no request ever waits for a re-index.
     runtime.search.start_background_refresh()
-    scheduler = start_scheduler(settings, runtime, slackbot) if settings.channels else None
+    if workspaces is not None:
+        job = WorkspaceDigests(settings, runtime, workspaces)
+        scheduler: Any = start_workspace_scheduler(settings, job)
+    else:
+        scheduler = start_scheduler(settings, runtime, slackbot) if settings.channels else None
     try:
         serve()
     except KeyboardInterrupt:
@@ -114,6 +116,32 @@ def run(settings: Settings) -> int:
             scheduler.shutdown(wait=False)
         runtime.search.stop_background_refresh()
     return 0
+
+
+def _connect(
+    settings: Settings, runtime: Runtime
+) -> tuple[SlackBot, InstalledWorkspaces | None] | int:
+    """The bot and, installed in many workspaces, where their tokens are; or an exit code.
+    One workspace: its token is checked and the digest channels joined, before serving."""
+    client = make_client(settings)
+    slackbot = SlackBot(runtime, client)
+    if settings.many_workspaces:
+        try:
+            workspaces = InstalledWorkspaces.open(slackbot)
+        except SQLAlchemyError as error:
+            print(
+                f"papers-bot: cannot keep installations in the database: {error}", file=sys.stderr
+            )
+            return 1
+        log.info("many workspaces: installs at GET /slack/install, tokens in the library")
+        return slackbot, workspaces
+    identity = check_auth(client)
+    if isinstance(identity, int):
+        return identity
+    log.info("connected to %s as %s", identity.get("team"), identity.get("user"))
+    for channel in settings.channels:
+        join_digest_channel(client, channel)
+    return slackbot, None
 
 
 def _socket_mode(app: App, settings: Settings) -> Callable[[], None]:

@@ -40,6 +40,11 @@ def respond_with(respond: Respond, message: dict[str, Any], replace_original: bo
     )
 
 
+def workspace_of(context: Any) -> str:
+    """The workspace a request comes from (an org-wide install has only an enterprise id)."""
+    return str(context.get("team_id") or context.get("enterprise_id") or "")
+
+
 @dataclass
 class Outcome:
     """What a save or unsave did, and what to tell the user."""
@@ -64,6 +69,19 @@ class SlackBot:
     @property
     def save_emoji(self) -> list[str]:
         return self.runtime.settings.save_emoji
+
+    # -- workspaces --------------------------------------------------------------------------
+
+    def for_team(self, team: str, client: WebClient) -> SlackBot:
+        """This bot in workspace `team`: its state, its bot token (`client`)."""
+        return SlackBot(self.runtime.for_team(team), client)
+
+    def in_workspace(self, context: Any) -> SlackBot:
+        """The bot for the workspace of a request (Bolt's `context`, whose client carries that
+        workspace's token); in token mode, the one workspace's bot, self."""
+        if not self.runtime.settings.many_workspaces:
+            return self
+        return self.for_team(workspace_of(context), context["client"])
 
     def paper_from_value(self, value: Any) -> Paper | None:
         """The paper a button names; None for a tampered or stale value."""
@@ -119,6 +137,15 @@ class SlackBot:
         except StoreWriteError:
             return "The paper was posted, but saving by reaction won't work on it (disk problem)."
         return None
+
+    def join(self, channel: str) -> bool:
+        """Join a public channel (already a member: fine); False when Slack refuses."""
+        try:
+            self.client.conversations_join(channel=channel)
+            return True
+        except SlackApiError as error:
+            log.warning("could not join %s: %s", channel, error.response.get("error"))
+            return False
 
     def tell(self, channel: str, user: str, text: str) -> None:
         """A message only `user` sees, in `channel` (events have no response_url)."""

@@ -57,6 +57,7 @@ class Bot:
     runtime: Runtime
     http: httpx.Client
     _n: int = 0
+    team: str = "T0STANDIN"  # the workspace requests come from
 
     def next_id(self) -> int:
         self._n += 1
@@ -81,7 +82,7 @@ class Bot:
         response_url = self.standin.response_url(f"cmd{self.next_id()}")
         form = {
             "token": "x",
-            "team_id": "T0STANDIN",
+            "team_id": self.team,
             "team_domain": "t",
             "channel_id": channel,
             "channel_name": "papers",
@@ -120,8 +121,8 @@ class Bot:
         response_url = self.standin.response_url(f"act{self.next_id()}") if channel else None
         payload: dict[str, Any] = {
             "type": "block_actions",
-            "user": {"id": user, "team_id": "T0STANDIN"},
-            "team": {"id": "T0STANDIN"},
+            "user": {"id": user, "team_id": self.team},
+            "team": {"id": self.team},
             "api_app_id": "A0PAPERS",
             "trigger_id": "t",
             "container": container
@@ -154,13 +155,13 @@ class Bot:
     ) -> httpx.Response:
         body = {
             "token": "x",
-            "team_id": "T0STANDIN",
+            "team_id": self.team,
             "api_app_id": "A0PAPERS",
             "type": "event_callback",
             "event": event,
             "event_id": event_id or f"Ev{self.next_id():06d}",
             "event_time": int(time.time()),
-            "authorizations": [{"team_id": "T0STANDIN", "user_id": "UBOT", "is_bot": True}],
+            "authorizations": [{"team_id": self.team, "user_id": "UBOT", "is_bot": True}],
         }
         return self.post(json.dumps(body), "application/json", headers)
 

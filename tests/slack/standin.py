@@ -8,6 +8,7 @@ violations are kept, so a test fails on any.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from dataclasses import dataclass
@@ -118,6 +119,59 @@ class TestSlack(SlackStandIn):
         self.violations: list[str] = []
         self.socket_url: str | None = None
         self._faults: list[Fault] = []
+        # Many workspaces: a code Slack hands the redirect -> (team, its bot token), and the
+        # tokens it issued (revoked ones are dropped).
+        self.client_id, self.client_secret = "1234.5678", "test-client-secret"
+        self.install_codes: dict[str, tuple[str, str]] = {}
+        self.issued: dict[str, str] = {}  # bot token -> team
+
+    # -- many workspaces ---------------------------------------------------------------------
+
+    def add_workspace(self, team: str, code: str) -> str:
+        """A workspace whose admin will approve the install with `code`; its bot token."""
+        token = f"xoxb-{team.lower()}-token"
+        self.install_codes[code] = (team, token)
+        return token
+
+    def revoke(self, team: str) -> None:
+        with self._lock:
+            self.issued = {t: w for t, w in self.issued.items() if w != team}
+
+    def accepts(self, method: str, token: str | None) -> bool:
+        return token in self.issued or super().accepts(method, token)
+
+    def _answer(self, method: str, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if method == "oauth.v2.access":  # the client's id and secret, not a token
+            self._record(method, args, token)
+            return self._oauth_v2_access(args, token or "")
+        if method == "auth.test" and token in self.issued:
+            self._record(method, args, token)
+            team = self.issued[token]
+            return {"ok": True, "team_id": team, "user_id": f"UBOT{team}", "bot_id": f"B{team}"}
+        return super()._answer(method, args, token)
+
+    def _oauth_v2_access(self, args: dict[str, Any], authorization: str) -> dict[str, Any]:
+        expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
+        if authorization.removeprefix("Basic ").strip() != expected:
+            return {"ok": False, "error": "invalid_client_id"}
+        found = self.install_codes.pop(str(args.get("code")), None)
+        if found is None:
+            return {"ok": False, "error": "invalid_code"}
+        team, token = found
+        with self._lock:
+            self.issued[token] = team
+        return {
+            "ok": True,
+            "access_token": token,
+            "token_type": "bot",
+            "scope": "commands,chat:write",
+            "bot_user_id": f"UBOT{team}",
+            "app_id": "A0PAPERS",
+            "team": {"id": team, "name": f"Workspace {team}"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": "U0ADMIN"},
+        }
 
     # -- faults and waiting ------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot import render
 from bot.slack.listeners.guard import replies_on_error
@@ -39,54 +39,57 @@ def register(app: App, slackbot: SlackBot) -> None:
             return
         respond(text=text, response_type="ephemeral", replace_original=False)
 
-    def save(body: dict[str, Any], respond: Respond) -> None:
+    def save(body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+        bot = slackbot.in_workspace(context)
         user, _, value = _context(body)
-        paper = slackbot.paper_from_value(value)
+        paper = bot.paper_from_value(value)
         if paper is None:
             return reply(body, respond, "That paper is not in the library any more.")
-        reply(body, respond, slackbot.save(user, paper).text)
+        reply(body, respond, bot.save(user, paper).text)
 
-    def remove(body: dict[str, Any], respond: Respond) -> None:
+    def remove(body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+        bot = slackbot.in_workspace(context)
         user, _, value = _context(body)
-        paper = slackbot.paper_from_value(value)
+        paper = bot.paper_from_value(value)
         if paper is None:
             return reply(body, respond, "That paper is not in the library any more.")
-        outcome = slackbot.unsave(user, paper)
+        outcome = bot.unsave(user, paper)
         if outcome.failed:
             return reply(body, respond, outcome.text)
         if not _from_home(body) and body.get("response_url"):
-            listing = render.saved_list_message(
-                slackbot.library.saved_papers(user), 1, slackbot.save_emoji
-            )
+            listing = render.saved_list_message(bot.library.saved_papers(user), 1, bot.save_emoji)
             respond_with(respond, listing, replace_original=True)
 
-    def share(body: dict[str, Any], respond: Respond) -> None:
+    def share(body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+        bot = slackbot.in_workspace(context)
         user, channel, value = _context(body)
-        paper = slackbot.paper_from_value(value)
+        paper = bot.paper_from_value(value)
         if paper is None or not channel:
             return reply(body, respond, "I can't share that here.")
-        problem = slackbot.share(channel, user, paper)
+        problem = bot.share(channel, user, paper)
         reply(
             body, respond, problem or f"Shared *{render.esc_short(render.title_of(paper), 150)}*."
         )
 
-    def more_like_this(body: dict[str, Any], respond: Respond) -> None:
+    def more_like_this(body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+        bot = slackbot.in_workspace(context)
         user, _, value = _context(body)
-        paper = slackbot.paper_from_value(value)
+        paper = bot.paper_from_value(value)
         if paper is None:
             return reply(body, respond, "That paper is not in the library any more.")
-        similar = slackbot.runtime.search.more_like(paper.id, 5)
+        similar = bot.runtime.search.more_like(paper.id, 5)
         if _from_home(body) or not body.get("response_url"):
             return
         respond_with(respond, render.more_like_message(paper, similar))
 
-    def page(body: dict[str, Any], respond: Respond) -> None:
+    def page(body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+        bot = slackbot.in_workspace(context)
         user, _, value = _context(body)
         number = value.removeprefix("saved:")
         listing = render.saved_list_message(
-            slackbot.library.saved_papers(user),
+            bot.library.saved_papers(user),
             whole_number(number) or 1,
-            slackbot.save_emoji,
+            bot.save_emoji,
         )
         respond_with(respond, listing, replace_original=True)
 

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 
 from bot.models import Paper
 from bot.slack.listeners.guard import replies_on_error
@@ -21,21 +21,21 @@ def reaction_name(event: dict[str, Any]) -> str:
 
 
 def register(app: App, slackbot: SlackBot) -> None:
-    def paper_for(event: dict[str, Any]) -> Paper | None:
+    def paper_for(bot: SlackBot, event: dict[str, Any]) -> Paper | None:
         item = event.get("item") or {}
-        if item.get("type") != "message" or reaction_name(event) not in slackbot.save_emoji:
+        if item.get("type") != "message" or reaction_name(event) not in bot.save_emoji:
             return None
-        paper_id = slackbot.library.messages.paper_for(item.get("channel", ""), item.get("ts", ""))
-        return slackbot.library.get(paper_id) if paper_id else None
+        paper_id = bot.library.messages.paper_for(item.get("channel", ""), item.get("ts", ""))
+        return bot.library.get(paper_id) if paper_id else None
 
-    def first_time(body: dict[str, Any]) -> bool:
+    def first_time(bot: SlackBot, body: dict[str, Any]) -> bool:
         """Slack retries an event it thinks we missed; each is acted on once. Only events we
         act on are remembered (state.json is rewritten for each)."""
         event_id = body.get("event_id")
         if not event_id:
             return True
         try:
-            first = slackbot.library.events.first_sighting(str(event_id))
+            first = bot.library.events.first_sighting(str(event_id))
         except Exception:  # a write failure must not stop the event; saves are idempotent
             log.exception("could not record event id %s", event_id)
             return True
@@ -44,33 +44,41 @@ def register(app: App, slackbot: SlackBot) -> None:
         return first
 
     def react(
-        event: dict[str, Any], body: dict[str, Any], change: Callable[[str, Paper], Outcome]
+        event: dict[str, Any],
+        body: dict[str, Any],
+        context: BoltContext,
+        change: Callable[[SlackBot], Callable[[str, Paper], Outcome]],
     ) -> None:
-        paper = paper_for(event)
-        if paper is None or not first_time(body):
+        bot = slackbot.in_workspace(context)
+        paper = paper_for(bot, event)
+        if paper is None or not first_time(bot, body):
             return
         user = event.get("user", "")
-        outcome = change(user, paper)
+        outcome = change(bot)(user, paper)
         if outcome.worth_telling:
-            slackbot.tell(event["item"]["channel"], user, outcome.text)
+            bot.tell(event["item"]["channel"], user, outcome.text)
 
     guard = replies_on_error(slackbot)
 
     @app.event("reaction_added")
     @guard
-    def saved_by_reaction(event: dict[str, Any], body: dict[str, Any]) -> None:
-        react(event, body, slackbot.save)
+    def saved_by_reaction(
+        event: dict[str, Any], body: dict[str, Any], context: BoltContext
+    ) -> None:
+        react(event, body, context, lambda bot: bot.save)
 
     @app.event("reaction_removed")
     @guard
-    def unsaved_by_reaction(event: dict[str, Any], body: dict[str, Any]) -> None:
-        react(event, body, slackbot.unsave)
+    def unsaved_by_reaction(
+        event: dict[str, Any], body: dict[str, Any], context: BoltContext
+    ) -> None:
+        react(event, body, context, lambda bot: bot.unsave)
 
     @app.event("app_home_opened")
     @guard
-    def home_opened(event: dict[str, Any]) -> None:
+    def home_opened(event: dict[str, Any], context: BoltContext) -> None:
         if event.get("tab") == "home" and event.get("user"):
-            slackbot.refresh_home(event["user"])
+            slackbot.in_workspace(context).refresh_home(event["user"])
 
     @app.event("message")
     def ignore_messages() -> None:

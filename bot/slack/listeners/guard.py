@@ -45,6 +45,7 @@ def _apologise(slackbot: SlackBot, kwargs: dict[str, Any]) -> None:
         event = kwargs.get("event") or body.get("event") or {}
         channel = (event.get("item") or {}).get("channel") or event.get("channel")
         if channel and event.get("user"):
-            slackbot.tell(channel, event["user"], INTERNAL_ERROR)
+            bot = slackbot.in_workspace(kwargs["context"]) if "context" in kwargs else slackbot
+            bot.tell(channel, event["user"], INTERNAL_ERROR)
     except Exception:
         log.exception("could not tell the user about the failure either")

@@ -1,0 +1,130 @@
+"""Many workspaces: Bolt's OAuth flow (`GET /slack/install`, `GET /slack/oauth_redirect`) and
+the installations it keeps, one bot token per workspace.
+
+On when SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set and SLACK_BOT_TOKEN is not. The
+installations and the OAuth states live where the library does: with DATABASE_URL in its
+PostgreSQL database (slack_sdk's SQLAlchemy stores), otherwise in the data dir (slack_sdk's
+file stores). Bolt looks the token up for every request (`context.client` carries it); the
+digest job asks `InstalledWorkspaces.messenger` for the token of the workspace it posts in.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk.oauth.installation_store import InstallationStore
+from slack_sdk.oauth.installation_store.models.bot import Bot
+from slack_sdk.oauth.state_store import OAuthStateStore
+
+from bot.config import Settings
+from bot.library import Library
+from bot.slack.client import make_client
+from bot.slack.slackbot import SlackBot, workspace_of
+
+log = logging.getLogger(__name__)
+__all__ = ["InstalledWorkspaces", "installation_stores", "oauth_settings", "workspace_of"]
+
+# The bot scopes of manifest.yml (a test holds the two lists equal): what an install asks for.
+BOT_SCOPES = [
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "channels:join",
+    "reactions:read",
+    "im:write",
+    "files:write",
+]
+STATE_SECONDS = 600  # an "Add to Slack" click must come back within 10 minutes
+INSTALL_PATH, REDIRECT_PATH = "/slack/install", "/slack/oauth_redirect"
+
+
+def installation_stores(
+    settings: Settings, library: Library
+) -> tuple[InstallationStore, OAuthStateStore]:
+    client_id = settings.slack_client_id or ""
+    if library.database_url:
+        from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+        from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+        store = SQLAlchemyInstallationStore(client_id=client_id, engine=library.engine)
+        states = SQLAlchemyOAuthStateStore(expiration_seconds=STATE_SECONDS, engine=library.engine)
+        _create_tables(store, states)
+        return store, states
+    from slack_sdk.oauth.installation_store import FileInstallationStore
+    from slack_sdk.oauth.state_store import FileOAuthStateStore
+
+    base = library.data_dir / "installations"
+    return (
+        FileInstallationStore(base_dir=str(base), client_id=client_id),
+        FileOAuthStateStore(
+            expiration_seconds=STATE_SECONDS, base_dir=str(base / "states"), client_id=client_id
+        ),
+    )
+
+
+def _create_tables(store: Any, states: Any) -> None:
+    """slack_sdk's own tables, made if missing. Replicas starting together may race to
+    create them: the loser's CREATE fails, and the second look finds them made."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    for attempt in range(3):
+        try:
+            store.metadata.create_all(store.engine, checkfirst=True)
+            states.metadata.create_all(states.engine, checkfirst=True)
+            return
+        except SQLAlchemyError:
+            if attempt == 2:
+                raise
+            time.sleep(0.5)
+
+
+def oauth_settings(
+    settings: Settings, store: InstallationStore, states: OAuthStateStore
+) -> OAuthSettings:
+    return OAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        scopes=BOT_SCOPES,
+        install_path=INSTALL_PATH,
+        redirect_uri_path=REDIRECT_PATH,
+        installation_store=store,
+        state_store=states,
+        state_expiration_seconds=STATE_SECONDS,
+    )
+
+
+class InstalledWorkspaces:
+    """The workspaces papers-bot is installed in, for the digest job (`bot.daily.Workspaces`)."""
+
+    def __init__(self, slackbot: SlackBot, store: InstallationStore, states: OAuthStateStore):
+        self.slackbot = slackbot
+        self.store = store
+        self.states = states
+
+    @classmethod
+    def open(cls, slackbot: SlackBot) -> InstalledWorkspaces:
+        return cls(slackbot, *installation_stores(slackbot.runtime.settings, slackbot.library))
+
+    def _bot(self, team: str) -> Bot | None:
+        bot = self.store.find_bot(enterprise_id=None, team_id=team)
+        if bot is None and team.startswith("E"):
+            bot = self.store.find_bot(enterprise_id=team, team_id=None, is_enterprise_install=True)
+        return bot
+
+    def installed(self) -> list[str]:
+        return [team for team in self.slackbot.library.teams() if team and self._bot(team)]
+
+    def messenger(self, team: str) -> SlackBot | None:
+        bot = self._bot(team)
+        if bot is None:
+            return None
+        client = make_client(self.slackbot.runtime.settings, bot.bot_token)
+        return self.slackbot.for_team(team, client)
+
+    def forget(self, team: str) -> None:
+        """Uninstalled: no more digests there (saves, follows and history are kept)."""
+        if self.slackbot.library.workspace_digests.remove(team):
+            log.info("workspace %s uninstalled papers-bot; its digest is stopped", team)
