@@ -133,17 +133,18 @@ class WorkspaceDigests:
         self.workspaces = workspaces
         self.last_fetch: datetime | None = None
 
-    def tick(self, now: datetime | None = None) -> None:
+    def tick(self, now: datetime | None = None) -> list[tuple[digest_settings.Due, str]]:
+        """Post the digests due at `now`; what became of each (for `papers-bot digest`)."""
         now = now or datetime.now(UTC)
         if not digest_settings.due_digests(self.runtime.library, now, self._grace):
-            return
+            return []
         with self.runtime.library.run_alone("workspace-digests") as leader:
             if not leader:
-                return
+                return []
             if self.last_fetch is None or now - self.last_fetch >= self.FETCH_EVERY:
                 self.fetch_and_alert(now)
-            for due in digest_settings.due_digests(self.runtime.library, now, self._grace):
-                self._post(due)
+            due = digest_settings.due_digests(self.runtime.library, now, self._grace)
+            return [(one, self._post(one)) for one in due]
 
     @property
     def _grace(self) -> float:
@@ -161,42 +162,35 @@ class WorkspaceDigests:
             except Exception:  # one workspace's failure must not stop the others
                 log.exception("follow alerts of workspace %s failed", team)
 
-    def _post(self, due: digest_settings.Due) -> None:
+    def _post(self, due: digest_settings.Due) -> str:
         messenger = self.workspaces.messenger(due.team)
         if messenger is None:
             log.info("workspace %s is not installed any more; no digest", due.team)
-            return
+            return "not installed"
         library = self.runtime.library.for_team(due.team)
+        settings = self.settings
         try:
             result = run_digest(
-                library,
-                messenger,
-                due.channel,
-                due.day,
-                self.settings.digest_size,
-                self.settings.save_emoji,
+                library, messenger, due.channel, due.day, settings.digest_size, settings.save_emoji
             )
-            log.info(
-                "digest of %s in %s for %s: posted %d %s",
-                due.team,
-                due.channel,
-                due.day,
-                len(result.posted),
-                result.note,
-            )
-        except Exception:
+        except Exception as error:
             log.exception(
                 "digest of %s on %s failed; the next minute continues it", due.team, due.day
             )
+            return f"failed: {error}"
+        outcome = f"posted {len(result.posted)} {result.note}".strip()
+        log.info("digest of %s in %s for %s: %s", due.team, due.channel, due.day, outcome)
+        return outcome
 
 
 def start_workspace_scheduler(settings: Settings, job: WorkspaceDigests) -> BackgroundScheduler:
-    """Multi-workspace mode: the minute tick, and one fetch a day at PAPERS_DIGEST_TIME for
+    """Multi-workspace mode: the minute tick (sooner with a shorter PAPERS_TAKEOVER_SECONDS),
+    and one fetch a day at PAPERS_DIGEST_TIME for
     the follow alerts of workspaces without a digest."""
     scheduler = BackgroundScheduler(timezone=ZoneInfo(settings.timezone))
     scheduler.add_job(
         job.tick,
-        IntervalTrigger(seconds=60),
+        IntervalTrigger(seconds=min(60, settings.takeover_seconds)),
         id=f"{JOB_ID}-workspaces",
         max_instances=1,
         coalesce=True,

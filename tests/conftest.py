@@ -12,6 +12,7 @@ import pytest
 
 from bot.library import Library
 from bot.search import SearchEngine
+from tests.fakes.hf import HFStandIn
 from tests.postgres_server import HOW_TO_ENABLE, fresh_database, running_server, server_binaries
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,6 +106,14 @@ def file_library(tmp_path: Path) -> Library:
 @pytest.fixture
 def engine(library: Library) -> SearchEngine:
     return SearchEngine(library)
+
+
+@pytest.fixture
+def hf(fixtures: Path) -> Iterator[HFStandIn]:
+    """The loopback Hugging Face, serving the real Daily Papers responses of tests/data."""
+    standin = HFStandIn(fixtures).start()
+    yield standin
+    standin.stop()
 
 
 @pytest.fixture(scope="session")

@@ -34,13 +34,6 @@ FRIDAY = date(2026, 7, 31)
 
 
 @pytest.fixture
-def hf(fixtures: Path) -> Iterator[HFStandIn]:
-    standin = HFStandIn(fixtures).start()
-    yield standin
-    standin.stop()
-
-
-@pytest.fixture
 def slack() -> Iterator[TestSlack]:
     standin = TestSlack().start()
     yield standin

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from bot.sources.hf_client import USER_AGENT, HFClient, HFError
 from tests.fakes.hf import HFStandIn
-
-
-@pytest.fixture
-def hf(fixtures: Path) -> Iterator[HFStandIn]:
-    standin = HFStandIn(fixtures).start()
-    yield standin
-    standin.stop()
 
 
 def client(hf: HFStandIn, **options) -> HFClient:

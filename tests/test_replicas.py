@@ -10,14 +10,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import pytest
 
 from bot.library import Library, load_sample_papers
 from tests.conftest import run_papers_bot
@@ -26,8 +25,10 @@ from tests.postgres_server import fresh_database
 from tests.slack.conftest import SECRET, TOKEN, Bot, all_text
 from tests.slack.standin import TestSlack
 from tests.slack.test_run_and_console import free_port
+from tests.slack.test_workspaces import digest_time, install
 
 CHANNEL = "C0PAPERS"
+WORKSPACE_CHANNELS = {"T0AAA": "C0AAA", "T0BBB": "C0BBB"}
 
 
 def _zone_one_hour_past_midnight(now: datetime) -> tuple[str, datetime]:
@@ -37,13 +38,6 @@ def _zone_one_hour_past_midnight(now: datetime) -> tuple[str, datetime]:
     offset = offset - 24 if offset > 14 else offset
     zone = f"Etc/GMT{-offset:+d}" if offset else "Etc/GMT"
     return zone, now + timedelta(hours=offset)
-
-
-@pytest.fixture
-def hf(fixtures: Path) -> Iterator[HFStandIn]:
-    standin = HFStandIn(fixtures).start()
-    yield standin
-    standin.stop()
 
 
 def _replica(tmp_path: Path, n: int, env: dict[str, str]) -> tuple[subprocess.Popen, str, Path]:
@@ -168,3 +162,81 @@ def test_three_replicas_share_one_truth_and_finish_a_dead_leaders_digest(
             )
             time.sleep(1.0)  # the retry, had it been acted on, would have saved by now
             assert not bob_saved()
+
+
+def test_three_replicas_install_two_workspaces_and_post_each_digest_once(
+    tmp_path: Path, postgres_server: str, hf: HFStandIn
+) -> None:
+    """Many workspaces on replicas: an install begun on one replica and finished on another
+    (the OAuth state is in the database), each workspace's token on its own calls whichever
+    replica answers, and each workspace's digest posted once by the three."""
+    database = fresh_database(postgres_server)
+    slack = TestSlack(bot_token=TOKEN).start()
+    slack.channels |= {
+        c: {"name": c, "is_private": False, "is_member": False} for c in WORKSPACE_CHANNELS.values()
+    }
+    tokens = {team: slack.add_workspace(team, f"code-{team}") for team in WORKSPACE_CHANNELS}
+    now = datetime.now(UTC)
+    day = now.date().isoformat()
+    papers = [
+        replace(p, listed=day, upvotes=50 - i) for i, p in enumerate(load_sample_papers()[:4])
+    ]
+    batch = tmp_path / "today.jsonl"
+    batch.write_text("\n".join(json.dumps(p.to_record()) for p in papers), encoding="utf-8")
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "SLACK_BOT_TOKEN"},
+        "DATABASE_URL": database,
+        "SLACK_CLIENT_ID": slack.client_id,
+        "SLACK_CLIENT_SECRET": slack.client_secret,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "HF_API_URL": hf.url,
+        "PAPERS_TAKEOVER_SECONDS": "2",
+    }
+    with ExitStack() as stack:
+        stack.callback(slack.stop)
+        imported = run_papers_bot(
+            tmp_path, "import", str(batch), **env, PAPERS_DATA_DIR=str(tmp_path / "cli")
+        )
+        assert imported.returncode == 0, imported.stderr
+        replicas = [_replica(tmp_path, n, env) for n in range(3)]
+        for process, _, _ in replicas:
+            stack.callback(lambda p=process: (p.kill(), p.wait()))
+        for process, url, log in replicas:
+            _wait_healthy(url, process, log)
+        urls = [url for _, url, _ in replicas]
+        with httpx.Client(timeout=10) as http:
+            bots = {
+                team: Bot(urls[n], slack, None, http, _n=100 * n, team=team)  # type: ignore[arg-type]
+                for n, team in enumerate(WORKSPACE_CHANNELS)
+            }
+            for n, team in enumerate(WORKSPACE_CHANNELS):
+                done = install(bots[team], f"code-{team}", finish_at=urls[(n + 1) % 3])
+                assert done.status_code == 200, done.text
+            for n, (team, channel) in enumerate(WORKSPACE_CHANNELS.items()):
+                asked = replace(bots[team], url=urls[(n + 2) % 3])  # yet another replica
+                _, url = asked.command(f"digest here {digest_time('UTC', now)}", channel=channel)
+                assert "Done" in asked.responses(url)[0]["text"]
+                asked.click("papers_save", "2408.08338")
+            slack.wait_for("views.publish", 2)
+            assert sorted(c.token or "" for c in slack.calls_to("views.publish")) == sorted(
+                tokens.values()
+            )
+            for team, channel in WORKSPACE_CHANNELS.items():
+                deadline = time.monotonic() + 60
+                while len(slack.messages.get(channel, [])) < 5 and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                time.sleep(3)  # a tick of each replica more: nothing is posted twice
+                messages = slack.messages.get(channel, [])
+                headers = [m for m in messages if not m.get("thread_ts")]
+                cards = [
+                    m["blocks"][-1]["elements"][0]["value"] for m in messages if m.get("thread_ts")
+                ]
+                assert len(headers) == 1, messages
+                assert sorted(cards) == sorted(p.id for p in papers)
+                posters = {
+                    c.token
+                    for c in slack.calls_to("chat.postMessage")
+                    if c.args.get("channel") == channel
+                }
+                assert posters == {tokens[team]}

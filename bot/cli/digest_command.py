@@ -7,15 +7,19 @@ import sys
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.cli.errors import EXIT_FAILED, EXIT_OK, UsageError
 from bot.cli.opening import open_runtime, parse_day
 from bot.config import channel_problem
+from bot.daily import WorkspaceDigests
 from bot.delivery import PrintMessenger
 from bot.digest import preview_digest, run_digest
 from bot.runtime import Runtime
 from bot.slack.client import make_client
 from bot.slack.runner import check_auth
 from bot.slack.slackbot import SlackBot
+from bot.slack.workspaces import InstalledWorkspaces
 from bot.text import plural
 
 
@@ -24,6 +28,8 @@ def digest_command(args: argparse.Namespace) -> int:
         args, "PAPERS_TIMEZONE", "PAPERS_DIGEST_SIZE", "PAPERS_CHANNEL", "SLACK_API_URL"
     )
     settings = runtime.settings
+    if settings.many_workspaces and not args.channel and not args.dry_run:
+        return _post_workspace_digests(runtime)
     channels = [args.channel] if args.channel else settings.channels
     if not channels:
         raise UsageError("name a channel: --channel C0123ABCD, or set PAPERS_CHANNEL")
@@ -71,3 +77,20 @@ def _post_digests(runtime: Runtime, channels: list[str], day: date) -> int:
             + (f" ({result.note})" if result.note else "")
         )
     return status
+
+
+def _post_workspace_digests(runtime: Runtime) -> int:
+    """Installed in many workspaces: every digest due now (a cron job every few minutes can
+    do this instead of the replicas' minute tick), each with its workspace's token."""
+    settings = runtime.settings
+    try:
+        workspaces = InstalledWorkspaces.open(SlackBot(runtime, make_client(settings)))
+    except SQLAlchemyError as error:
+        print(f"papers-bot: cannot read the installations: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    done = WorkspaceDigests(settings, runtime, workspaces).tick()
+    for due, outcome in done:
+        print(f"{due.team} {due.channel}: {outcome} for {due.day}")
+    if not done:
+        print("no digest is due now (or another process is posting them)")
+    return EXIT_FAILED if any(o.startswith("failed") for _, o in done) else EXIT_OK

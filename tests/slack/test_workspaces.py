@@ -22,19 +22,13 @@ from bot.library import load_sample_papers
 from bot.slack.client import make_client
 from bot.slack.slackbot import SlackBot
 from bot.slack.workspaces import BOT_SCOPES, InstalledWorkspaces
+from tests.conftest import run_papers_bot
 from tests.fakes.hf import HFStandIn
 from tests.slack.conftest import Bot, all_text, running_bot
 from tests.slack.standin import TestSlack
 
 ALICE = "U0ALICE"  # the same user id in both workspaces: their state must still be apart
 KAN, OTHER = "2408.08338", "2503.10632"
-
-
-@pytest.fixture
-def hf(fixtures: Path) -> Iterator[HFStandIn]:
-    standin = HFStandIn(fixtures).start()
-    yield standin
-    standin.stop()
 
 
 @pytest.fixture
@@ -60,9 +54,10 @@ def app(oauth_settings: Settings, standin: TestSlack) -> Iterator[Bot]:
         yield running
 
 
-def install(bot: Bot, code: str) -> httpx.Response:
+def install(bot: Bot, code: str, finish_at: str | None = None) -> httpx.Response:
     """An admin's "Add to Slack": the install page, Slack's consent (the stand-in issues
-    `code`), the redirect back with the state the page set in its cookie."""
+    `code`), the redirect back with the state the page set in its cookie (to `finish_at`,
+    another replica, if given)."""
     page = httpx.get(f"{bot.url}/slack/install", timeout=10)
     assert page.status_code == 200
     assert f"client_id={bot.standin.client_id}" in page.text
@@ -72,7 +67,7 @@ def install(bot: Bot, code: str) -> httpx.Response:
     cookie = page.headers["set-cookie"].split(";", 1)[0]
     assert cookie.endswith(state.group(1))
     return httpx.get(
-        f"{bot.url}/slack/oauth_redirect",
+        f"{finish_at or bot.url}/slack/oauth_redirect",
         params={"code": code, "state": state.group(1)},
         headers={"Cookie": cookie},
         timeout=10,
@@ -199,6 +194,39 @@ def test_uninstalling_stops_that_workspaces_digest_and_keeps_its_saves(
     WorkspaceDigests(oauth_settings, app.runtime, workspaces).tick(now)
     assert "C0AAA" not in slack.messages
     assert set(tokens_of(slack, "chat.postMessage", "C0BBB")) == {token_b}
+
+
+def test_a_cron_job_posts_every_due_workspace_digest_with_its_token(
+    app: Bot, oauth_settings: Settings, tmp_path: Path
+) -> None:
+    """`papers-bot digest` with no bot token: what a Kubernetes CronJob runs instead of the
+    replicas' tick; a second run finds nothing left to post."""
+    slack = app.standin
+    token_a = slack.add_workspace("T0AAA", "code-a")
+    install(app, "code-a")
+    a = replace(app, team="T0AAA")
+    now = datetime.now(UTC)
+    _, url = a.command(f"digest here {digest_time('UTC', now)}", channel="C0AAA")
+    assert "Done" in a.responses(url)[0]["text"]
+    day = now.date().isoformat()
+    app.runtime.library.upsert_many(
+        [replace(p, listed=day, upvotes=9 - i) for i, p in enumerate(load_sample_papers()[:3])]
+    )
+    env = {
+        "SLACK_CLIENT_ID": oauth_settings.slack_client_id or "",
+        "SLACK_CLIENT_SECRET": oauth_settings.slack_client_secret or "",
+        "SLACK_API_URL": slack.api_url,
+        "HF_API_URL": oauth_settings.hf_api_url,
+        "PAPERS_DATA_DIR": str(oauth_settings.data_dir),
+        "DATABASE_URL": oauth_settings.database_url or "",
+    }
+    first = run_papers_bot(tmp_path, "digest", **env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "T0AAA C0AAA: posted 3" in first.stdout
+    assert set(tokens_of(slack, "chat.postMessage", "C0AAA")) == {token_a}
+    again = run_papers_bot(tmp_path, "digest", **env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "no digest is due now" in again.stdout
 
 
 def test_a_bot_token_keeps_one_workspace_whose_digest_the_operator_sets(bot: Bot) -> None:
