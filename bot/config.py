@@ -69,6 +69,7 @@ class Settings:
     digest_grace_hours: float = 3.0
     database_url: str | None = None  # PostgreSQL for replicas and workspaces; files when unset
     takeover_seconds: int = 60  # with a database: how soon a replica finishes a dead leader's day
+    scheduler: bool = True  # off: `papers-bot run` posts no digest (a cron job runs `digest`)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -191,6 +192,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         save_emoji=[e.strip(":") for e in _csv(get("PAPERS_SAVE_EMOJI"))] or ["bookmark"],
         hf_api_url=(get("HF_API_URL") or DEFAULT_HF_API_URL).rstrip("/"),
         database_url=get("DATABASE_URL"),
+        scheduler=_flag(get("PAPERS_SCHEDULER"), True),
     )
     if settings.database_url and not settings.database_url.startswith(DATABASE_SCHEMES):
         problems.append(

@@ -102,11 +102,15 @@ def run(settings: Settings) -> int:
     # Another process (a cron `papers-bot import` or `fetch`) may write the library while we
     # serve: a thread of its own catches up, so no request ever waits for a re-index.
     runtime.search.start_background_refresh()
-    if workspaces is not None:
-        job = WorkspaceDigests(settings, runtime, workspaces)
-        scheduler: Any = start_workspace_scheduler(settings, job)
-    else:
-        scheduler = start_scheduler(settings, runtime, slackbot) if settings.channels else None
+    scheduler: Any = None
+    if not settings.scheduler:
+        log.info("PAPERS_SCHEDULER=0: digests are left to `papers-bot digest` (cron)")
+    elif workspaces is not None:
+        scheduler = start_workspace_scheduler(
+            settings, WorkspaceDigests(settings, runtime, workspaces)
+        )
+    elif settings.channels:
+        scheduler = start_scheduler(settings, runtime, slackbot)
     try:
         serve()
     except KeyboardInterrupt:

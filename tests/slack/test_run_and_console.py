@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -31,13 +32,19 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def test_run_in_http_mode_answers_papers_kan(standin: TestSlack, tmp_path: Path) -> None:
+    """Also: with PAPERS_SCHEDULER=0 the bot leaves the digest to cron, even one due now."""
     port = free_port()
+    due = (datetime.now(UTC) - timedelta(minutes=5)).strftime("%H:%M")
     env = clean_env(
         SLACK_BOT_TOKEN=TOKEN,
         SLACK_SIGNING_SECRET=SECRET,
         PORT=str(port),
         SLACK_API_URL=standin.api_url,
         PAPERS_DATA_DIR=str(tmp_path / "data"),
+        PAPERS_CHANNEL="C0PAPERS",
+        PAPERS_DIGEST_TIME=due,
+        PAPERS_SCHEDULER="0",
+        HF_API_URL="http://127.0.0.1:9/api",
     )
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "run"],
@@ -81,6 +88,8 @@ def test_run_in_http_mode_answers_papers_kan(standin: TestSlack, tmp_path: Path)
         process.terminate()
         output, _ = process.communicate(timeout=10)
     assert "As you gave `client` as well" not in output  # no noisy Bolt warning at start
+    assert "PAPERS_SCHEDULER=0" in output
+    assert "missed while the bot was down" not in output  # no catch-up digest was scheduled
 
 
 def test_run_with_no_settings_exits_2_with_one_message(tmp_path: Path) -> None:
