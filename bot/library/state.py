@@ -1,4 +1,5 @@
-"""The per-user and per-channel state in `state.json`, one named class per table.
+"""The per-user and per-channel state in `state.json`, one named class per table (with many
+workspaces, each workspace's in `state-TEAM.json`, the same classes; see `Library.for_team`).
 
 Each class owns its table's name on disk and its key format, so no other module spells either.
 Every write holds the data-dir lock (threads and processes), and every write is one atomic file
@@ -338,10 +339,13 @@ class WorkspaceDigests(StateTable):
         return {self.TABLE: [dict(row) for row in self._table(self.TABLE).raw().values()]}
 
     def load(self, tables: dict[str, list[dict[str, Any]]]) -> int:
-        known = self._table(self.TABLE).raw()
-        rows = {r["team"]: dict(r) for r in tables.get(self.TABLE, []) if r["team"] not in known}
-        if rows:
-            self._put(self.TABLE, rows)
+        with self._lock.hold():
+            known = self._table(self.TABLE).raw()
+            rows = {
+                r["team"]: dict(r) for r in tables.get(self.TABLE, []) if r["team"] not in known
+            }
+            if rows:
+                self._put(self.TABLE, rows)
         return len(rows)
 
     def get(self, team: str) -> dict[str, Any] | None:

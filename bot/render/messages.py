@@ -32,6 +32,7 @@ HELP_EXAMPLES = [
     ("/papers saved bibtex", "your reading list as BibTeX"),
     ("/papers follow speculative decoding", "get a DM when new papers match"),
     ("/papers following", "your follows (/papers unfollow TOPIC to stop)"),
+    ("/papers digest", "where and when the daily digest goes"),
 ]
 
 

@@ -10,10 +10,13 @@ digest job asks `InstalledWorkspaces.messenger` for the token of the workspace i
 
 from __future__ import annotations
 
+import html
 import logging
 import time
 from typing import Any
 
+from slack_bolt import BoltResponse
+from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk.oauth.installation_store import InstallationStore
 from slack_sdk.oauth.installation_store.models.bot import Bot
@@ -93,7 +96,35 @@ def oauth_settings(
         installation_store=store,
         state_store=states,
         state_expiration_seconds=STATE_SECONDS,
+        callback_options=CallbackOptions(success=_installed_page, failure=_failed_page),
     )
+
+
+def _installed_page(args: SuccessArgs) -> BoltResponse:
+    """After "Add to Slack": what was installed where, and the one thing to do next."""
+    installation = args.installation
+    team = html.escape(installation.team_name or installation.team_id or "your workspace")
+    link = f"slack://app?team={installation.team_id}&id={installation.app_id}"
+    page = INSTALLED_PAGE.format(team=team, link=html.escape(link))
+    log.info("installed in workspace %s", installation.team_id or installation.enterprise_id)
+    return BoltResponse(status=200, body=page, headers={"Content-Type": "text/html; charset=utf-8"})
+
+
+def _failed_page(args: FailureArgs) -> BoltResponse:
+    log.warning("an install failed: %s", args.reason)
+    return args.default.failure(args)
+
+
+INSTALLED_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>papers-bot is installed</title></head>
+<body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
+<h2>papers-bot is installed in {team}</h2>
+<p>Next, in the channel where the daily digest of trending papers should go, type
+<code>/papers digest here 09:00 Europe/Berlin</code> (your time and zone).</p>
+<p>Anyone can search with <code>/papers kan</code> and save papers with :bookmark:.</p>
+<p><a href="{link}">Open Slack</a></p>
+</body></html>
+"""
 
 
 class InstalledWorkspaces:

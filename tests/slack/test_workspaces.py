@@ -95,7 +95,10 @@ def test_two_workspaces_install_and_each_uses_its_own_token_state_and_digest(
         slack.add_workspace("T0AAA", "code-a"),
         slack.add_workspace("T0BBB", "code-b"),
     )
-    assert install(app, "code-a").status_code == 200
+    installed = install(app, "code-a")
+    assert installed.status_code == 200
+    assert "papers-bot is installed in Workspace T0AAA" in installed.text
+    assert "/papers digest here" in installed.text
     assert install(app, "code-b").status_code == 200
     forged = install(app, "code-never-issued")
     assert forged.status_code != 200  # Slack refused the code: no installation
@@ -245,6 +248,11 @@ def test_many_workspace_settings_say_what_they_need() -> None:
         {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "s", "SLACK_BOT_TOKEN": "xoxb-1"}
     )
     assert not both.many_workspaces  # the bot token wins: one workspace, as before
+    socket = load_settings(
+        {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "s", "SLACK_APP_TOKEN": "xapp-1"}
+    )
+    with pytest.raises(ValueError, match="runs in HTTP mode; unset SLACK_APP_TOKEN"):
+        socket.require_slack()
     assert "s" in needs.secrets()
 
 
