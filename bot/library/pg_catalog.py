@@ -17,11 +17,15 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.library.catalog import Change, UpsertResult, fold_duplicates, planned_changes
-from bot.library.pg_schema import catalog_meta, listings, papers, psycopg_url
-from bot.library.storage import DatabaseWriteError, StoreError, database_reason
+from bot.library.pg_schema import (
+    catalog_meta,
+    listings,
+    papers,
+    psycopg_url,
+    translated_errors,
+)
 from bot.models import Paper
 
 log = logging.getLogger(__name__)
@@ -54,12 +58,8 @@ class PgCatalog:
         self.damaged: dict[str, str] = {}  # the database keeps its own files safe
 
     def _rows(self, statement: Any, params: dict[str, Any] | None = None) -> Sequence[Any]:
-        try:
-            with self.engine.connect() as conn:
-                return conn.execute(statement, params or {}).all()
-        except SQLAlchemyError as error:
-            reason = database_reason(error)
-            raise StoreError(f"could not read the catalog from the database: {reason}") from error
+        with translated_errors("the catalog"), self.engine.connect() as conn:
+            return conn.execute(statement, params or {}).all()
 
     # -- what the embedded catalog also answers --------------------------------------------
 
@@ -201,12 +201,9 @@ class PgCatalog:
     def _writing(self) -> Iterator[Connection]:
         """One write transaction, this writer's turn taken first (feed positions in commit
         order); any database error becomes a DatabaseWriteError, nothing written."""
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK})
-                yield conn
-        except SQLAlchemyError as error:
-            raise DatabaseWriteError(error) from error
+        with translated_errors("the catalog", write=True), self.engine.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK})
+            yield conn
         self.generation += 1
 
     @staticmethod

@@ -9,7 +9,8 @@ ones in one transaction (PostgreSQL's DDL is transactional), and is harmless to 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import (
     JSON,
@@ -29,6 +30,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import SQLAlchemyError
 
 metadata = MetaData()
 Json = JSON().with_variant(JSONB(), "postgresql")
@@ -176,6 +178,22 @@ SCHEMA_VERSION = len(MIGRATIONS)
 UPGRADE_LOCK = 0x70617065  # an advisory lock: two replicas upgrading at once take turns
 
 
+@contextmanager
+def translated_errors(what: str, write: bool = False) -> Iterator[None]:
+    """The database's errors as the library's: a write that failed is a DatabaseWriteError
+    (nothing was changed), a read that failed a StoreError naming what was being read."""
+    from bot.library.storage import DatabaseWriteError, StoreError, database_reason
+
+    try:
+        yield
+    except SQLAlchemyError as error:
+        if write:
+            raise DatabaseWriteError(error) from error
+        raise StoreError(
+            f"could not read {what} from the database: {database_reason(error)}"
+        ) from error
+
+
 def sqlalchemy_url(url: str) -> str:
     """`postgresql://...` as people write it, with psycopg 3 as the driver."""
     for prefix in ("postgresql://", "postgres://"):
@@ -217,8 +235,6 @@ def upgrade(engine: Engine, now: str) -> tuple[int, int]:
 
 def upgrade_or_explain(engine: Engine, now: str) -> None:
     """Bring the schema up to date as a bot starts; errors a person can act on."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     from bot.library.storage import StoreError
 
     try:

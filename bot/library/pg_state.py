@@ -15,11 +15,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.library import pg_schema as schema
 from bot.library.state import EVENT_MEMORY, Follows
-from bot.library.storage import DatabaseWriteError, StoreError, database_reason
 
 
 class PgTable:
@@ -32,15 +30,11 @@ class PgTable:
 
     @contextmanager
     def _conn(self, write: bool = False) -> Iterator[Connection]:
-        try:
-            with self.engine.begin() if write else self.engine.connect() as conn:
-                yield conn
-        except SQLAlchemyError as error:
-            if write:
-                raise DatabaseWriteError(error) from error
-            raise StoreError(
-                f"could not read from the database: {database_reason(error)}"
-            ) from error
+        with (
+            schema.translated_errors("the reading lists, follows and digests", write),
+            self.engine.begin() if write else self.engine.connect() as conn,
+        ):
+            yield conn
 
     def _insert_once(self, table: Table, row: dict[str, Any]) -> bool:
         """Insert `row` unless its key is there; False when it was."""
