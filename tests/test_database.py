@@ -7,8 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from slack_sdk.oauth.installation_store import Installation, InstallationStore
 
+from bot.config import Settings
 from bot.library import Library
+from bot.slack.workspaces import installation_stores
 from tests.conftest import run_papers_bot
 from tests.postgres_server import fresh_database
 
@@ -37,7 +40,24 @@ def _stateful_library(path: Path) -> Library:
     other.follows.add("U1", "diffusion")
     other.messages.record("C9", "1700000000.000400", "2503.10632", "digest")
     library.workspace_digests.set("T0OTHER", "C9", "08:30", "Europe/Berlin", "U1")
+    installations(library).save(
+        Installation(
+            app_id="A0PAPERS",
+            team_id="T0OTHER",
+            bot_token="xoxb-other",
+            bot_id="B0OTHER",
+            bot_user_id="U0BOT",
+            user_id="U0ADMIN",
+        )
+    )
     return library
+
+
+CLIENT_ID = "1234.5678"
+
+
+def installations(library: Library) -> InstallationStore:
+    return installation_stores(Settings(slack_client_id=CLIENT_ID), library)[0]
 
 
 def _state(library: Library) -> dict[str, Any]:
@@ -76,7 +96,10 @@ def test_db_copy_moves_a_library_into_postgresql_and_back_without_loss(
     tmp_path: Path, database: str
 ) -> None:
     source = _stateful_library(tmp_path / "files")
-    there = run_papers_bot(tmp_path, "db", "copy", "--from", str(source.data_dir), "--to", database)
+    copy = ("db", "copy")
+    there = run_papers_bot(
+        tmp_path, *copy, "--from", str(source.data_dir), "--to", database, SLACK_CLIENT_ID=CLIENT_ID
+    )
     assert there.returncode == 0, there.stdout + there.stderr
     assert f"papers: {len(source):,} added" in there.stdout
     in_db = Library(tmp_path / "index", sample_data=False, database_url=database)
@@ -87,19 +110,28 @@ def test_db_copy_moves_a_library_into_postgresql_and_back_without_loss(
     assert [p for p, _ in in_db.for_team("T0OTHER").saves.of_user("U1")] == ["2503.10632"]
     assert in_db.teams() == ["", "T0OTHER"]
     assert (in_db.workspace_digests.get("T0OTHER") or {})["zone"] == "Europe/Berlin"
+    bot = installations(in_db).find_bot(enterprise_id=None, team_id="T0OTHER")
+    assert bot is not None and bot.bot_token == "xoxb-other"
 
-    again = run_papers_bot(tmp_path, "db", "copy", "--from", str(source.data_dir), "--to", database)
+    again = run_papers_bot(
+        tmp_path, *copy, "--from", str(source.data_dir), "--to", database, SLACK_CLIENT_ID=CLIENT_ID
+    )
     assert again.returncode == 0, again.stdout + again.stderr
     assert "papers: 0 added" in again.stdout
     assert all(" 0 added" in line for line in again.stdout.splitlines())
     seq = in_db.catalog.last_seq()
 
     back = tmp_path / "back"
-    home = run_papers_bot(tmp_path, "db", "copy", "--from", database, "--to", str(back))
+    home = run_papers_bot(
+        tmp_path, *copy, "--from", database, "--to", str(back), SLACK_CLIENT_ID=CLIENT_ID
+    )
     assert home.returncode == 0, home.stdout + home.stderr
     returned = Library(back, sample_data=False)
     assert returned.papers() == source.papers()
     assert _state(returned) == _state(source)
+    assert "installations: 1 added, 1 in the source" in home.stdout
+    back_bot = installations(returned).find_bot(enterprise_id=None, team_id="T0OTHER")
+    assert back_bot is not None and back_bot.bot_token == "xoxb-other"
     assert in_db.catalog.last_seq() == seq  # reading the database changed nothing there
 
 

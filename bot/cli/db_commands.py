@@ -2,8 +2,10 @@
 
 `upgrade` makes or migrates the PostgreSQL schema of DATABASE_URL (a bot also does it as it
 starts); `copy` moves a library between a data dir and a database, either way: papers, listing
-days, saves, follows, alerts, paper messages and the digest ledger. It only adds what the
-target lacks, so running it again changes nothing, and it checks the counts at the end.
+days, saves, follows, alerts, paper messages and the digest ledger of every workspace, each
+workspace's digest setting and, with SLACK_CLIENT_ID set, the installations (bot tokens). It
+only adds what the target lacks, so running it again changes nothing, and it checks the counts
+at the end.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli.errors import EXIT_FAILED, EXIT_OK, UsageError
-from bot.config import DATABASE_SCHEMES
+from bot.config import DATABASE_SCHEMES, Settings
 from bot.library import Library, utc_now
+from bot.slack.workspaces import copy_installations, installation_stores, installed_teams
 
 
 def upgrade_command(args: argparse.Namespace) -> int:
@@ -70,9 +73,23 @@ def copy_command(args: argparse.Namespace) -> int:
     added = target.workspace_digests.load(rows)
     print(f"workspace digests: {added:,} added, {sum(map(len, rows.values())):,} in the source")
     problems += _missing_rows("workspace digests", rows, target.workspace_digests.export())
+    if args.settings.slack_client_id:  # many workspaces: their bot tokens move too
+        problems += _copy_installations(args.settings, source, target)
     for problem in problems:
         print(f"papers-bot: {problem}")
     return EXIT_FAILED if problems else EXIT_OK
+
+
+def _copy_installations(settings: Settings, source: Library, target: Library) -> list[str]:
+    stores = [installation_stores(settings, library)[0] for library in (source, target)]
+    copied, found = copy_installations(*stores)
+    print(f"installations: {copied:,} added, {found:,} in the source")
+    missing = set(installed_teams(stores[0])) - set(installed_teams(stores[1]))
+    return (
+        [f"installations of {', '.join(sorted(missing))} are missing in the target"]
+        if missing
+        else []
+    )
 
 
 def _missing_papers(source: Library, target: Library) -> list[str]:

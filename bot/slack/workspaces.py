@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 from slack_bolt import BoltResponse
@@ -21,6 +22,7 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk.oauth.installation_store import InstallationStore
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.state_store import OAuthStateStore
+from sqlalchemy import select
 
 from bot.config import Settings
 from bot.library import Library
@@ -127,6 +129,63 @@ INSTALLED_PAGE = """<!doctype html>
 """
 
 
+Ids = tuple[str | None, str | None]  # (enterprise id, team id), as the stores key installs
+
+
+def installed_teams(store: InstallationStore) -> dict[str, Ids]:
+    """The workspaces (or, for an org-wide install, organisations) a store holds an install
+    of, by our key (`workspace_of`); slack_sdk's stores have no such listing, so it is read
+    from where each keeps them."""
+    from slack_sdk.oauth.installation_store import FileInstallationStore
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+
+    pairs: set[Ids] = set()
+    if isinstance(store, FileInstallationStore):
+        folder = Path(store.base_dir)
+        for entry in folder.iterdir() if folder.is_dir() else ():
+            enterprise, _, team = entry.name.partition("-")  # "{enterprise|none}-{team|none}"
+            pairs.add(
+                (None if enterprise == "none" else enterprise, None if team == "none" else team)
+            )
+    elif isinstance(store, SQLAlchemyInstallationStore):
+        bots = store.bots
+        query = select(bots.c.enterprise_id, bots.c.team_id).where(
+            bots.c.client_id == store.client_id
+        )
+        with store.engine.connect() as conn:
+            pairs = {(enterprise, team) for enterprise, team in conn.execute(query)}
+    return {
+        str(team or enterprise): (enterprise, team)
+        for enterprise, team in pairs
+        if team or enterprise
+    }
+
+
+def _find(store: InstallationStore, ids: Ids) -> Bot | None:
+    enterprise, team = ids
+    return store.find_bot(
+        enterprise_id=enterprise, team_id=team, is_enterprise_install=team is None
+    )
+
+
+def copy_installations(source: InstallationStore, target: InstallationStore) -> tuple[int, int]:
+    """Every workspace's latest install from `source` into `target` unless it is there
+    already (`papers-bot db copy`): (copied, found)."""
+    teams = installed_teams(source)
+    copied = 0
+    for enterprise, team in teams.values():
+        installation = source.find_installation(
+            enterprise_id=enterprise, team_id=team, is_enterprise_install=team is None
+        )
+        there = _find(target, (enterprise, team))
+        if installation is not None and (
+            there is None or there.bot_token != installation.bot_token
+        ):
+            target.save(installation)
+            copied += 1
+    return copied, len(teams)
+
+
 class InstalledWorkspaces:
     """The workspaces papers-bot is installed in, for the digest job (`bot.daily.Workspaces`)."""
 
@@ -140,13 +199,12 @@ class InstalledWorkspaces:
         return cls(slackbot, *installation_stores(slackbot.runtime.settings, slackbot.library))
 
     def _bot(self, team: str) -> Bot | None:
-        bot = self.store.find_bot(enterprise_id=None, team_id=team)
-        if bot is None and team.startswith("E"):
-            bot = self.store.find_bot(enterprise_id=team, team_id=None, is_enterprise_install=True)
-        return bot
+        ids = installed_teams(self.store).get(team)
+        return _find(self.store, ids) if ids else None
 
     def installed(self) -> list[str]:
-        return [team for team in self.slackbot.library.teams() if team and self._bot(team)]
+        teams = installed_teams(self.store)
+        return sorted(team for team, ids in teams.items() if _find(self.store, ids))
 
     def messenger(self, team: str) -> SlackBot | None:
         bot = self._bot(team)
