@@ -86,9 +86,11 @@ class _Hit:
     full: bool  # matched every group of the query
     rank: int = 0  # `documents.IndexedPaper.rank`: upvotes, then date
 
-    def order(self) -> tuple[float, int]:
-        """Best first: score, then more upvotes, then the newer paper."""
-        return (-round(self.score, 4), -self.rank)
+    def order(self) -> tuple[int, int]:
+        """Best first: score (to 4 decimals, so float noise never splits a tie), then more
+        upvotes, then the newer paper. Scores are positive: `int(x + 0.5)` rounds them, ten
+        times faster than `round(x, 4)`, and it runs for every hit of every query."""
+        return (-int(self.score * 10_000 + 0.5), -self.rank)
 
 
 class SearchEngine:

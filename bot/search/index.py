@@ -94,6 +94,7 @@ class PaperIndex(QueryExpansion):
         with self._lock:
             self.index.reload()
             self._searcher = self.index.searcher()
+            self.lexicon.forget()
 
     def __len__(self) -> int:
         return int(self._searcher.num_docs)

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.library.catalog import read_only_connection
 from bot.search.documents import IndexedPaper, Vocabulary
+
+_MISSING = object()
 
 LEXICON_FILE = "lexicon.sqlite3"
 
@@ -71,6 +73,25 @@ class Lexicon:
         self._df: dict[str, int] = {}
         self._words_seq = -1
         self._guard = threading.Lock()
+        # Answers to the per-word reads (long forms, surfaces, ...), kept until the index is
+        # reloaded (`forget`): most queries share their words with earlier ones, and each
+        # read is a SQL round trip (~6 µs, several per query word).
+        self._memo: dict[tuple[str, Any], Any] = {}
+
+    MEMO_SIZE = 20_000
+
+    def _remembered(self, kind: str, key: Any, read: Callable[[], Any]) -> Any:
+        found = self._memo.get((kind, key), _MISSING)
+        if found is _MISSING:
+            found = read()
+            if len(self._memo) >= self.MEMO_SIZE:
+                self._memo.clear()
+            self._memo[(kind, key)] = found
+        return found
+
+    def forget(self) -> None:
+        """The index was reloaded: what the lexicon says may have changed."""
+        self._memo = {}
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -105,6 +126,9 @@ class Lexicon:
 
     def long_forms(self, acronym: str) -> list[tuple[str, ...]]:
         """The long forms of an acronym, most often defined first (at most 3)."""
+        return list(self._remembered("long_forms", acronym, lambda: self._long_forms(acronym)))
+
+    def _long_forms(self, acronym: str) -> list[tuple[str, ...]]:
         rows = self._conn().execute(
             "SELECT long_form FROM forms WHERE acronym = ? AND papers > 0 "
             "ORDER BY papers DESC, long_form LIMIT 3",
@@ -116,6 +140,9 @@ class Lexicon:
         """Acronyms whose long form starts with `terms` (at least two thirds of its words)."""
         if len(terms) < 2:
             return []
+        return list(self._remembered("acronyms_for", terms, lambda: self._acronyms_for(terms)))
+
+    def _acronyms_for(self, terms: tuple[str, ...]) -> list[str]:
         found: list[str] = []
         rows = self._conn().execute(
             "SELECT acronym, long_form FROM forms WHERE start = ? AND papers > 0",
@@ -132,9 +159,13 @@ class Lexicon:
         """Whether some long form starts with the first two of `terms`."""
         if len(terms) < 2:
             return False
+        start = _start(terms)
+        return bool(self._remembered("starts", start, lambda: self._long_form_starts(start)))
+
+    def _long_form_starts(self, start: str) -> bool:
         row = (
             self._conn()
-            .execute("SELECT 1 FROM forms WHERE start = ? AND papers > 0 LIMIT 1", (_start(terms),))
+            .execute("SELECT 1 FROM forms WHERE start = ? AND papers > 0 LIMIT 1", (start,))
             .fetchone()
         )
         return row is not None
@@ -145,6 +176,9 @@ class Lexicon:
 
     def surface_of(self, term: str) -> str:
         """The commonest word written for an index term (`network` for `network`)."""
+        return str(self._remembered("surface_of", term, lambda: self._surface_of(term)))
+
+    def _surface_of(self, term: str) -> str:
         row = (
             self._conn()
             .execute(
@@ -156,6 +190,10 @@ class Lexicon:
         return str(row[0]) if row else term
 
     def term_of(self, surface: str) -> str | None:
+        found = self._remembered("term_of", surface, lambda: self._term_of(surface))
+        return str(found) if found is not None else None
+
+    def _term_of(self, surface: str) -> str | None:
         row = (
             self._conn()
             .execute("SELECT term FROM surfaces WHERE surface = ?", (surface,))
@@ -236,6 +274,7 @@ class Lexicon:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+        self.forget()
 
     # -- a full build: loaded in bulk, counted once ------------------------------------------
 
