@@ -221,6 +221,11 @@ def table(results: dict[str, Any]) -> str:
             + " | ".join(f"{search[n]['p50']:.2f} / {search[n]['p95']:.2f}" for n in names)
             + " |"
         )
+        lines.append(
+            "| first round p50 (ms) | "
+            + " | ".join(f"{search[n]['p50_first_round']:.2f}" for n in names)
+            + " |"
+        )
         builds = [r["build_s"], r["tantivy_build_s"], r["fts5_build_s"], r.get("bm25s_build_s")]
         lines.append(
             "| index build (s) | "
