@@ -106,11 +106,11 @@ class Answers:
     def fetch_paper(self, paper_id: str) -> Paper | None:
         """A paper the library lacks, from Hugging Face's `GET /papers/{id}`, added to it."""
         from bot.sources.hf import RowError, parse_paper_object
-        from bot.sources.hf_client import HFClient, HFError
+        from bot.sources.hf_client import HFError, client_for
 
         try:
-            with HFClient(
-                self.runtime.settings.hf_api_url, timeout=5, connect_timeout=3, max_attempts=2
+            with client_for(
+                self.runtime.settings, timeout=5, connect_timeout=3, max_attempts=2
             ) as client:
                 raw = client.paper(paper_id)
             if raw is None:

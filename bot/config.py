@@ -66,6 +66,8 @@ class Settings:
     digest_size: int = 5
     save_emoji: list[str] = field(default_factory=lambda: ["bookmark"])
     hf_api_url: str = DEFAULT_HF_API_URL
+    hf_token: str | None = None  # raises the Hub's rate limit; sent as a Bearer token
+    hf_rate: tuple[int, float] | None = None  # (requests, seconds); None: the Hub's default
     digest_grace_hours: float = 3.0
     database_url: str | None = None  # PostgreSQL for replicas and workspaces; files when unset
     takeover_seconds: int = 60  # with a database: how soon a replica finishes a dead leader's day
@@ -91,6 +93,7 @@ class Settings:
                 self.slack_app_token,
                 self.slack_signing_secret,
                 self.slack_client_secret,
+                self.hf_token,
                 password,
             )
             if s
@@ -191,6 +194,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         timezone=get("PAPERS_TIMEZONE") or "UTC",
         save_emoji=[e.strip(":") for e in _csv(get("PAPERS_SAVE_EMOJI"))] or ["bookmark"],
         hf_api_url=(get("HF_API_URL") or DEFAULT_HF_API_URL).rstrip("/"),
+        hf_token=get("HF_TOKEN"),
         database_url=get("DATABASE_URL"),
         scheduler=_flag(get("PAPERS_SCHEDULER"), True),
     )
@@ -237,6 +241,13 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         problems.append(
             f"PAPERS_TAKEOVER_SECONDS must be whole seconds from 1 to 3600, not {takeover!r}"
         )
+    rate = get("HF_RATE_LIMIT")
+    if rate:
+        match = re.fullmatch(r"(\d+)\s*/\s*(\d+(?:\.\d+)?)s?", rate)
+        if match and int(match[1]) >= 1 and float(match[2]) > 0:
+            settings.hf_rate = (int(match[1]), float(match[2]))
+        else:
+            problems.append(f"HF_RATE_LIMIT must be REQUESTS/SECONDS such as 450/300, not {rate!r}")
     for name in ("SLACK_API_URL", "HF_API_URL"):
         value = get(name)
         if value and not re.match(r"^https?://", value):

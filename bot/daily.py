@@ -27,7 +27,7 @@ from bot.delivery import Messenger
 from bot.digest import run_digest
 from bot.ingest.fetch import REFRESH_DAYS, days_back, fetch
 from bot.runtime import Runtime
-from bot.sources.hf_client import HFClient
+from bot.sources.hf_client import client_for
 
 log = logging.getLogger(__name__)
 JOB_ID = "daily-digest"
@@ -84,7 +84,7 @@ def _finish_a_missed_day(settings: Settings, runtime: Runtime, messenger: Messen
 
 def _fetch_latest(settings: Settings, runtime: Runtime, now: datetime) -> list[str]:
     """The last few Daily Papers days into the library, the index caught up; new paper ids."""
-    with HFClient(settings.hf_api_url) as client:
+    with client_for(settings) as client:
         report = fetch(runtime.library, days_back(now.date(), REFRESH_DAYS), client)
     if report.error:
         log.error("fetch failed (%s); digests use what the library has", report.error)

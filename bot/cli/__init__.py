@@ -35,6 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     fetch = sub.add_parser("fetch", help="pull Daily Papers listings from Hugging Face")
     fetch.add_argument("--date", help="listing day, YYYY-MM-DD (default: today, UTC)")
     fetch.add_argument("--days", type=int, default=1, help="how many days back from --date")
+    fetch.add_argument(
+        "--since", help="backfill every day from YYYY-MM-DD (Daily Papers begin 2023-05-04)"
+    )
+    fetch.add_argument("--until", help="with --since: the last day (default: today, UTC)")
     index = sub.add_parser("index", help="bring the search index up to date with the library")
     index.add_argument("--rebuild", action="store_true", help="build a new one from nothing")
     digest = sub.add_parser("digest", help="post the daily digest once, now")

@@ -9,9 +9,11 @@ from pathlib import Path
 
 from bot.cli.errors import EXIT_FAILED, EXIT_OK, UsageError
 from bot.cli.opening import open_runtime, parse_day
+from bot.cli.progress import BackfillProgress
+from bot.ingest.backfill import backfill, days_between
 from bot.ingest.fetch import days_back, fetch
 from bot.ingest.importer import import_files, unreadable
-from bot.sources.hf_client import HFClient
+from bot.sources.hf_client import client_for
 
 
 def import_command(args: argparse.Namespace) -> int:
@@ -32,11 +34,13 @@ def import_command(args: argparse.Namespace) -> int:
 
 
 def fetch_command(args: argparse.Namespace) -> int:
+    if args.since or args.until:
+        return backfill_command(args)
     end = parse_day(args.date, "--date", datetime.now(UTC).date())
     if not 1 <= args.days <= 366:
         raise UsageError("--days must be a whole number from 1 to 366")
     runtime = open_runtime(args, "HF_API_URL")
-    with HFClient(runtime.settings.hf_api_url) as client:
+    with client_for(runtime.settings) as client:
         report = fetch(runtime.library, days_back(end, args.days), client)
     runtime.search.refresh()
     for day_report in report.days:
@@ -45,5 +49,28 @@ def fetch_command(args: argparse.Namespace) -> int:
             print(f"  skipped {skip}", file=sys.stderr)
     if report.error:
         print(f"papers-bot fetch: {report.error}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def backfill_command(args: argparse.Namespace) -> int:
+    """`fetch --since DAY [--until DAY]`: resumable; progress on a terminal, log lines else."""
+    today = datetime.now(UTC).date()
+    if not args.since or args.date or args.days != 1:
+        raise UsageError("use --since DAY [--until DAY] for a backfill, or --date/--days")
+    since = parse_day(args.since, "--since", today)
+    until = parse_day(args.until, "--until", today)
+    if since > until:
+        raise UsageError(f"--since {since} is after --until {until}")
+    days = days_between(since, until)
+    runtime = open_runtime(args, "HF_API_URL", "HF_TOKEN", "HF_RATE_LIMIT")
+    with client_for(runtime.settings) as client, BackfillProgress() as progress:
+        report = backfill(runtime.library, client, days, today, runtime.search.refresh, progress)
+    print(report.summary())
+    if report.error:
+        print(
+            f"papers-bot fetch: {report.error}; run the same command again to go on",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     return EXIT_OK

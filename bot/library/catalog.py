@@ -61,6 +61,13 @@ CREATE TABLE IF NOT EXISTS listings (
     PRIMARY KEY (day, paper_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS fetched_days (
+    source TEXT NOT NULL,
+    day TEXT NOT NULL,
+    rows INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (source, day)
+);
 """
 
 
@@ -426,7 +433,18 @@ class Catalog:
         rows = self._rows("SELECT max(day) FROM listings")
         return rows[0][0] if rows and rows[0][0] else None
 
+    def fetched_days(self, source: str) -> set[str]:
+        """The days of `source` fetched for good (a backfill skips them)."""
+        return {d for (d,) in self._rows("SELECT day FROM fetched_days WHERE source = ?", [source])}
+
     # -- writes ----------------------------------------------------------------------------
+
+    def mark_fetched(self, source: str, day: str, rows: int, now: str) -> None:
+        """`day` of `source` is in the library and will not change: a rerun skips it."""
+        with self._writing() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO fetched_days VALUES (?, ?, ?, ?)", (source, day, rows, now)
+            )
 
     def upsert_many(self, papers: Iterable[Paper], now: str) -> UpsertResult:
         """Add or merge a batch in one transaction."""

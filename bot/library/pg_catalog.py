@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import insert
 from bot.library.catalog import Change, UpsertResult, fold_duplicates, planned_changes
 from bot.library.pg_schema import (
     catalog_meta,
+    fetched_days,
     listings,
     papers,
     psycopg_url,
@@ -62,6 +63,20 @@ class PgCatalog:
             return conn.execute(statement, params or {}).all()
 
     # -- what the embedded catalog also answers --------------------------------------------
+
+    def fetched_days(self, source: str) -> set[str]:
+        rows = self._rows(select(fetched_days.c.day).where(fetched_days.c.source == source))
+        return {str(day) for (day,) in rows}
+
+    def mark_fetched(self, source: str, day: str, rows: int, now: str) -> None:
+        row = {"source": source, "day": day, "rows": rows, "at": now}
+        statement = insert(fetched_days).values(row)
+        statement = statement.on_conflict_do_update(
+            index_elements=[fetched_days.c.source, fetched_days.c.day],
+            set_={"rows": rows, "at": now},
+        )
+        with translated_errors("the catalog", write=True), self.engine.begin() as conn:
+            conn.execute(statement)
 
     def exists(self) -> bool:
         """Whether this catalog was created before (it has its identity)."""

@@ -149,6 +149,15 @@ workspace_digests = Table(  # added by migration 2: each workspace's digest, set
     Column("set_at", Text, nullable=False),
 )
 
+fetched_days = Table(  # added by migration 3: the days a backfill finished, per source
+    "fetched_days",
+    metadata,
+    Column("source", Text, primary_key=True),
+    Column("day", Text, primary_key=True),
+    Column("rows", Integer, nullable=False),
+    Column("at", Text, nullable=False),
+)
+
 VERSION_1 = [
     schema_version,
     papers,
@@ -172,8 +181,16 @@ def _add_workspace_digests(conn: Connection) -> None:
     workspace_digests.create(conn, checkfirst=True)
 
 
+def _add_fetched_days(conn: Connection) -> None:
+    fetched_days.create(conn, checkfirst=True)
+
+
 # Migrations in order; version N is MIGRATIONS[N - 1]. Append, never edit one that shipped.
-MIGRATIONS: list[Callable[[Connection], None]] = [_create_tables, _add_workspace_digests]
+MIGRATIONS: list[Callable[[Connection], None]] = [
+    _create_tables,
+    _add_workspace_digests,
+    _add_fetched_days,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 UPGRADE_LOCK = 0x70617065  # an advisory lock: two replicas upgrading at once take turns
 

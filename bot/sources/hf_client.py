@@ -8,6 +8,7 @@ honouring `Retry-After`, at most `max_attempts` times; then `HFError` says what 
 
 from __future__ import annotations
 
+import collections
 import logging
 import random
 import time
@@ -18,6 +19,7 @@ from typing import Any
 import httpx
 
 from bot import __version__
+from bot.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,49 @@ class HFError(RuntimeError):
     """The Hugging Face API could not be used; the message says what to do."""
 
 
+class RateLimit:
+    """At most `requests` requests in any `seconds`-long window: a request that would be one
+    too many waits until the oldest of the window is `seconds` old. The Hub allows 500
+    anonymous requests per 5 minutes (more with a token); staying under it means never being
+    told to wait (a 429 is still honoured, `Retry-After` and all)."""
+
+    def __init__(
+        self,
+        requests: int,
+        seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.requests, self.seconds = requests, seconds
+        self.clock, self.sleep = clock, sleep
+        self._sent: collections.deque[float] = collections.deque()
+
+    def wait_turn(self) -> None:
+        now = self.clock()
+        while self._sent and now - self._sent[0] >= self.seconds:
+            self._sent.popleft()
+        if len(self._sent) >= self.requests:
+            self.sleep(self._sent[0] + self.seconds - now)
+            self._sent.popleft()
+        self._sent.append(max(now, self.clock()))
+
+
+# Under the Hub's limits (500 requests per 5 minutes anonymous, more with a token), with room
+# for the bot's own lookups made meanwhile.
+ANONYMOUS_RATE, TOKEN_RATE = (450, 300.0), (900, 300.0)
+
+
+def client_for(settings: Settings, **options: Any) -> HFClient:
+    """The client the settings describe: HF_API_URL, HF_TOKEN, HF_RATE_LIMIT."""
+    requests, seconds = settings.hf_rate or (TOKEN_RATE if settings.hf_token else ANONYMOUS_RATE)
+    return HFClient(
+        settings.hf_api_url,
+        token=settings.hf_token,
+        rate=RateLimit(requests, seconds),
+        **options,
+    )
+
+
 class HFClient:
     def __init__(
         self,
@@ -41,15 +86,21 @@ class HFClient:
         backoff: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
+        token: str | None = None,
+        rate: RateLimit | None = None,
     ):
         self.base_url = base_url.rstrip("/")
         self.max_attempts = max_attempts
         self.backoff = backoff
         self.sleep = sleep
+        self.rate = rate
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            headers=headers,
             transport=transport,
             follow_redirects=True,
         )
@@ -85,6 +136,8 @@ class HFClient:
         last_problem = ""
         for attempt in range(1, self.max_attempts + 1):
             wait: float | None = None
+            if self.rate is not None:
+                self.rate.wait_turn()
             try:
                 response = self._http.get(path, params=params)
             except httpx.TransportError as error:  # connection refused, reset, timeouts

@@ -3,16 +3,24 @@
 `GET /daily_papers?date=D&limit=L&p=P` pages through the rows listed on D (by
 `paper.submittedOnDailyAt`, as the real API does); `GET /papers/{id}` returns one paper or 404.
 Faults can be queued: an HTTP status (with Retry-After), a stall longer than the client's
-timeout, or a body cut in half.
+timeout, or a body cut in half. For backfills: `add_history` lists recorded-shape rows (the
+fixtures' rows under new ids) on every weekday of a range, and `limit_rate` enforces the Hub's
+sliding-window limit the way the Hub does: 429 with Retry-After, and any request sent before
+that wait was over is counted in `dishonoured`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
+import itertools
 import json
+import math
+import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass
+from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -46,6 +54,54 @@ class HFStandIn(LocalHTTPServer):
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.faults: list[Fault] = []
         self.stall_seconds = 3.0
+        self.rate: tuple[int, float] | None = None
+        self.sent: deque[float] = deque()
+        self.refused = 0
+        self.dishonoured = 0
+        self._not_before = 0.0
+        self._rate_lock = threading.Lock()
+
+    def add_history(self, since: date, until: date, per_day: int = 20) -> int:
+        """Rows on every weekday from `since` to `until` (ids of their own, the fixtures'
+        shape); how many rows in all."""
+        models = [row for rows in self.listings.values() for row in rows]
+        serial = itertools.count(1)
+        total = 0
+        day = since
+        while day <= until:
+            if day.weekday() < 5:
+                for n in range(per_day):
+                    row = copy.deepcopy(models[(day.toordinal() + n) % len(models)])
+                    paper_id = f"{day:%y%m}.{next(serial):05d}"
+                    row["paper"]["id"] = paper_id
+                    row["paper"]["title"] = f"{row['paper']['title']} ({paper_id})"
+                    row["paper"]["submittedOnDailyAt"] = f"{day.isoformat()}T12:00:00.000Z"
+                    self.listings[day.isoformat()].append(row)
+                    total += 1
+            day += timedelta(days=1)
+        return total
+
+    def limit_rate(self, requests: int, seconds: float) -> None:
+        self.rate = (requests, seconds)
+
+    def _over_limit(self) -> float | None:
+        """Seconds to wait when this request is one too many (None: it may pass)."""
+        if self.rate is None:
+            return None
+        requests, seconds = self.rate
+        with self._rate_lock:
+            now = time.monotonic()
+            if now < self._not_before:
+                self.dishonoured += 1
+            while self.sent and now - self.sent[0] >= seconds:
+                self.sent.popleft()
+            if len(self.sent) >= requests:
+                self.refused += 1
+                wait = self.sent[0] + seconds - now
+                self._not_before = now + wait
+                return wait
+            self.sent.append(now)
+            return None
 
     @property
     def url(self) -> str:
@@ -69,7 +125,11 @@ class HFStandIn(LocalHTTPServer):
         body, status = self._answer(path, query)
         fault = self._take_fault(path)
         headers: dict[str, str] = {}
-        if fault and fault.kind == "status":
+        wait = self._over_limit()
+        if wait is not None:
+            status, body = 429, json.dumps({"error": "rate limited"}).encode()
+            headers["Retry-After"] = str(math.ceil(wait))
+        elif fault and fault.kind == "status":
             status, body = fault.status, json.dumps({"error": "fault"}).encode()
             if fault.retry_after:
                 headers["Retry-After"] = fault.retry_after
