@@ -18,6 +18,8 @@ from bot.text import whole_number
 SETUP_HINT = "See README.md, section 'Slack setup', and .env.example."
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_HF_API_URL = "https://huggingface.co/api"
+DEFAULT_ARXIV_API_URL = "https://export.arxiv.org/api/query"
+ARXIV_CATEGORY_RE = re.compile(r"[a-z][a-z-]*(\.[A-Za-z][A-Za-z-]*)?")
 
 
 class SettingsError(ValueError):
@@ -68,6 +70,8 @@ class Settings:
     hf_api_url: str = DEFAULT_HF_API_URL
     hf_token: str | None = None  # raises the Hub's rate limit; sent as a Bearer token
     hf_rate: tuple[int, float] | None = None  # (requests, seconds); None: the Hub's default
+    arxiv_api_url: str = DEFAULT_ARXIV_API_URL
+    arxiv_categories: list[str] = field(default_factory=list)  # pulled by the daily job too
     digest_grace_hours: float = 3.0
     database_url: str | None = None  # PostgreSQL for replicas and workspaces; files when unset
     takeover_seconds: int = 60  # with a database: how soon a replica finishes a dead leader's day
@@ -195,6 +199,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         save_emoji=[e.strip(":") for e in _csv(get("PAPERS_SAVE_EMOJI"))] or ["bookmark"],
         hf_api_url=(get("HF_API_URL") or DEFAULT_HF_API_URL).rstrip("/"),
         hf_token=get("HF_TOKEN"),
+        arxiv_api_url=get("ARXIV_API_URL") or DEFAULT_ARXIV_API_URL,
+        arxiv_categories=_csv(get("PAPERS_ARXIV_CATEGORIES")),
         database_url=get("DATABASE_URL"),
         scheduler=_flag(get("PAPERS_SCHEDULER"), True),
     )
@@ -248,7 +254,12 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             settings.hf_rate = (int(match[1]), float(match[2]))
         else:
             problems.append(f"HF_RATE_LIMIT must be REQUESTS/SECONDS such as 450/300, not {rate!r}")
-    for name in ("SLACK_API_URL", "HF_API_URL"):
+    for category in settings.arxiv_categories:
+        if not ARXIV_CATEGORY_RE.fullmatch(category):
+            problems.append(
+                f"PAPERS_ARXIV_CATEGORIES: {category!r} is not an arXiv category (cs.LG, stat.ML)"
+            )
+    for name in ("SLACK_API_URL", "HF_API_URL", "ARXIV_API_URL"):
         value = get(name)
         if value and not re.match(r"^https?://", value):
             problems.append(f"{name} must be an http(s) URL, not {value!r}")

@@ -25,12 +25,15 @@ from bot.alerts import send_follow_alerts
 from bot.config import Settings
 from bot.delivery import Messenger
 from bot.digest import run_digest
+from bot.ingest.arxiv_fetch import fetch_category
 from bot.ingest.fetch import REFRESH_DAYS, days_back, fetch
 from bot.runtime import Runtime
+from bot.sources.arxiv_client import arxiv_client_for
 from bot.sources.hf_client import client_for
 
 log = logging.getLogger(__name__)
 JOB_ID = "daily-digest"
+ARXIV_DAYS = 3
 
 
 def digest_trigger(settings: Settings) -> CronTrigger:
@@ -88,8 +91,25 @@ def _fetch_latest(settings: Settings, runtime: Runtime, now: datetime) -> list[s
         report = fetch(runtime.library, days_back(now.date(), REFRESH_DAYS), client)
     if report.error:
         log.error("fetch failed (%s); digests use what the library has", report.error)
+    added = report.added + _fetch_arxiv(settings, runtime, now.date())
     runtime.search.refresh()
-    return report.added
+    return added
+
+
+def _fetch_arxiv(settings: Settings, runtime: Runtime, today: date) -> list[str]:
+    """PAPERS_ARXIV_CATEGORIES' submissions of the last few days (arXiv announces a day's
+    papers the next working day; a paper seen twice is merged, never doubled)."""
+    if not settings.arxiv_categories:
+        return []
+    added: list[str] = []
+    with arxiv_client_for(settings) as client:
+        for category in settings.arxiv_categories:
+            report = fetch_category(
+                runtime.library, client, category, today - timedelta(days=ARXIV_DAYS), today
+            )
+            log.info("%s", report.summary())
+            added += report.added
+    return added
 
 
 def _run_daily(settings: Settings, runtime: Runtime, messenger: Messenger, day: date) -> None:

@@ -72,9 +72,13 @@ class Paper:
     organization: str | None = None
     ai_summary: str | None = None
     ai_keywords: list[str] = field(default_factory=list)
-    source: str = ""
+    source: str = ""  # where it came from: "hf-daily", "arxiv", ... (comma-separated, sorted)
     first_seen: str | None = None
     updated: str | None = None
+    categories: list[str] = field(default_factory=list)  # arXiv's, primary first: cs.LG, ...
+    comment: str | None = None  # arXiv's author comment ("20 pages, 3 figures")
+    doi: str | None = None
+    journal_ref: str | None = None
 
     @property
     def url(self) -> str:

@@ -19,7 +19,8 @@ import pytest
 from bot.config import load_settings
 from bot.ingest.backfill import SOURCE, backfill, days_between
 from bot.library import Library
-from bot.sources.hf_client import ANONYMOUS_RATE, TOKEN_RATE, HFClient, RateLimit, client_for
+from bot.sources.hf_client import ANONYMOUS_RATE, TOKEN_RATE, HFClient, client_for
+from bot.sources.polite import RateLimit
 from tests.conftest import run_papers_bot
 from tests.fakes.hf import HFStandIn
 

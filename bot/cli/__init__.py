@@ -39,6 +39,12 @@ def _parser() -> argparse.ArgumentParser:
         "--since", help="backfill every day from YYYY-MM-DD (Daily Papers begin 2023-05-04)"
     )
     fetch.add_argument("--until", help="with --since: the last day (default: today, UTC)")
+    fetch.add_argument(
+        "--arxiv",
+        metavar="CATEGORIES",
+        help="arXiv categories instead (cs.LG,cs.CL): papers first submitted --since (default: "
+        "7 days ago) to --until",
+    )
     index = sub.add_parser("index", help="bring the search index up to date with the library")
     index.add_argument("--rebuild", action="store_true", help="build a new one from nothing")
     digest = sub.add_parser("digest", help="post the daily digest once, now")

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.cli.errors import EXIT_FAILED, EXIT_OK, UsageError
 from bot.cli.opening import open_runtime, parse_day
 from bot.cli.progress import BackfillProgress
+from bot.config import ARXIV_CATEGORY_RE
+from bot.ingest.arxiv_fetch import fetch_category
 from bot.ingest.backfill import backfill, days_between
 from bot.ingest.fetch import days_back, fetch
 from bot.ingest.importer import import_files, unreadable
+from bot.sources.arxiv_client import arxiv_client_for
 from bot.sources.hf_client import client_for
 
 
@@ -34,6 +37,8 @@ def import_command(args: argparse.Namespace) -> int:
 
 
 def fetch_command(args: argparse.Namespace) -> int:
+    if args.arxiv is not None:
+        return arxiv_command(args)
     if args.since or args.until:
         return backfill_command(args)
     end = parse_day(args.date, "--date", datetime.now(UTC).date())
@@ -74,3 +79,32 @@ def backfill_command(args: argparse.Namespace) -> int:
         )
         return EXIT_FAILED
     return EXIT_OK
+
+
+ARXIV_DEFAULT_DAYS = 7
+
+
+def arxiv_command(args: argparse.Namespace) -> int:
+    """`fetch --arxiv CATEGORIES [--since DAY] [--until DAY]`: each category's submissions."""
+    today = datetime.now(UTC).date()
+    categories = [c.strip() for c in args.arxiv.split(",") if c.strip()]
+    wrong = [c for c in categories if not ARXIV_CATEGORY_RE.fullmatch(c)]
+    if not categories or wrong:
+        raise UsageError(f"--arxiv takes categories such as cs.LG,cs.CL, not {args.arxiv!r}")
+    if args.date or args.days != 1:
+        raise UsageError("--arxiv takes --since and --until, not --date or --days")
+    since = parse_day(args.since, "--since", today - timedelta(days=ARXIV_DEFAULT_DAYS))
+    until = parse_day(args.until, "--until", today)
+    if since > until:
+        raise UsageError(f"--since {since} is after --until {until}")
+    runtime = open_runtime(args, "ARXIV_API_URL")
+    failed = False
+    with arxiv_client_for(runtime.settings) as client:
+        for category in categories:
+            report = fetch_category(runtime.library, client, category, since, until)
+            print(report.summary())
+            if report.error:
+                print(f"papers-bot fetch: arXiv {category}: {report.error}", file=sys.stderr)
+                failed = True
+    runtime.search.refresh()
+    return EXIT_FAILED if failed else EXIT_OK

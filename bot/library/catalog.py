@@ -44,7 +44,7 @@ OLD_CATALOG_DIR = "catalog"  # JSON month shards of releases before the SQLite c
 # Counts that only rise over time: an older snapshot imported later must not lower them.
 RISING_COUNTS = ("upvotes", "comments", "github_stars")
 # Fields whose first value is kept: when we first saw the paper and where it came from.
-FIRST_VALUE_WINS = ("first_seen", "source", "listed", "published")
+FIRST_VALUE_WINS = ("first_seen", "listed", "published")
 SQL_VARIABLES = 500  # ids per `IN (...)` query, well under SQLite's limit
 
 SCHEMA = """
@@ -102,6 +102,10 @@ def merge_paper(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
             continue
         if name in RISING_COUNTS:
             merged[name] = max(value, old.get(name) or 0)
+        elif name == "source":  # a paper from two sources is one record that names both
+            merged[name] = ",".join(
+                sorted({*str(old.get(name) or "").split(","), *value.split(",")} - {""})
+            )
         elif name in FIRST_VALUE_WINS and old.get(name):
             continue
         else:

@@ -26,6 +26,7 @@ HELP_EXAMPLES = [
     ("/papers kan", "search the library (acronyms, typos, half-remembered titles)"),
     ('/papers "sparse attention" since:2026-06', "a quoted phrase, newer than a date"),
     ("/papers author:goldstein distillation", "by an author"),
+    ("/papers diffusion cat:cs.CV", "in an arXiv category"),
     ("/papers 2408.08338", "one paper by arXiv id or URL, in full"),
     ("/papers trending", "the latest Daily Papers list, by upvotes"),
     ("/papers saved", "your reading list (also in the bot's Home tab)"),

@@ -59,6 +59,7 @@ class IndexedPaper(NamedTuple):
     upvotes: int
     definitions: list[tuple[str, tuple[str, ...]]]  # (acronym term, long-form terms)
     pieces: set[str]  # distinct pieces of title, keywords and abstract (`analyzer.pieces`)
+    categories: str = ""  # arXiv's categories, lower-cased, space-separated (`cat:`)
 
     @property
     def rank(self) -> int:
@@ -88,7 +89,13 @@ def prepare(num: int, paper: Paper) -> IndexedPaper:
         upvotes=max(0, paper.upvotes),
         definitions=definitions_in(f"{paper.title}. {paper.abstract}"),
         pieces=pieces,
+        categories=" ".join(category_term(c) for c in paper.categories),
     )
+
+
+def category_term(category: str) -> str:
+    """How a category is indexed and asked for: `cs.LG`, `cs.lg` and `CS.LG` are one."""
+    return category.strip().lower()
 
 
 _surfaces_cache: dict[str, tuple[tuple[str, str], ...]] = {}

@@ -39,6 +39,7 @@ from bot.search.ranking import (
     LABEL_BITS,
     alternative_query,
     author_query,
+    category_query,
     filtered,
     group_query,
     groups_query,
@@ -292,6 +293,7 @@ class SearchEngine:
         filters += [q for q in (phrase_query(index, p) for p in parsed.phrases) if q is not None]
         if parsed.since:
             filters.append(since_query(index, parsed.since))
+        filters += [category_query(index, category) for category in parsed.categories]
         return filters
 
     def _ranked(
@@ -308,7 +310,13 @@ class SearchEngine:
             # One quoted phrase and nothing else: the phrase query ranks by itself (its words
             # together), instead of scoring the words apart and filtering by the phrase.
             filters = self._filters(
-                index, ParsedQuery(text="", authors=parsed.authors, since=parsed.since)
+                index,
+                ParsedQuery(
+                    text="",
+                    authors=parsed.authors,
+                    since=parsed.since,
+                    categories=parsed.categories,
+                ),
             )
             phrase = phrase_query(index, parsed.phrases[0]) or Query.empty_query()
             hits, response.total = self._hits(index, filtered(phrase, filters), fetch, True)

@@ -28,7 +28,7 @@ from bot.search.expansion import QueryExpansion
 from bot.search.lexicon import LEXICON_FILE, Lexicon
 
 log = logging.getLogger(__name__)
-INDEX_FORMAT = 10  # bumped when the schema or the analysis changes: older indexes are rebuilt
+INDEX_FORMAT = 11  # bumped when the schema or the analysis changes: older indexes are rebuilt
 FORMAT_FILE = "papers-bot-format"
 
 
@@ -39,6 +39,8 @@ def build_schema() -> tantivy.Schema:
     builder.add_text_field("text", tokenizer_name="whitespace", index_option="position")
     builder.add_text_field("title", tokenizer_name="whitespace", index_option="freq")
     builder.add_text_field("authors", tokenizer_name="whitespace", index_option="freq")
+    # arXiv categories, lower-cased (`cs.lg`), for `cat:`: whole terms, no positions.
+    builder.add_text_field("categories", tokenizer_name="whitespace", index_option="basic")
     builder.add_integer_field("date", indexed=True, fast=True)
     builder.add_integer_field("upvotes", fast=True)
     builder.add_integer_field("rank", fast=True)
@@ -54,6 +56,7 @@ def to_document(paper: IndexedPaper) -> tantivy.Document:
         text=paper.text,
         title=paper.title,
         authors=paper.authors,
+        categories=paper.categories,
     )
 
 

@@ -1,7 +1,8 @@
 """Parsing what people type into `/papers` and `papers-bot search`.
 
 A query is free words plus, optionally: "quoted phrases" (must appear as written),
-`author:NAME` or `author:"First Last"`, `since:YYYY[-MM[-DD]]`, or an arXiv id / URL, which
+`author:NAME` or `author:"First Last"`, `since:YYYY[-MM[-DD]]`, `cat:cs.LG` (an arXiv
+category), or an arXiv id / URL, which
 goes straight to that paper. Anything odd (empty, punctuation only, huge, unknown syntax) gives
 a `ParsedQuery` with a `problem` to tell the user, never an exception.
 """
@@ -21,8 +22,9 @@ from bot.text import fold
 MAX_QUERY_CHARS = 500  # longer queries are cut here (a pasted abstract is not a query)
 MAX_QUERY_WORDS = 32
 
-_BARE_FILTER_RE = re.compile(r'(?i)\b(author|since):(?=\s|$|"")')
-_FILTER_RE = re.compile(r'(?i)\b(author|since):("[^"]*"|\S+)')
+_BARE_FILTER_RE = re.compile(r'(?i)\b(author|since|cat):(?=\s|$|"")')
+_FILTER_RE = re.compile(r'(?i)\b(author|since|cat):("[^"]*"|\S+)')
+_CATEGORY_RE = re.compile(r"[A-Za-z][A-Za-z-]*(\.[A-Za-z][A-Za-z-]*)?")
 _PHRASE_RE = re.compile(r'"([^"]+)"|“([^”]+)”')
 _DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 
@@ -33,13 +35,14 @@ class ParsedQuery:
     phrases: list[str] = field(default_factory=list)
     authors: list[str] = field(default_factory=list)
     since: str | None = None
+    categories: list[str] = field(default_factory=list)  # `cat:` filters, all must hold
     paper_id: str | None = None
     problem: str | None = None  # a message for the user instead of results
     notes: list[str] = field(default_factory=list)  # things we changed about the query
 
     @property
     def has_filters(self) -> bool:
-        return bool(self.authors or self.since)
+        return bool(self.authors or self.since or self.categories)
 
 
 def _parse_since(value: str) -> str | None:
@@ -79,7 +82,10 @@ def parse_query(raw: str) -> ParsedQuery:
     bare = _BARE_FILTER_RE.search(stripped)
     if bare:
         query.problem = "bad-filter"
-        what = "a name, e.g. author:goldstein" if bare.group(1).lower() == "author" else "a date"
+        what = {
+            "author": "a name, e.g. author:goldstein",
+            "cat": "an arXiv category, e.g. cat:cs.LG",
+        }.get(bare.group(1).lower(), "a date")
         query.notes.append(f"`{bare.group(1).lower()}:` needs {what}.")
         return query
     for name, value in _FILTER_RE.findall(stripped):
@@ -87,6 +93,14 @@ def parse_query(raw: str) -> ParsedQuery:
         if name.lower() == "author":
             if value:
                 query.authors.append(fold(value))
+        elif name.lower() == "cat":
+            if not _CATEGORY_RE.fullmatch(value):
+                query.problem = "bad-filter"
+                query.notes.append(
+                    f"`cat:{value[:40]}` is not an arXiv category; write cat:cs.LG or cat:stat.ML."
+                )
+                return query
+            query.categories.append(value)
         else:
             since = _parse_since(value)
             if since and since > date.today().replace(month=12, day=31).isoformat():

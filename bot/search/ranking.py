@@ -16,7 +16,7 @@ import tantivy
 from tantivy import Occur, Query
 
 from bot.search.analyzer import analyze, phrase_offsets
-from bot.search.documents import TITLE_BONUS
+from bot.search.documents import TITLE_BONUS, category_term
 from bot.search.expansion import Alternative, Group
 from bot.search.index import PaperIndex
 
@@ -111,6 +111,10 @@ def author_query(index: PaperIndex, name: str) -> Query:
         else:
             return Query.empty_query()
     return Query.boolean_query(clauses) if clauses else Query.all_query()
+
+
+def category_query(index: PaperIndex, category: str) -> Query:
+    return Query.term_query(index.schema, "categories", category_term(category))
 
 
 def since_query(index: PaperIndex, since: str) -> Query:

@@ -8,7 +8,6 @@ honouring `Retry-After`, at most `max_attempts` times; then `HFError` says what 
 
 from __future__ import annotations
 
-import collections
 import logging
 import random
 import time
@@ -20,6 +19,7 @@ import httpx
 
 from bot import __version__
 from bot.config import Settings
+from bot.sources.polite import RateLimit, retry_after
 
 log = logging.getLogger(__name__)
 
@@ -31,33 +31,6 @@ MAX_RETRY_AFTER = 120.0
 
 class HFError(RuntimeError):
     """The Hugging Face API could not be used; the message says what to do."""
-
-
-class RateLimit:
-    """At most `requests` requests in any `seconds`-long window: a request that would be one
-    too many waits until the oldest of the window is `seconds` old. The Hub allows 500
-    anonymous requests per 5 minutes (more with a token); staying under it means never being
-    told to wait (a 429 is still honoured, `Retry-After` and all)."""
-
-    def __init__(
-        self,
-        requests: int,
-        seconds: float,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ):
-        self.requests, self.seconds = requests, seconds
-        self.clock, self.sleep = clock, sleep
-        self._sent: collections.deque[float] = collections.deque()
-
-    def wait_turn(self) -> None:
-        now = self.clock()
-        while self._sent and now - self._sent[0] >= self.seconds:
-            self._sent.popleft()
-        if len(self._sent) >= self.requests:
-            self.sleep(self._sent[0] + self.seconds - now)
-            self._sent.popleft()
-        self._sent.append(max(now, self.clock()))
 
 
 # Under the Hub's limits (500 requests per 5 minutes anonymous, more with a token), with room
@@ -147,7 +120,7 @@ class HFClient:
                     return None
                 if response.status_code == 429 or response.status_code >= 500:
                     last_problem = f"HTTP {response.status_code}"
-                    wait = _retry_after(response)
+                    wait = retry_after(response, MAX_RETRY_AFTER)
                 elif response.status_code >= 400:
                     raise HFError(f"GET {path} answered HTTP {response.status_code}; not retried")
                 else:
@@ -166,13 +139,3 @@ class HFClient:
             f"GET {self.base_url}{path} failed {self.max_attempts} times (last: {last_problem}); "
             "check HF_API_URL and the network, then run `papers-bot fetch` again"
         )
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return min(max(float(value), 0.0), MAX_RETRY_AFTER)
-    except ValueError:
-        return None
