@@ -16,11 +16,15 @@ from bot import render
 from bot.library import StoreWriteError
 from bot.models import Paper
 from bot.runtime import Runtime
+from bot.search import SearchResponse
 from bot.search.query import parse_query
 from bot.text import plural, whole_number
 
 log = logging.getLogger(__name__)
 SEARCH_LIMIT = 5
+REMOTE_BELOW = 3  # fewer good matches (every query word found) than this: ask Hugging Face
+REMOTE_SHOWN = 3  # papers from Hugging Face shown under the library's own
+REMOTE_SECONDS = 8.0  # its answer comes as an update: never holds up the library's
 MAX_FOLLOW_CHARS = 200
 EXAMPLE = "speculative decoding"
 
@@ -30,6 +34,9 @@ class Reply:
     message: dict[str, Any]
     # When the answer is too long for a message (a big BibTeX export): (filename, content).
     file: tuple[str, str] | None = None
+    # A search with too few good matches here: Hugging Face may know more. The surface shows
+    # `message` at once, then `Answers.from_hugging_face(this)` as an update when it comes.
+    ask_hugging_face: SearchResponse | None = None
 
 
 def could_not_save(action: str = "save") -> str:
@@ -101,7 +108,59 @@ class Answers:
                 f"arXiv {response.paper_id} is not in the library, and Hugging Face does not "
                 "know it (or could not be reached)."
             )
-        return Reply(render.search_results_message(response))
+        reply = Reply(render.search_results_message(response))
+        if self._too_few(response):
+            reply.ask_hugging_face = response
+        return reply
+
+    def _too_few(self, response: SearchResponse) -> bool:
+        good = sum(1 for r in response.results if r.coverage == 1.0)
+        return (
+            self.runtime.settings.remote_search
+            and good < REMOTE_BELOW
+            and not response.paper_id
+            and not response.problem
+            and bool(parse_query(response.query).text)
+        )
+
+    def from_hugging_face(self, response: SearchResponse) -> dict[str, Any] | None:
+        """The answer again with what Hugging Face's paper search found that it lacks, those
+        papers added to the library; None when it found nothing new (or was not reached)."""
+        from bot.sources.hf import RowError, parse_daily_row
+        from bot.sources.hf_client import HFError, client_for
+
+        words = parse_query(response.query).text  # its search knows no author:/since:/cat:
+        try:
+            with client_for(
+                self.runtime.settings,
+                timeout=REMOTE_SECONDS,
+                connect_timeout=3,
+                max_attempts=1,
+            ) as client:
+                rows = client.search_papers(words, limit=10)
+        except HFError as error:
+            log.warning("Hugging Face's paper search for %r failed: %s", words[:80], error)
+            return None
+        shown = {r.paper.id for r in response.results}
+        found: list[Paper] = []
+        for row in rows:
+            try:
+                paper = parse_daily_row(row, source="hf-search")
+            except RowError:
+                continue
+            paper.listed = None  # a search hit is not a Daily Papers listing (see fetch_paper)
+            if paper.id not in shown and all(p.id != paper.id for p in found):
+                found.append(paper)
+        found = found[:REMOTE_SHOWN]
+        if not found:
+            return None
+        try:
+            self.library.upsert_many(found)
+            self.search.refresh(wait=False)
+            found = [self.library.get(p.id) or p for p in found]
+        except StoreWriteError as error:  # still worth showing; saving them will not work
+            log.error("papers from Hugging Face's search were not stored: %s", error)
+        return render.with_hugging_face(render.search_results_message(response), found)
 
     def fetch_paper(self, paper_id: str) -> Paper | None:
         """A paper the library lacks, from Hugging Face's `GET /papers/{id}`, added to it."""

@@ -71,6 +71,7 @@ class Settings:
     hf_token: str | None = None  # raises the Hub's rate limit; sent as a Bearer token
     hf_rate: tuple[int, float] | None = None  # (requests, seconds); None: the Hub's default
     arxiv_api_url: str = DEFAULT_ARXIV_API_URL
+    remote_search: bool = True  # too few local matches: ask Hugging Face's paper search too
     arxiv_categories: list[str] = field(default_factory=list)  # pulled by the daily job too
     digest_grace_hours: float = 3.0
     database_url: str | None = None  # PostgreSQL for replicas and workspaces; files when unset
@@ -201,6 +202,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         hf_token=get("HF_TOKEN"),
         arxiv_api_url=get("ARXIV_API_URL") or DEFAULT_ARXIV_API_URL,
         arxiv_categories=_csv(get("PAPERS_ARXIV_CATEGORIES")),
+        remote_search=_flag(get("PAPERS_REMOTE_SEARCH"), True),
         database_url=get("DATABASE_URL"),
         scheduler=_flag(get("PAPERS_SCHEDULER"), True),
     )

@@ -437,6 +437,11 @@ class Catalog:
         rows = self._rows("SELECT max(day) FROM listings")
         return rows[0][0] if rows and rows[0][0] else None
 
+    def listing_span(self) -> tuple[str | None, str | None]:
+        """The first and the last Daily Papers day in the library."""
+        rows = self._rows("SELECT min(day), max(day) FROM listings")
+        return (rows[0][0], rows[0][1]) if rows else (None, None)
+
     def fetched_days(self, source: str) -> set[str]:
         """The days of `source` fetched for good (a backfill skips them)."""
         return {d for (d,) in self._rows("SELECT day FROM fetched_days WHERE source = ?", [source])}

@@ -196,6 +196,10 @@ class PgCatalog:
         rows = self._rows(select(func.max(listings.c.day)))
         return rows[0][0] if rows and rows[0][0] else None
 
+    def listing_span(self) -> tuple[str | None, str | None]:
+        rows = self._rows(select(func.min(listings.c.day), func.max(listings.c.day)))
+        return (rows[0][0], rows[0][1]) if rows else (None, None)
+
     # -- writes ----------------------------------------------------------------------------
 
     def upsert_many(self, batch: Iterable[Paper], now: str) -> UpsertResult:

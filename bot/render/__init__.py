@@ -46,6 +46,7 @@ from bot.render.messages import (
     search_results_message,
     shared_card_message,
     trending_message,
+    with_hugging_face,
 )
 from bot.render.plain import blocks_to_text, mrkdwn_to_text, paper_text
 from bot.render.reading_list import (
@@ -97,6 +98,7 @@ __all__ = [
     "paper_text",
     "saved_list_message",
     "search_results_message",
+    "with_hugging_face",
     "shared_card_message",
     "text_section",
     "title_of",

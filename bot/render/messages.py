@@ -7,7 +7,17 @@ from datetime import date
 from typing import Any
 
 from bot.models import Paper
-from bot.render.blocks import context, divider, esc, esc_short, header, link, message, text_section
+from bot.render.blocks import (
+    context,
+    divider,
+    esc,
+    esc_short,
+    fit_blocks,
+    header,
+    link,
+    message,
+    text_section,
+)
 from bot.render.cards import (
     MORE,
     SAVE,
@@ -84,6 +94,16 @@ def search_results_message(response: SearchResponse) -> dict[str, Any]:
         esc_short(title_of(r.paper), 120) for r in response.results
     )
     return papers_message(heading, fallback, items)
+
+
+def with_hugging_face(local: dict[str, Any], papers: Sequence[Paper]) -> dict[str, Any]:
+    """The answer `local`, then what Hugging Face's paper search found that it lacked (now
+    in the library, so the next search finds them here)."""
+    heading = f"*From Hugging Face*: {plural(len(papers), 'more paper')}, now added to the library"
+    extra = papers_message(heading, "", [(p, CardOptions()) for p in papers])
+    titles = "; ".join(esc_short(title_of(p), 120) for p in papers)
+    text = f"{local['text']} · From Hugging Face: {titles}"
+    return message(text, fit_blocks([*local["blocks"], divider(), *extra["blocks"]]))
 
 
 def paper_card_message(

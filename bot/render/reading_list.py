@@ -143,8 +143,10 @@ def home_view(
     digest: Sequence[Paper],
     save_emoji: Sequence[str],
     max_saved: int = 30,
+    library: tuple[int, str | None, str | None] | None = None,
 ) -> dict[str, Any]:
-    """The App Home tab: your reading list with Remove buttons, then the latest digest."""
+    """The App Home tab: your reading list with Remove buttons, then the latest digest, and
+    what the library holds (`library`: papers, first and last Daily Papers day)."""
     blocks: list[dict[str, Any]] = [header("Your reading list")]
     if saved:
         blocks += saved_list_blocks(saved[:max_saved], 1, page_size=max_saved)
@@ -169,5 +171,12 @@ def home_view(
             )
     else:
         blocks.append(text_section("No digest yet."))
+    if library is not None:
+        blocks.append(context(library_line(*library)))
     blocks.append(context("Search with `/papers QUERY` · help: `/papers help`"))
     return {"type": "home", "blocks": fit_blocks(blocks, MAX_HOME_BLOCKS)}
+
+
+def library_line(papers: int, first_day: str | None, last_day: str | None) -> str:
+    span = f", Daily Papers from {first_day} to {last_day}" if first_day and last_day else ""
+    return f"The library: {papers:,} papers{span}."

@@ -23,6 +23,13 @@ from bot.slack.slackbot import SlackBot
 from bot.slack.workspaces import InstalledWorkspaces
 
 log = logging.getLogger(__name__)
+FEW_PAPERS = 200  # about the sample library: a new installation
+FILL_THE_LIBRARY = (
+    "the library is nearly empty (the sample papers). Fill it: `papers-bot fetch --since "
+    "2023-05-04` pulls the Daily Papers history (about 900 days, 20,000-30,000 papers, "
+    "15-20 minutes; rerun it if stopped), and PAPERS_ARXIV_CATEGORIES=cs.LG,cs.CL plus "
+    "`papers-bot fetch --arxiv cs.LG --since 2026-10-01` add arXiv categories"
+)
 BAD_TOKEN_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked"}
 
 
@@ -98,6 +105,8 @@ def run(settings: Settings) -> int:
     if isinstance(serve, int):
         return serve
     log.info("the library holds %d papers", len(runtime.library))
+    if len(runtime.library) <= FEW_PAPERS:
+        log.info(FILL_THE_LIBRARY)
     runtime.warm_up()
     # Another process (a cron `papers-bot import` or `fetch`) may write the library while we
     # serve: a thread of its own catches up, so no request ever waits for a re-index.

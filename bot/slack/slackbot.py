@@ -201,7 +201,14 @@ class SlackBot:
 
     def refresh_home(self, user: str) -> None:
         day, digest = latest_digest_papers(self.library)
-        view = render.home_view(self.library.saved_papers(user), day, digest, self.save_emoji)
+        first, last = self.library.catalog.listing_span()
+        view = render.home_view(
+            self.library.saved_papers(user),
+            day,
+            digest,
+            self.save_emoji,
+            library=(len(self.library), first, last),
+        )
         try:
             self.client.views_publish(user_id=user, view=view)
         except SlackApiError as error:

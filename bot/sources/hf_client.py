@@ -100,6 +100,14 @@ class HFClient:
                 break
         return rows
 
+    def search_papers(self, query: str, limit: int = 10) -> list[Any]:
+        """Hugging Face's paper search (`GET /papers/search?q=`): rows shaped like Daily
+        Papers rows, best first."""
+        rows = self._get_json("/papers/search", {"q": query, "limit": limit})
+        if not isinstance(rows, list):
+            raise HFError(f"papers/search returned {type(rows).__name__}, not a list")
+        return rows
+
     def paper(self, paper_id: str) -> dict[str, Any] | None:
         """One paper object, or None if Hugging Face does not know it."""
         result = self._get_json(f"/papers/{paper_id}", None, missing_ok=True)

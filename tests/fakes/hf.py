@@ -51,6 +51,8 @@ class HFStandIn(LocalHTTPServer):
         for name in FIXTURES:
             for row in json.loads((fixtures / "hf_fixtures" / name).read_text()):
                 self.listings[row["paper"]["submittedOnDailyAt"][:10]].append(row)
+        search = fixtures / "hf_search_fixtures" / "hf_papers_search__q_kazakh.json"
+        self.search_rows: list[Any] = json.loads(search.read_text())  # what `q=kazakh` found
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.faults: list[Fault] = []
         self.stall_seconds = 3.0
@@ -151,6 +153,9 @@ class HFStandIn(LocalHTTPServer):
             rows = self.listings.get(query.get("date", ""), [])
             limit, page = int(query.get("limit", 50)), int(query.get("p", 0))
             return json.dumps(rows[page * limit : (page + 1) * limit]).encode(), 200
+        if path == "/papers/search":  # the recorded answer for its query's word, else nothing
+            found = self.search_rows if "kazakh" in query.get("q", "").lower() else []
+            return json.dumps(found[: int(query.get("limit", 10))]).encode(), 200
         if path.startswith("/papers/"):
             paper_id = path.removeprefix("/papers/")
             for rows in self.listings.values():

@@ -147,6 +147,9 @@ def test_app_home_shows_the_reading_list_and_the_latest_digest(bot: Bot) -> None
     assert view["type"] == "home"
     text = all_text(view)
     assert "2503.10632" in text and "papers_remove" in text and "Latest digest" in text
+    first, last = bot.runtime.library.catalog.listing_span()
+    size = len(bot.runtime.library)
+    assert f"The library: {size:,} papers, Daily Papers from {first} to {last}." in text
     bot.event(
         {
             "type": "app_home_opened",

@@ -89,6 +89,7 @@ def test_run_in_http_mode_answers_papers_kan(standin: TestSlack, tmp_path: Path)
         output, _ = process.communicate(timeout=10)
     assert "As you gave `client` as well" not in output  # no noisy Bolt warning at start
     assert "PAPERS_SCHEDULER=0" in output
+    assert "the library is nearly empty" in output and "fetch --since 2023-05-04" in output
     assert "missed while the bot was down" not in output  # no catch-up digest was scheduled
 
 
