@@ -1,13 +1,13 @@
 """`make bench` / `python -m bench [SIZE ...]`: the benchmark table beside SQLite FTS5 at 10,000
 and 100,000 papers (bench/measure.py), the engine beside tantivy, bm25s and FTS5 up to a million
 papers (bench/scale.py), then `/papers` latency while another process imports 100,000 papers
-(bench/outside_import.py), and the PostgreSQL backend beside the files at 100,000 papers
-(bench/postgres.py)."""
+(bench/outside_import.py), the PostgreSQL backend beside the files at 100,000 papers
+(bench/postgres.py), and a 900-day Daily Papers backfill (bench/backfill.py)."""
 
 import json
 import sys
 
-from bench import outside_import, postgres, scale
+from bench import backfill, outside_import, postgres, scale
 from bench.measure import RESULTS, run
 
 sizes = [int(s) for s in sys.argv[1:]] or [10_000, 100_000]
@@ -19,4 +19,7 @@ report["outside_import"] = imported
 on_postgres = postgres.measure(100_000)
 print(postgres.table(on_postgres))
 report["postgres"] = on_postgres
+history = backfill.measure()
+print(backfill.table(history))
+report["backfill"] = history
 RESULTS.write_text(json.dumps(report, indent=2) + "\n")

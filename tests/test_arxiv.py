@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -202,3 +203,22 @@ def test_the_daily_job_also_pulls_the_configured_categories(
     found = runtime.search.search("cat:cs.LG", 20).results
     assert len(found) == 12  # searchable: the job re-indexed after both sources
     assert any(path == "/daily_papers" for path, _ in hf.requests)  # Hugging Face first
+
+
+def test_a_refused_request_is_retried_after_the_wait_arxiv_asks_for(
+    arxiv: ArxivStandIn,
+) -> None:
+    """A client configured faster than arXiv allows is told 429 (Retry-After: 3) and waits
+    that long before asking again; the answer then arrives."""
+    arxiv.categories["cs.LG"] = 5
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        time.sleep(seconds)
+
+    with ArxivClient(arxiv.url, rate=RateLimit(10, 1.0), sleep=sleep) as client:
+        client.search("cat:cs.LG AND submittedDate:[x]", 0, 10)
+        feed = client.search("cat:cs.LG AND submittedDate:[x]", 0, 10)
+    assert arxiv.refused == 1 and waits[-1] == 3.0
+    assert len(feed.papers) == 5

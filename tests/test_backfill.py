@@ -131,6 +131,7 @@ def test_a_backfill_killed_five_times_finishes_under_the_limit_with_no_day_lost_
         time.sleep(rng.uniform(0.8, 2.5))
         process.send_signal(signal.SIGKILL)
         process.wait()
+        hf.forget_waits()
     done = run_papers_bot(tmp_path, "fetch", "--since", str(since), "--until", str(until), **env)
     assert done.returncode == 0, done.stderr
     assert "days were fetched before" in done.stderr  # it went on where the kills left it

@@ -83,3 +83,70 @@ def test_fifty_concurrent_papers_on_the_big_library(tmp_path: Path) -> None:
 def _serve(server) -> None:
     with contextlib.suppress(OSError):
         server.run()
+
+
+def test_a_900_day_backfill_at_the_hubs_own_limit_survives_five_kills(tmp_path: Path) -> None:
+    """The Daily Papers history as `papers-bot fetch --since` pulls it, against a loopback Hub
+    that enforces 500 requests per 5 minutes (429 with Retry-After) and counts any request
+    made before a wait it asked for; five SIGKILLs at random moments. Minutes, not seconds:
+    the client keeps to 450 per 5 minutes."""
+    import random
+    import signal
+    import subprocess
+    import sys
+    from datetime import date, timedelta
+
+    from tests.conftest import DATA, run_papers_bot
+    from tests.fakes.hf import HFStandIn
+
+    until = date(2026, 11, 20)
+    since = until - timedelta(days=899)
+    hf = HFStandIn(DATA).start()
+    try:
+        total = hf.add_history(since, until, per_day=46)
+        hf.limit_rate(500, 300.0)
+        env = {
+            **os.environ,
+            "HF_API_URL": hf.url,
+            "PAPERS_DATA_DIR": str(tmp_path / "data"),
+            "PAPERS_SAMPLE_DATA": "0",
+        }
+        command = [
+            sys.executable,
+            "-m",
+            "bot",
+            "fetch",
+            "--since",
+            str(since),
+            "--until",
+            str(until),
+        ]
+        rng = random.Random(900)
+        for _ in range(5):
+            process = subprocess.Popen(
+                command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            time.sleep(rng.uniform(3, 40))
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            hf.forget_waits()
+        done = run_papers_bot(
+            tmp_path, "fetch", "--since", str(since), "--until", str(until), timeout=1800, **env
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert hf.dishonoured == 0
+        library = Library(tmp_path / "data", sample_data=False)
+        listed = {day: sorted(ids) for day, ids in library.catalog.listings().items()}
+        expected = {
+            day: sorted(row["paper"]["id"] for row in rows)
+            for day, rows in hf.listings.items()
+            if str(since) <= day <= str(until)  # the recorded fixture days fall in it too
+        }
+        assert listed == expected
+        assert len(library) == len({i for ids in expected.values() for i in ids}) >= total
+        print(
+            f"\n900-day backfill: {total:,} papers, {len(hf.requests)} requests, "
+            f"{hf.refused} refused by the Hub (after a kill) and each waited out"
+        )
+    finally:
+        hf.stop()

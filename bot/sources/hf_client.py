@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 100
 MAX_PAGES = 20  # 2,000 papers a day is far beyond any real listing; stops a runaway loop
 USER_AGENT = f"papers-bot/{__version__} (Slack bot for ML paper digests; httpx)"
-MAX_RETRY_AFTER = 120.0
+MAX_RETRY_AFTER = 300.0  # the Hub's window is 5 minutes: its Retry-After may be that long
 
 
 class HFError(RuntimeError):

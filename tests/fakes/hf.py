@@ -60,7 +60,7 @@ class HFStandIn(LocalHTTPServer):
         self.sent: deque[float] = deque()
         self.refused = 0
         self.dishonoured = 0
-        self._not_before = 0.0
+        self._not_before = 0.0  # a 429 told the client to wait until then
         self._rate_lock = threading.Lock()
 
     def add_history(self, since: date, until: date, per_day: int = 20) -> int:
@@ -86,8 +86,14 @@ class HFStandIn(LocalHTTPServer):
     def limit_rate(self, requests: int, seconds: float) -> None:
         self.rate = (requests, seconds)
 
+    def forget_waits(self) -> None:
+        """The client that was told to wait is gone (killed): its successor was never told."""
+        with self._rate_lock:
+            self._not_before = 0.0
+
     def _over_limit(self) -> float | None:
-        """Seconds to wait when this request is one too many (None: it may pass)."""
+        """Seconds to wait when this request is one too many (None: it may pass). A client
+        that asks again before the wait it was given is over is counted in `dishonoured`."""
         if self.rate is None:
             return None
         requests, seconds = self.rate
