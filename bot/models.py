@@ -89,6 +89,15 @@ class Paper:
         return hf_url(self.id)
 
     @property
+    def pdf_url(self) -> str:
+        """The latest version's PDF (arXiv's `link title="pdf"`, without the version)."""
+        return f"https://arxiv.org/pdf/{self.id}"
+
+    @property
+    def doi_url(self) -> str | None:
+        return f"https://doi.org/{self.doi}" if self.doi else None
+
+    @property
     def date(self) -> str | None:
         """The date shown to people and used by `since:`: arXiv date, else listing day."""
         return self.published or self.listed

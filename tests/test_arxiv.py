@@ -222,3 +222,22 @@ def test_a_refused_request_is_retried_after_the_wait_arxiv_asks_for(
         feed = client.search("cat:cs.LG AND submittedDate:[x]", 0, 10)
     assert arxiv.refused == 1 and waits[-1] == 3.0
     assert len(feed.papers) == 5
+
+
+def test_the_entrys_links_are_the_papers_own(fixtures: Path) -> None:
+    """The abs page, the PDF and the DOI link each entry gives, versions aside, are the
+    paper's `url`, `pdf_url` and `doi_url` (derived from its id and DOI, so never stale)."""
+    from defusedxml import ElementTree
+
+    root = ElementTree.fromstring(recorded(fixtures, SEARCH))
+    papers = {p.id: p for p in parse_feed(recorded(fixtures, SEARCH)).papers}
+    atom = "{http://www.w3.org/2005/Atom}"
+    for entry in root.findall(f"{atom}entry"):
+        links = {
+            link.get("title") or link.get("rel"): link.get("href")
+            for link in entry.findall(f"{atom}link")
+        }
+        paper = papers[links["alternate"].rsplit("/abs/", 1)[1].rsplit("v", 1)[0]]
+        assert links["alternate"].startswith(paper.url + "v")
+        assert links["pdf"].startswith(paper.pdf_url + "v")
+        assert links.get("doi") == paper.doi_url
