@@ -40,6 +40,7 @@ def _stateful_library(path: Path) -> Library:
     other.follows.add("U1", "diffusion")
     other.messages.record("C9", "1700000000.000400", "2503.10632", "digest")
     library.workspace_digests.set("T0OTHER", "C9", "08:30", "Europe/Berlin", "U1")
+    library.catalog.mark_fetched("hf-daily", "2026-07-01", 31, "2026-07-04T00:00:00Z")
     installations(library).save(
         Installation(
             app_id="A0PAPERS",
@@ -71,7 +72,8 @@ def _state(library: Library) -> dict[str, Any]:
         for table, rows in getattr(library.for_team(team), name).export().items()
     }
     digests = library.workspace_digests.export()["workspace_digests"]
-    return state | {"workspace_digests": comparable(digests)}
+    fetched = library.catalog.fetched_records()
+    return state | {"workspace_digests": comparable(digests), "fetched": comparable(fetched)}
 
 
 def test_db_upgrade_makes_the_schema_once_and_says_so(tmp_path: Path, database: str) -> None:

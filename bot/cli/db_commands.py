@@ -3,7 +3,8 @@
 `upgrade` makes or migrates the PostgreSQL schema of DATABASE_URL (a bot also does it as it
 starts); `copy` moves a library between a data dir and a database, either way: papers, listing
 days, saves, follows, alerts, paper messages and the digest ledger of every workspace, each
-workspace's digest setting and, with SLACK_CLIENT_ID set, the installations (bot tokens). It
+workspace's digest setting, the backfill's settled days and, with SLACK_CLIENT_ID set, the
+installations (bot tokens). It
 only adds what the target lacks, so running it again changes nothing, and it checks the counts
 at the end.
 """
@@ -60,6 +61,7 @@ def copy_command(args: argparse.Namespace) -> int:
         f"papers: {target.catalog.count() - papers_before:,} added, {len(records):,} in the source"
     )
     problems = _missing_papers(source, target)
+    problems += _copy_fetched_days(source, target)
     teams = source.teams()
     for name in STATE:
         added = found = 0
@@ -78,6 +80,15 @@ def copy_command(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"papers-bot: {problem}")
     return EXIT_FAILED if problems else EXIT_OK
+
+
+def _copy_fetched_days(source: Library, target: Library) -> list[str]:
+    """The backfill's record of settled days: a moved library does not fetch them again."""
+    fetched = source.catalog.fetched_records()
+    added = target.catalog.load_fetched(fetched)
+    print(f"fetched days: {added:,} added, {len(fetched):,} in the source")
+    there = {"fetched_days": target.catalog.fetched_records()}
+    return _missing_rows("fetched days", {"fetched_days": fetched}, there)
 
 
 def _copy_installations(settings: Settings, source: Library, target: Library) -> list[str]:
@@ -106,7 +117,7 @@ def _missing_papers(source: Library, target: Library) -> list[str]:
 
 
 def _key(row: dict[str, Any]) -> tuple[Any, ...]:
-    identity = ("team", "user", "paper", "channel", "ts", "topic", "day")
+    identity = ("team", "user", "paper", "channel", "ts", "topic", "day", "source")
     return tuple(str(row.get(field, "")) for field in identity)
 
 

@@ -448,6 +448,20 @@ class Catalog:
 
     # -- writes ----------------------------------------------------------------------------
 
+    def fetched_records(self) -> list[dict[str, Any]]:
+        """Every fetched-day record, for moving a library (`papers-bot db copy`)."""
+        rows = self._rows("SELECT source, day, rows, at FROM fetched_days ORDER BY source, day")
+        return [{"source": s, "day": d, "rows": n, "at": a} for s, d, n, a in rows]
+
+    def load_fetched(self, records: list[dict[str, Any]]) -> int:
+        """Add the records this catalog lacks; how many."""
+        with self._writing() as conn:
+            before = conn.total_changes
+            conn.executemany(
+                "INSERT OR IGNORE INTO fetched_days VALUES (:source, :day, :rows, :at)", records
+            )
+            return conn.total_changes - before
+
     def mark_fetched(self, source: str, day: str, rows: int, now: str) -> None:
         """`day` of `source` is in the library and will not change: a rerun skips it."""
         with self._writing() as conn:

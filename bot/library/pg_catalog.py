@@ -68,6 +68,17 @@ class PgCatalog:
         rows = self._rows(select(fetched_days.c.day).where(fetched_days.c.source == source))
         return {str(day) for (day,) in rows}
 
+    def fetched_records(self) -> list[dict[str, Any]]:
+        query = select(fetched_days).order_by(fetched_days.c.source, fetched_days.c.day)
+        return [row._asdict() for row in self._rows(query)]
+
+    def load_fetched(self, records: list[dict[str, Any]]) -> int:
+        if not records:
+            return 0
+        statement = insert(fetched_days).on_conflict_do_nothing().returning(fetched_days.c.day)
+        with translated_errors("the catalog", write=True), self.engine.begin() as conn:
+            return len(conn.execute(statement, records).all())
+
     def mark_fetched(self, source: str, day: str, rows: int, now: str) -> None:
         row = {"source": source, "day": day, "rows": rows, "at": now}
         statement = insert(fetched_days).values(row)
