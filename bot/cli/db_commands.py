@@ -4,9 +4,8 @@
 starts); `copy` moves a library between a data dir and a database, either way: papers, listing
 days, saves, follows, alerts, paper messages and the digest ledger of every workspace, each
 workspace's digest setting, the backfill's settled days and, with SLACK_CLIENT_ID set, the
-installations (bot tokens). It
-only adds what the target lacks, so running it again changes nothing, and it checks the counts
-at the end.
+installations (bot tokens). It only adds what the target lacks, so running it again changes
+nothing, and it checks the counts at the end.
 """
 
 from __future__ import annotations
