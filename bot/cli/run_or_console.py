@@ -1,4 +1,5 @@
-"""`make run`: the Slack bot when a bot token is configured, otherwise the offline console."""
+"""`make run`: the Slack bot when it can reach Slack (a bot token, or a client id and secret
+for many workspaces), otherwise the offline console."""
 
 from __future__ import annotations
 
@@ -8,11 +9,18 @@ from bot.cli import main
 from bot.config import load_env_file
 
 
+def _set(name: str) -> bool:
+    return bool(os.environ.get(name, "").strip())
+
+
 def run_or_console() -> int:
     load_env_file()
-    if os.environ.get("SLACK_BOT_TOKEN", "").strip():
+    if _set("SLACK_BOT_TOKEN") or (_set("SLACK_CLIENT_ID") and _set("SLACK_CLIENT_SECRET")):
         return main(["run"])
-    print("SLACK_BOT_TOKEN is not set, so this is the offline console (see README: Slack setup).")
+    print(
+        "Neither SLACK_BOT_TOKEN nor SLACK_CLIENT_ID/SECRET is set, so this is the offline "
+        "console (see README: Slack setup)."
+    )
     return main(["console"])
 
 

@@ -4,6 +4,7 @@ stops the digest and keeps the saves. On both backends (files and PostgreSQL).""
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -259,3 +260,24 @@ def test_many_workspace_settings_say_what_they_need() -> None:
 def test_the_install_asks_for_the_manifests_bot_scopes() -> None:
     manifest = yaml.safe_load((Path(__file__).parents[2] / "manifest.yml").read_text())
     assert manifest["oauth_config"]["scopes"]["bot"] == BOT_SCOPES
+
+
+def test_make_run_with_a_client_id_and_secret_starts_the_bot_not_the_console(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "s"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli.run_or_console"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        input="",
+    )
+    assert done.returncode == 2  # `papers-bot run`, saying what it still needs
+    assert "SLACK_SIGNING_SECRET is not set" in done.stderr
+    assert "offline console" not in done.stdout
