@@ -106,6 +106,29 @@ def test_a_backfill_records_settled_days_and_a_rerun_asks_only_for_recent_ones(
     assert sorted(q["date"] for _, q in hf.requests) == [d.isoformat() for d in days[-2:]]
 
 
+def kill_five_times(
+    hf: HFStandIn,
+    cwd: Path,
+    env: dict[str, str],
+    since: date,
+    until: date,
+    pause: tuple[float, float],
+    seed: int,
+) -> None:
+    """`papers-bot fetch --since` started and SIGKILLed five times, each after a random pause;
+    the Hub forgets each dead client's wait (its successor was never told of it)."""
+    command = [sys.executable, "-m", "bot", "fetch", "--since", str(since), "--until", str(until)]
+    rng = random.Random(seed)
+    for _ in range(5):
+        process = subprocess.Popen(
+            command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        time.sleep(rng.uniform(*pause))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        hf.forget_waits()
+
+
 def test_a_backfill_killed_five_times_finishes_under_the_limit_with_no_day_lost_or_doubled(
     tmp_path: Path, hf: HFStandIn, database_url: str | None
 ) -> None:
@@ -122,16 +145,7 @@ def test_a_backfill_killed_five_times_finishes_under_the_limit_with_no_day_lost_
         "PAPERS_SAMPLE_DATA": "0",
         "DATABASE_URL": database_url or "",
     }
-    command = [sys.executable, "-m", "bot", "fetch", "--since", str(since), "--until", str(until)]
-    rng = random.Random(5)
-    for _ in range(5):
-        process = subprocess.Popen(
-            command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        time.sleep(rng.uniform(0.8, 2.5))
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-        hf.forget_waits()
+    kill_five_times(hf, tmp_path, env, since, until, pause=(0.8, 2.5), seed=5)
     done = run_papers_bot(tmp_path, "fetch", "--since", str(since), "--until", str(until), **env)
     assert done.returncode == 0, done.stderr
     assert "days were fetched before" in done.stderr  # it went on where the kills left it

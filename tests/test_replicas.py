@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from bot.library import Library, load_sample_papers
+from bot.models import Paper
 from tests.conftest import run_papers_bot
 from tests.fakes.hf import HFStandIn
 from tests.postgres_server import fresh_database
@@ -66,6 +67,25 @@ def _wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
     raise AssertionError(f"{url} never became healthy:\n{log.read_text()}")
 
 
+def _three_replicas(
+    stack: ExitStack, tmp_path: Path, papers: list[Paper], env: dict[str, str]
+) -> list[tuple[subprocess.Popen, str, Path]]:
+    """`papers` imported into the database by the CLI, then three healthy `papers-bot run`
+    replicas, each killed when `stack` closes."""
+    batch = tmp_path / "today.jsonl"
+    batch.write_text("\n".join(json.dumps(p.to_record()) for p in papers), encoding="utf-8")
+    imported = run_papers_bot(
+        tmp_path, "import", str(batch), **env, PAPERS_DATA_DIR=str(tmp_path / "cli")
+    )
+    assert imported.returncode == 0, imported.stderr
+    replicas = [_replica(tmp_path, n, env) for n in range(3)]
+    for process, _, _ in replicas:
+        stack.callback(lambda p=process: (p.kill(), p.wait()))
+    for process, url, log in replicas:
+        _wait_healthy(url, process, log)
+    return replicas
+
+
 def test_three_replicas_share_one_truth_and_finish_a_dead_leaders_digest(
     tmp_path: Path, postgres_server: str, hf: HFStandIn
 ) -> None:
@@ -76,8 +96,6 @@ def test_three_replicas_share_one_truth_and_finish_a_dead_leaders_digest(
     papers = [
         replace(p, listed=day, upvotes=50 - i) for i, p in enumerate(load_sample_papers()[:8])
     ]
-    batch = tmp_path / "today.jsonl"
-    batch.write_text("\n".join(json.dumps(p.to_record()) for p in papers), encoding="utf-8")
     slack = TestSlack(bot_token=TOKEN).start()
     env = {
         **os.environ,
@@ -93,15 +111,7 @@ def test_three_replicas_share_one_truth_and_finish_a_dead_leaders_digest(
     }
     with ExitStack() as stack:
         stack.callback(slack.stop)
-        imported = run_papers_bot(
-            tmp_path, "import", str(batch), **env, PAPERS_DATA_DIR=str(tmp_path / "cli")
-        )
-        assert imported.returncode == 0, imported.stderr
-        replicas = [_replica(tmp_path, n, env) for n in range(3)]
-        for process, _, _ in replicas:
-            stack.callback(lambda p=process: (p.kill(), p.wait()))
-        for process, url, log in replicas:
-            _wait_healthy(url, process, log)
+        replicas = _three_replicas(stack, tmp_path, papers, env)
 
         # The digest: every replica's start-up catch-up tries; one leads. Kill it mid-digest.
         slack.wait_for("chat.postMessage", 3, timeout=60)  # the header and two cards
@@ -181,8 +191,6 @@ def test_three_replicas_install_two_workspaces_and_post_each_digest_once(
     papers = [
         replace(p, listed=day, upvotes=50 - i) for i, p in enumerate(load_sample_papers()[:4])
     ]
-    batch = tmp_path / "today.jsonl"
-    batch.write_text("\n".join(json.dumps(p.to_record()) for p in papers), encoding="utf-8")
     env = {
         **{k: v for k, v in os.environ.items() if k != "SLACK_BOT_TOKEN"},
         "DATABASE_URL": database,
@@ -195,15 +203,7 @@ def test_three_replicas_install_two_workspaces_and_post_each_digest_once(
     }
     with ExitStack() as stack:
         stack.callback(slack.stop)
-        imported = run_papers_bot(
-            tmp_path, "import", str(batch), **env, PAPERS_DATA_DIR=str(tmp_path / "cli")
-        )
-        assert imported.returncode == 0, imported.stderr
-        replicas = [_replica(tmp_path, n, env) for n in range(3)]
-        for process, _, _ in replicas:
-            stack.callback(lambda p=process: (p.kill(), p.wait()))
-        for process, url, log in replicas:
-            _wait_healthy(url, process, log)
+        replicas = _three_replicas(stack, tmp_path, papers, env)
         urls = [url for _, url, _ in replicas]
         with httpx.Client(timeout=10) as http:
             bots = {

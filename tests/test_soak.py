@@ -7,6 +7,7 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -22,7 +23,10 @@ from bot.search import SearchEngine
 from bot.slack.app import create_app
 from bot.slack.client import make_client
 from bot.slack.http import create_server
+from tests.conftest import run_papers_bot
+from tests.fakes.hf import HFStandIn
 from tests.slack.standin import TestSlack
+from tests.test_backfill import kill_five_times
 
 pytestmark = pytest.mark.skipif(os.environ.get("PAPERS_SOAK") != "1", reason="make soak only")
 SIZE = int(os.environ.get("PAPERS_SOAK_PAPERS", "100000"))
@@ -85,74 +89,45 @@ def _serve(server) -> None:
         server.run()
 
 
-def test_a_900_day_backfill_at_the_hubs_own_limit_survives_five_kills(tmp_path: Path) -> None:
+def test_a_900_day_backfill_at_the_hubs_own_limit_survives_five_kills(
+    tmp_path: Path, hf: HFStandIn
+) -> None:
     """The Daily Papers history as `papers-bot fetch --since` pulls it, against a loopback Hub
     that enforces 500 requests per 5 minutes (429 with Retry-After) and counts any request
     made before a wait it asked for; five SIGKILLs at random moments. Minutes, not seconds:
     the client keeps to 450 per 5 minutes."""
-    import random
-    import signal
-    import subprocess
-    import sys
-    from datetime import date, timedelta
-
-    from tests.conftest import DATA, run_papers_bot
-    from tests.fakes.hf import HFStandIn
-
     until = date(2026, 11, 20)
     since = until - timedelta(days=899)
-    hf = HFStandIn(DATA).start()
-    try:
-        total = hf.add_history(since, until, per_day=46)
-        hf.limit_rate(500, 300.0)
-        env = {
-            **os.environ,
-            "HF_API_URL": hf.url,
-            "PAPERS_DATA_DIR": str(tmp_path / "data"),
-            "PAPERS_SAMPLE_DATA": "0",
-        }
-        command = [
-            sys.executable,
-            "-m",
-            "bot",
-            "fetch",
-            "--since",
-            str(since),
-            "--until",
-            str(until),
-        ]
-        rng = random.Random(900)
-        for _ in range(5):
-            process = subprocess.Popen(
-                command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-            )
-            time.sleep(rng.uniform(3, 40))
-            process.send_signal(signal.SIGKILL)
-            process.wait()
-            hf.forget_waits()
-        done = run_papers_bot(
-            tmp_path, "fetch", "--since", str(since), "--until", str(until), timeout=1800, **env
+    total = hf.add_history(since, until, per_day=46)
+    hf.limit_rate(500, 300.0)
+    env = {
+        **os.environ,
+        "HF_API_URL": hf.url,
+        "PAPERS_DATA_DIR": str(tmp_path / "data"),
+        "PAPERS_SAMPLE_DATA": "0",
+    }
+    kill_five_times(hf, tmp_path, env, since, until, pause=(3, 40), seed=900)
+    done = run_papers_bot(
+        tmp_path, "fetch", "--since", str(since), "--until", str(until), timeout=1800, **env
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert hf.dishonoured == 0
+    library = Library(tmp_path / "data", sample_data=False)
+    listings = library.catalog.listings()
+    expected = {  # the synthetic days (recorded fixture days fall in the range too)
+        day: sorted(
+            row["paper"]["id"] for row in rows if row["paper"]["id"] in row["paper"]["title"]
         )
-        assert done.returncode == 0, done.stderr[-2000:]
-        assert hf.dishonoured == 0
-        library = Library(tmp_path / "data", sample_data=False)
-        listings = library.catalog.listings()
-        expected = {  # the synthetic days (recorded fixture days fall in the range too)
-            day: sorted(
-                row["paper"]["id"] for row in rows if row["paper"]["id"] in row["paper"]["title"]
-            )
-            for day, rows in hf.listings.items()
-            if str(since) <= day <= str(until)
-        }
-        expected = {day: ids for day, ids in expected.items() if ids}
-        synthetic = {paper_id for ids in expected.values() for paper_id in ids}
-        kept = {day: sorted(i for i in listings.get(day, []) if i in synthetic) for day in expected}
-        assert kept == expected
-        assert sum(map(len, expected.values())) == total
-        assert all(len(ids) == len(set(ids)) for ids in listings.values())  # none doubled
-        print(
-            f"\n900-day backfill: {total:,} papers, {len(hf.requests)} requests, "
-            f"{hf.refused} refused by the Hub (after a kill) and each waited out"
-        )
-    finally:
-        hf.stop()
+        for day, rows in hf.listings.items()
+        if str(since) <= day <= str(until)
+    }
+    expected = {day: ids for day, ids in expected.items() if ids}
+    synthetic = {paper_id for ids in expected.values() for paper_id in ids}
+    kept = {day: sorted(i for i in listings.get(day, []) if i in synthetic) for day in expected}
+    assert kept == expected
+    assert sum(map(len, expected.values())) == total
+    assert all(len(ids) == len(set(ids)) for ids in listings.values())  # none doubled
+    print(
+        f"\n900-day backfill: {total:,} papers, {len(hf.requests)} requests, "
+        f"{hf.refused} refused by the Hub (after a kill) and each waited out"
+    )

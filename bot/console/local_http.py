@@ -7,6 +7,7 @@ bot) is not an error.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +30,24 @@ class LocalHTTPServer:
 
     def handle(self, request: BaseHTTPRequestHandler) -> None:
         raise NotImplementedError
+
+    @staticmethod
+    def reply(
+        request: BaseHTTPRequestHandler,
+        status: int,
+        body: bytes,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """One whole answer; a client that hung up before reading it is not an error."""
+        request.send_response(status)
+        request.send_header("Content-Type", content_type)
+        request.send_header("Content-Length", str(len(body)))
+        for key, value in (headers or {}).items():
+            request.send_header(key, value)
+        request.end_headers()
+        with contextlib.suppress(OSError):
+            request.wfile.write(body)
 
     def start(self) -> Self:
         owner = self

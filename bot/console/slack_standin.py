@@ -76,15 +76,15 @@ class SlackStandIn(LocalHTTPServer):
         token = token or args.get("token")
         if path.startswith("/response/"):
             self._record("response_url", args | {"_path": path}, None)
-            self._reply(request, 200, b"ok", "text/plain")
+            self.reply(request, 200, b"ok", "text/plain")
             return
         if path.startswith("/upload/"):
             self._record("file_upload", {"file_id": path.rsplit("/", 1)[1], "bytes": raw}, None)
-            self._reply(request, 200, b"OK", "text/plain")
+            self.reply(request, 200, b"OK", "text/plain")
             return
         method = path.removeprefix("/api/")
         status, result, headers = self.respond(method, args, token)
-        self._reply(request, status, json.dumps(result).encode(), "application/json", headers)
+        self.reply(request, status, json.dumps(result).encode(), "application/json", headers)
 
     @staticmethod
     def _parse(raw: bytes, content_type: str) -> dict[str, Any]:
@@ -107,22 +107,6 @@ class SlackStandIn(LocalHTTPServer):
         with self._changed:
             self.calls.append(Call(method, args, token))
             self._changed.notify_all()
-
-    @staticmethod
-    def _reply(
-        request: BaseHTTPRequestHandler,
-        status: int,
-        body: bytes,
-        content_type: str,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        request.send_response(status)
-        request.send_header("Content-Type", content_type)
-        request.send_header("Content-Length", str(len(body)))
-        for key, value in (headers or {}).items():
-            request.send_header(key, value)
-        request.end_headers()
-        request.wfile.write(body)
 
     def payload_error(self, method: str, args: dict[str, Any], home: bool = False) -> str | None:
         """What Slack would answer to an unacceptable payload; the console accepts all (the

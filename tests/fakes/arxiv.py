@@ -10,13 +10,13 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urlparse
 from xml.etree import ElementTree
 
 from bot.console.local_http import LocalHTTPServer
 
 ATOM = "{http://www.w3.org/2005/Atom}"
+ATOM_TYPE = "application/atom+xml; charset=utf-8"
 NAMESPACES = {
     "": "http://www.w3.org/2005/Atom",
     "arxiv": "http://arxiv.org/schemas/atom",
@@ -58,9 +58,9 @@ class ArxivStandIn(LocalHTTPServer):
             self.user_agents.append(request.headers.get("User-Agent", ""))
         if too_soon:
             self.refused += 1
-            return self._send(request, 429, b"Rate exceeded.", {"Retry-After": "3"})
+            return self.reply(request, 429, b"Rate exceeded.", ATOM_TYPE, {"Retry-After": "3"})
         status, body = self._answer(query)
-        self._send(request, status, body, {})
+        self.reply(request, status, body, ATOM_TYPE)
 
     def _answer(self, query: dict[str, str]) -> tuple[int, bytes]:
         if "id_list" in query:
@@ -92,13 +92,3 @@ class ArxivStandIn(LocalHTTPServer):
         found = feed.find("{http://a9.com/-/spec/opensearch/1.1/}totalResults")
         found.text = str(total)  # type: ignore[union-attr]
         return ElementTree.tostring(feed, encoding="utf-8", xml_declaration=True)
-
-    @staticmethod
-    def _send(request: Any, status: int, body: bytes, headers: dict[str, str]) -> None:
-        request.send_response(status)
-        request.send_header("Content-Type", "application/atom+xml; charset=utf-8")
-        request.send_header("Content-Length", str(len(body)))
-        for key, value in headers.items():
-            request.send_header(key, value)
-        request.end_headers()
-        request.wfile.write(body)

@@ -11,7 +11,6 @@ that wait was over is counted in `dishonoured`.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import itertools
 import json
@@ -145,14 +144,7 @@ class HFStandIn(LocalHTTPServer):
             time.sleep(self.stall_seconds)
         elif fault and fault.kind == "truncate":
             body = body[: len(body) // 2]
-        request.send_response(status)
-        request.send_header("Content-Type", "application/json")
-        request.send_header("Content-Length", str(len(body)))
-        for key, value in headers.items():
-            request.send_header(key, value)
-        request.end_headers()
-        with contextlib.suppress(OSError):
-            request.wfile.write(body)
+        self.reply(request, status, body, "application/json", headers)
 
     def _answer(self, path: str, query: dict[str, str]) -> tuple[bytes, int]:
         if path == "/daily_papers":
