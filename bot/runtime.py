@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from bot.config import Settings
 from bot.library import Library
 from bot.search import SearchEngine
+from bot.summarize import use_word_share
 
 
 @dataclass
@@ -23,7 +24,9 @@ class Runtime:
         library = Library(
             settings.data_dir, sample_data=settings.sample_data, database_url=settings.database_url
         )
-        return cls(settings, library, SearchEngine(library, separate_builder=serving))
+        search = SearchEngine(library, separate_builder=serving)
+        use_word_share(search.word_share)  # key phrases said of every paper are demoted
+        return cls(settings, library, search)
 
     def for_team(self, team: str) -> Runtime:
         """The runtime as one workspace sees it: its own state, the shared catalog and index."""

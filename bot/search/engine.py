@@ -284,6 +284,11 @@ class SearchEngine:
         response.total = 1
         return response
 
+    def word_share(self, term: str) -> float:
+        """The share of the library's papers that have an analysed word (0 when empty)."""
+        index = self.index
+        return index.doc_freq(term) / max(len(index), 1)
+
     def has_words(self, text: str) -> bool:
         """Whether `text` has words search can match (not only stopwords or noise)."""
         return bool(self.index.groups_for(text))
