@@ -27,6 +27,7 @@ from bot.delivery import Messenger
 from bot.digest import run_digest
 from bot.ingest.arxiv_fetch import fetch_category
 from bot.ingest.fetch import REFRESH_DAYS, days_back, fetch
+from bot.ingest.freshen import freshener
 from bot.runtime import Runtime
 from bot.sources.arxiv_client import arxiv_client_for
 from bot.sources.hf_client import client_for
@@ -121,7 +122,13 @@ def _run_daily(settings: Settings, runtime: Runtime, messenger: Messenger, day: 
     for channel in settings.channels:
         try:
             result = run_digest(
-                runtime.library, messenger, channel, day, settings.digest_size, settings.save_emoji
+                runtime.library,
+                messenger,
+                channel,
+                day,
+                settings.digest_size,
+                settings.save_emoji,
+                freshen=freshener(settings, runtime.library),
             )
             log.info("digest %s %s: posted %d %s", channel, day, len(result.posted), result.note)
         except Exception:  # one channel's failure must not stop the others
@@ -191,7 +198,13 @@ class WorkspaceDigests:
         settings = self.settings
         try:
             result = run_digest(
-                library, messenger, due.channel, due.day, settings.digest_size, settings.save_emoji
+                library,
+                messenger,
+                due.channel,
+                due.day,
+                settings.digest_size,
+                settings.save_emoji,
+                freshen=freshener(settings, library),
             )
         except Exception as error:
             log.exception(

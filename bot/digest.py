@@ -30,6 +30,7 @@ from bot.models import Paper
 log = logging.getLogger(__name__)
 FIRST_DIGEST_DAYS = 3  # a channel's first digest looks back this far
 POST_INTERVAL = 1.0  # Slack allows about one message per second per channel
+Freshen = Callable[[list[Paper]], list[Paper]]
 
 
 @dataclass
@@ -94,14 +95,17 @@ def run_digest(
     save_emoji: list[str],
     pace: float = POST_INTERVAL,
     sleep: Callable[[float], None] = time.sleep,
+    freshen: Freshen | None = None,
 ) -> DigestResult:
+    """`freshen`: looks the chosen papers up for AI summaries that appeared since they were
+    listed (`bot.ingest.freshen`), before anything is posted."""
     result = DigestResult(channel, day)
     with library.run_alone(f"digest-{channel}") as alone:
         if not alone:
             result.note = "another digest for this channel is running; it posts them"
             log.info("digest %s %s: %s", channel, day, result.note)
             return result
-        papers = _papers_to_post(library, messenger, result, size)
+        papers = _papers_to_post(library, messenger, result, size, freshen)
         if papers is None:
             return result
         plan = list((library.ledger.digest(channel, day) or {}).get("papers", []))
@@ -114,7 +118,11 @@ def run_digest(
 
 
 def _papers_to_post(
-    library: Library, messenger: Messenger, result: DigestResult, size: int
+    library: Library,
+    messenger: Messenger,
+    result: DigestResult,
+    size: int,
+    freshen: Freshen | None = None,
 ) -> list[Paper] | None:
     """The papers still to post, after claiming and posting the header if needed; None when
     there is nothing to do (`result.note` says why)."""
@@ -129,6 +137,7 @@ def _papers_to_post(
             result.note = "nothing new since the last digest"
             log.info("digest %s %s: %s", channel, day, result.note)
             return None
+        papers = _freshened(papers, freshen)
         ledger.plan(channel, day, [p.id for p in papers])
         try:
             result.header_ts = messenger.post(channel, render.digest_header_message(day, papers))
@@ -154,6 +163,16 @@ def _papers_to_post(
         )
     planned = (library.get(p) for p in record["papers"])
     return [p for p in planned if p and not ledger.was_posted(channel, p.id)]
+
+
+def _freshened(papers: list[Paper], freshen: Freshen | None) -> list[Paper]:
+    if freshen is None:
+        return papers
+    try:
+        return freshen(papers)
+    except Exception:  # a lookup's trouble never stops a digest: our TL;DRs stand in
+        log.exception("looking up fresher AI summaries failed; the digest goes on without")
+        return papers
 
 
 def _post_card(

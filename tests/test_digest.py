@@ -21,10 +21,13 @@ from bot.config import Settings
 from bot.daily import daily_job, digest_trigger, last_run_time, missed_day
 from bot.digest import choose_papers, run_digest
 from bot.ingest.fetch import fetch
+from bot.ingest.freshen import freshen
+from bot.models import Paper
 from bot.runtime import Runtime
 from bot.slack.client import make_client
 from bot.slack.slackbot import SlackBot
 from bot.sources.hf_client import HFClient
+from bot.summarize import tldr
 from tests.conftest import run_papers_bot
 from tests.fakes.hf import HFStandIn
 from tests.slack.standin import TestSlack
@@ -250,6 +253,66 @@ def test_follow_alerts_one_dm_per_user_each_paper_once(
     [dm] = slack.calls_to("chat.postMessage")
     assert dm.args["channel"] == "DU0ALICE"
     assert send_follow_alerts(runtime, slackbot, report.added) == {}
+
+
+LATER = {
+    "ai_summary": "S-KAN picks each neuron's activation from a set of candidates while training.",
+    "ai_keywords": ["Selectable KAN", "activation functions"],
+}
+
+
+def test_the_digest_looks_up_ai_summaries_that_appeared_since_the_listing(
+    runtime: Runtime, slackbot: SlackBot, slack: TestSlack, hf: HFStandIn
+) -> None:
+    fetch(runtime.library, [FRIDAY], quick_client(hf))
+    assert runtime.library.get("2607.28618").ai_summary is None  # the morning listing has none
+    hf.added_later["2607.28618"] = LATER
+    hf.added_later["2607.28568"] = LATER | {"ai_summary": "Too late to be shown."}
+    hf.fail("/papers/2607.28568", "stall")  # answers after the time box
+    hf.fail("/papers/2607.27919", status=500, count=5)  # fails: the card keeps our TL;DR
+    client = quick_client(hf)
+
+    took: list[float] = []
+
+    def look_up(papers: list[Paper]) -> list[Paper]:
+        started = time.monotonic()
+        try:
+            return freshen(runtime.library, papers, client.paper, time_box=1.5)
+        finally:
+            took.append(time.monotonic() - started)
+
+    result = run_digest(
+        runtime.library, slackbot, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0, freshen=look_up
+    )
+    assert took[0] < hf.stall_seconds  # the slow lookup was not waited for
+    assert len(result.posted) == 5
+    looked_up = {path for path, _ in hf.requests if path.startswith("/papers/")}
+    assert looked_up == {f"/papers/{p}" for p in result.posted}  # the chosen five, no others
+    cards = {
+        runtime.library.messages.paper_for(CHANNEL, m["ts"]): json.dumps(m["blocks"])
+        for m in thread_posts(slack)
+    }
+    assert "S-KAN picks each neuron" in cards["2607.28618"]
+    assert "Selectable KAN" in cards["2607.28618"]
+    assert "Too late" not in cards["2607.28568"]
+    ours = tldr(runtime.library.get("2607.27919"))
+    assert ours and ours[:60] in cards["2607.27919"]
+    assert runtime.library.get("2607.28618").ai_summary == LATER["ai_summary"]  # kept
+    assert slack.calls_to("chat.update") == []  # cards posted earlier are never edited
+
+
+def test_the_daily_job_freshens_summaries_before_its_digest(
+    settings: Settings, runtime: Runtime, slackbot: SlackBot, hf: HFStandIn, slack: TestSlack
+) -> None:
+    fetch(runtime.library, [FRIDAY], quick_client(hf))
+    hf.added_later["2607.28227"] = LATER
+    daily_job(settings, runtime, slackbot, day=FRIDAY)
+    [card] = [
+        m
+        for m in thread_posts(slack)
+        if runtime.library.messages.paper_for(CHANNEL, m["ts"]) == "2607.28227"
+    ]
+    assert "S-KAN picks each neuron" in json.dumps(card["blocks"])
 
 
 def test_the_daily_job_fetches_alerts_and_posts(settings, runtime, slackbot, hf, slack) -> None:

@@ -15,6 +15,7 @@ from bot.config import channel_problem
 from bot.daily import WorkspaceDigests
 from bot.delivery import PrintMessenger
 from bot.digest import preview_digest, run_digest
+from bot.ingest.freshen import freshener
 from bot.runtime import Runtime
 from bot.slack.client import make_client
 from bot.slack.runner import check_auth
@@ -66,7 +67,13 @@ def _post_digests(runtime: Runtime, channels: list[str], day: date) -> int:
     for channel in channels:
         try:
             result = run_digest(
-                runtime.library, slackbot, channel, day, settings.digest_size, settings.save_emoji
+                runtime.library,
+                slackbot,
+                channel,
+                day,
+                settings.digest_size,
+                settings.save_emoji,
+                freshen=freshener(settings, runtime.library),
             )
         except Exception as error:  # report and go on with the next channel
             print(f"{channel}: digest failed: {error}", file=sys.stderr)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import collections
+import threading
 import time
 from collections.abc import Callable
 
@@ -26,8 +27,13 @@ class RateLimit:
         self.requests, self.seconds = requests, seconds
         self.clock, self.sleep = clock, sleep
         self._sent: collections.deque[float] = collections.deque()
+        self._lock = threading.Lock()  # a digest looks papers up on a few threads at once
 
     def wait_turn(self) -> None:
+        with self._lock:
+            self._take_turn()
+
+    def _take_turn(self) -> None:
         now = self.clock()
         while self._sent and now - self._sent[0] >= self.seconds:
             self._sent.popleft()

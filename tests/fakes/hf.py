@@ -53,6 +53,9 @@ class HFStandIn(LocalHTTPServer):
         search = fixtures / "hf_search_fixtures" / "hf_papers_search__q_kazakh.json"
         self.search_rows: list[Any] = json.loads(search.read_text())  # what `q=kazakh` found
         self.requests: list[tuple[str, dict[str, str]]] = []
+        # What Hugging Face added to a paper after its listing (ai_summary hours later):
+        # `GET /papers/{id}` answers with it, the day's listing without.
+        self.added_later: dict[str, dict[str, Any]] = {}
         self.faults: list[Fault] = []
         self.stall_seconds = 3.0
         self.rate: tuple[int, float] | None = None
@@ -159,6 +162,7 @@ class HFStandIn(LocalHTTPServer):
             for rows in self.listings.values():
                 for row in rows:
                     if row["paper"]["id"] == paper_id:
-                        return json.dumps(row["paper"]).encode(), 200
+                        paper = row["paper"] | self.added_later.get(paper_id, {})
+                        return json.dumps(paper).encode(), 200
             return json.dumps({"error": "Not found"}).encode(), 404
         return b'{"error": "unknown"}', 404
