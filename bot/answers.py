@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot import render
@@ -23,6 +23,7 @@ from bot.text import plural, whole_number
 log = logging.getLogger(__name__)
 SEARCH_LIMIT = 5
 REMOTE_BELOW = 3  # fewer good matches (every query word found) than this: ask Hugging Face
+SUMMARISED_AFTER_SEARCH = 5  # a search's top results get LLM TL;DRs for their next showing
 REMOTE_SHOWN = 3  # papers from Hugging Face shown under the library's own
 REMOTE_SECONDS = 8.0  # its answer comes as an update: never holds up the library's
 MAX_FOLLOW_CHARS = 200
@@ -37,6 +38,8 @@ class Reply:
     # A search with too few good matches here: Hugging Face may know more. The surface shows
     # `message` at once, then `Answers.from_hugging_face(this)` as an update when it comes.
     ask_hugging_face: SearchResponse | None = None
+    # The papers a search showed: their LLM TL;DRs are asked for once the answer is out.
+    shown: list[Paper] = field(default_factory=list)
 
 
 def could_not_save(action: str = "save") -> str:
@@ -109,9 +112,17 @@ class Answers:
                 "know it (or could not be reached)."
             )
         reply = Reply(render.search_results_message(response))
+        reply.shown = [r.paper for r in response.results]
         if self._too_few(response):
             reply.ask_hugging_face = response
         return reply
+
+    def after_answer(self, reply: Reply) -> None:
+        """Once an answer is sent: LLM TL;DRs for the papers it showed (PAPERS_LLM_URL), in
+        the background, for their next showing; never for the answer already sent."""
+        summaries = self.runtime.summaries
+        if summaries is not None and reply.shown:
+            summaries.summarise_later(reply.shown[:SUMMARISED_AFTER_SEARCH])
 
     def _too_few(self, response: SearchResponse) -> bool:
         good = sum(1 for r in response.results if r.coverage == 1.0)

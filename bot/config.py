@@ -77,11 +77,21 @@ class Settings:
     database_url: str | None = None  # PostgreSQL for replicas and workspaces; files when unset
     takeover_seconds: int = 60  # with a database: how soon a replica finishes a dead leader's day
     scheduler: bool = True  # off: `papers-bot run` posts no digest (a cron job runs `digest`)
+    llm_url: str | None = None  # an OpenAI-compatible base URL: TL;DRs by an LLM when set
+    llm_model: str | None = None
+    llm_api_key: str | None = None  # PAPERS_LLM_API_KEY, else OPENAI_API_KEY
+    llm_language: str = "English"
+    llm_daily_limit: int = 200  # calls a day, across every replica
     problems: list[str] = field(default_factory=list)
 
     @property
     def socket_mode(self) -> bool:
         return bool(self.slack_app_token)
+
+    @property
+    def llm(self) -> bool:
+        """TL;DRs by an LLM: on when both its URL and its model are set."""
+        return bool(self.llm_url and self.llm_model)
 
     @property
     def many_workspaces(self) -> bool:
@@ -99,6 +109,7 @@ class Settings:
                 self.slack_signing_secret,
                 self.slack_client_secret,
                 self.hf_token,
+                self.llm_api_key,
                 password,
             )
             if s
@@ -176,6 +187,24 @@ def channel_problem(channel: str, where: str) -> str | None:
     )
 
 
+def _llm_problems(settings: Settings, limit: str) -> list[str]:
+    """The LLM summariser's settings: both or neither of its URL and model, a daily limit."""
+    problems = []
+    if bool(settings.llm_url) != bool(settings.llm_model):
+        problems.append(
+            "PAPERS_LLM_URL and PAPERS_LLM_MODEL go together (an OpenAI-compatible base URL "
+            "such as https://api.openai.com/v1, and a model it serves); set both or neither"
+        )
+    number = whole_number(limit)
+    if number is not None and number <= 100_000:
+        settings.llm_daily_limit = number
+    else:
+        problems.append(
+            f"PAPERS_LLM_DAILY_LIMIT must be a whole number of calls a day, not {limit!r}"
+        )
+    return problems
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Read settings; malformed values are collected in `problems`, never raised one by one."""
     env = dict(os.environ if env is None else env)
@@ -205,6 +234,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         remote_search=_flag(get("PAPERS_REMOTE_SEARCH"), True),
         database_url=get("DATABASE_URL"),
         scheduler=_flag(get("PAPERS_SCHEDULER"), True),
+        llm_url=get("PAPERS_LLM_URL"),
+        llm_model=get("PAPERS_LLM_MODEL"),
+        llm_api_key=get("PAPERS_LLM_API_KEY") or get("OPENAI_API_KEY"),
+        llm_language=get("PAPERS_LLM_LANGUAGE") or "English",
     )
     if settings.database_url and not settings.database_url.startswith(DATABASE_SCHEMES):
         problems.append(
@@ -261,7 +294,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             problems.append(
                 f"PAPERS_ARXIV_CATEGORIES: {category!r} is not an arXiv category (cs.LG, stat.ML)"
             )
-    for name in ("SLACK_API_URL", "HF_API_URL", "ARXIV_API_URL"):
+    problems += _llm_problems(settings, get("PAPERS_LLM_DAILY_LIMIT") or "200")
+    for name in ("SLACK_API_URL", "HF_API_URL", "ARXIV_API_URL", "PAPERS_LLM_URL"):
         value = get(name)
         if value and not re.match(r"^https?://", value):
             problems.append(f"{name} must be an http(s) URL, not {value!r}")

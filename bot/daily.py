@@ -12,6 +12,7 @@ finished digest for that day, the job runs now. The digest ledger makes a second
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -28,6 +29,8 @@ from bot.digest import run_digest
 from bot.ingest.arxiv_fetch import fetch_category
 from bot.ingest.fetch import REFRESH_DAYS, days_back, fetch
 from bot.ingest.freshen import freshener
+from bot.library import Library
+from bot.models import Paper
 from bot.runtime import Runtime
 from bot.sources.arxiv_client import arxiv_client_for
 from bot.sources.hf_client import client_for
@@ -113,6 +116,24 @@ def _fetch_arxiv(settings: Settings, runtime: Runtime, today: date) -> list[str]
     return added
 
 
+def before_digest(runtime: Runtime, library: Library) -> Callable[[list[Paper]], list[Paper]]:
+    """What a digest's chosen papers go through before it posts: Hugging Face's AI summaries
+    that appeared since the listing, then (PAPERS_LLM_URL) an LLM's TL;DR for those still
+    without one; each within its time box, each failure leaving the TL;DR we have."""
+    from_hugging_face = freshener(runtime.settings, library)
+
+    def run(papers: list[Paper]) -> list[Paper]:
+        try:
+            papers = from_hugging_face(papers)
+        except Exception:
+            log.exception("looking up fresher AI summaries failed; the digest goes on")
+        if runtime.summaries is not None:
+            papers = runtime.summaries.summarise(papers)
+        return papers
+
+    return run
+
+
 def _run_daily(settings: Settings, runtime: Runtime, messenger: Messenger, day: date) -> None:
     added = _fetch_latest(settings, runtime, datetime.now(UTC))
     try:
@@ -128,7 +149,7 @@ def _run_daily(settings: Settings, runtime: Runtime, messenger: Messenger, day: 
                 day,
                 settings.digest_size,
                 settings.save_emoji,
-                freshen=freshener(settings, runtime.library),
+                freshen=before_digest(runtime, runtime.library),
             )
             log.info("digest %s %s: posted %d %s", channel, day, len(result.posted), result.note)
         except Exception:  # one channel's failure must not stop the others
@@ -204,7 +225,7 @@ class WorkspaceDigests:
                 due.day,
                 settings.digest_size,
                 settings.save_emoji,
-                freshen=freshener(settings, library),
+                freshen=before_digest(self.runtime, library),
             )
         except Exception as error:
             log.exception(

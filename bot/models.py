@@ -79,6 +79,8 @@ class Paper:
     comment: str | None = None  # arXiv's author comment ("20 pages, 3 figures")
     doi: str | None = None
     journal_ref: str | None = None
+    llm_summary: str | None = None  # an LLM's TL;DR (PAPERS_LLM_URL), kept once made
+    llm_summary_by: str | None = None  # "MODEL prompt-VERSION": another model makes a new one
 
     @property
     def url(self) -> str:

@@ -8,7 +8,10 @@ from dataclasses import dataclass, replace
 from bot.config import Settings
 from bot.library import Library
 from bot.search import SearchEngine
+from bot.sources.llm_client import LLMClient
 from bot.summarize import use_word_share
+from bot.summarize import warm_up as warm_summaries
+from bot.summarize.llm import LLMSummaries
 
 
 @dataclass
@@ -16,6 +19,7 @@ class Runtime:
     settings: Settings
     library: Library
     search: SearchEngine
+    summaries: LLMSummaries | None = None  # TL;DRs by an LLM, when PAPERS_LLM_URL is set
 
     @classmethod
     def open(cls, settings: Settings, serving: bool = False) -> Runtime:
@@ -26,7 +30,7 @@ class Runtime:
         )
         search = SearchEngine(library, separate_builder=serving)
         use_word_share(search.word_share)  # key phrases said of every paper are demoted
-        return cls(settings, library, search)
+        return cls(settings, library, search, _llm_summaries(settings, library))
 
     def for_team(self, team: str) -> Runtime:
         """The runtime as one workspace sees it: its own state, the shared catalog and index."""
@@ -39,5 +43,19 @@ class Runtime:
         leave everything loaded so far out of the cycle collector's rounds (it lives as long
         as the process: scanning it again on every collection only slows requests down)."""
         self.search.warm_up()
+        warm_summaries()
         gc.collect()
         gc.freeze()
+
+
+def _llm_summaries(settings: Settings, library: Library) -> LLMSummaries | None:
+    if not (settings.llm_url and settings.llm_model):
+        return None
+    client = LLMClient.for_settings(settings)
+    return LLMSummaries(
+        library,
+        client.complete,
+        settings.llm_model,
+        settings.llm_language,
+        settings.llm_daily_limit,
+    )

@@ -12,10 +12,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.cli.errors import EXIT_FAILED, EXIT_OK, UsageError
 from bot.cli.opening import open_runtime, parse_day
 from bot.config import channel_problem
-from bot.daily import WorkspaceDigests
+from bot.daily import WorkspaceDigests, before_digest
 from bot.delivery import PrintMessenger
 from bot.digest import preview_digest, run_digest
-from bot.ingest.freshen import freshener
 from bot.runtime import Runtime
 from bot.slack.client import make_client
 from bot.slack.runner import check_auth
@@ -73,7 +72,7 @@ def _post_digests(runtime: Runtime, channels: list[str], day: date) -> int:
                 day,
                 settings.digest_size,
                 settings.save_emoji,
-                freshen=freshener(settings, runtime.library),
+                freshen=before_digest(runtime, runtime.library),
             )
         except Exception as error:  # report and go on with the next channel
             print(f"{channel}: digest failed: {error}", file=sys.stderr)

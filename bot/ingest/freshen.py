@@ -52,8 +52,13 @@ def freshen(
     found = [fresh for f in done if (fresh := _with_ai_fields(asked[f], f)) is not None]
     if not found:
         return list(papers)
-    try:
-        library.upsert_many(found)
+    try:  # only the AI fields: what else the catalog learned meanwhile stays
+        library.upsert_many(
+            [
+                Paper(p.id, p.title, ai_summary=p.ai_summary, ai_keywords=p.ai_keywords)
+                for p in found
+            ]
+        )
     except StoreError:  # the cards still get them; the catalog learns on the next fetch
         log.exception("could not keep the AI summaries just looked up")
     by_id = {p.id: p for p in found}

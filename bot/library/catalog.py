@@ -68,6 +68,7 @@ CREATE TABLE IF NOT EXISTS fetched_days (
     at TEXT NOT NULL,
     PRIMARY KEY (source, day)
 );
+CREATE TABLE IF NOT EXISTS llm_calls (day TEXT PRIMARY KEY, calls INTEGER NOT NULL);
 """
 
 
@@ -468,6 +469,19 @@ class Catalog:
             conn.execute(
                 "INSERT OR REPLACE INTO fetched_days VALUES (?, ?, ?, ?)", (source, day, rows, now)
             )
+
+    def take_llm_call(self, day: str, limit: int) -> bool:
+        """Count one LLM call against `day`'s budget; False, and nothing counted, once
+        `limit` calls were made that day (by any process)."""
+        if limit <= 0:
+            return False
+        with self._writing() as conn:
+            row = conn.execute(
+                "INSERT INTO llm_calls VALUES (?, 1) ON CONFLICT (day) DO UPDATE "
+                "SET calls = calls + 1 WHERE calls < ? RETURNING calls",
+                (day, limit),
+            ).fetchone()
+        return row is not None
 
     def upsert_many(self, papers: Iterable[Paper], now: str) -> UpsertResult:
         """Add or merge a batch in one transaction."""

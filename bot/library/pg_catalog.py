@@ -23,6 +23,7 @@ from bot.library.pg_schema import (
     catalog_meta,
     fetched_days,
     listings,
+    llm_calls,
     papers,
     psycopg_url,
     translated_errors,
@@ -88,6 +89,24 @@ class PgCatalog:
         )
         with translated_errors("the catalog", write=True), self.engine.begin() as conn:
             conn.execute(statement)
+
+    def take_llm_call(self, day: str, limit: int) -> bool:
+        """Count one LLM call against `day`'s budget, atomically across replicas; False once
+        `limit` calls were made that day."""
+        if limit <= 0:
+            return False
+        counted = (
+            insert(llm_calls)
+            .values(day=day, calls=1)
+            .on_conflict_do_update(
+                index_elements=[llm_calls.c.day],
+                set_={"calls": llm_calls.c.calls + 1},
+                where=llm_calls.c.calls < limit,
+            )
+            .returning(llm_calls.c.calls)
+        )
+        with translated_errors("the catalog", write=True), self.engine.begin() as conn:
+            return conn.execute(counted).first() is not None
 
     def exists(self) -> bool:
         """Whether this catalog was created before (it has its identity)."""

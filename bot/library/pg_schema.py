@@ -158,6 +158,13 @@ fetched_days = Table(  # added by migration 3: the days a backfill finished, per
     Column("at", Text, nullable=False),
 )
 
+llm_calls = Table(  # added by migration 4: LLM calls a day, against PAPERS_LLM_DAILY_LIMIT
+    "llm_calls",
+    metadata,
+    Column("day", Text, primary_key=True),
+    Column("calls", Integer, nullable=False),
+)
+
 VERSION_1 = [
     schema_version,
     papers,
@@ -185,11 +192,16 @@ def _add_fetched_days(conn: Connection) -> None:
     fetched_days.create(conn, checkfirst=True)
 
 
+def _add_llm_calls(conn: Connection) -> None:
+    llm_calls.create(conn, checkfirst=True)
+
+
 # Migrations in order; version N is MIGRATIONS[N - 1]. Append, never edit one that shipped.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_tables,
     _add_workspace_digests,
     _add_fetched_days,
+    _add_llm_calls,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 UPGRADE_LOCK = 0x70617065  # an advisory lock: two replicas upgrading at once take turns

@@ -22,7 +22,7 @@ from bot.render.blocks import (
     spare,
     text_section,
 )
-from bot.summarize import keywords, latex_to_unicode, shorten, tldr
+from bot.summarize import keywords, latex_to_unicode, shorten, tldr, tldr_note
 
 # The action ids of our buttons; the Slack listeners route on them.
 SAVE, SHARE, MORE, REMOVE = "papers_save", "papers_share", "papers_more", "papers_remove"
@@ -82,6 +82,9 @@ def card_blocks(paper: Paper, options: CardOptions | None = None) -> list[dict[s
 
 def _context_blocks(paper: Paper, options: CardOptions) -> list[dict[str, Any]]:
     elements = []
+    note = tldr_note(paper)
+    if note:
+        elements.append(mrkdwn(esc_short(note, 120)))
     words = keywords(paper)
     if words:
         elements.append(mrkdwn(esc_short("🏷 " + ", ".join(words), 600)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 
 from bot.models import Paper
-from bot.summarize.keyphrases import WordShare, extract_keywords
+from bot.summarize.keyphrases import WordShare, extract_keywords, warm_up
 from bot.summarize.latex import latex_to_unicode, tex_text
 from bot.summarize.sentences import ELLIPSIS, shorten, split_sentences
 from bot.summarize.tldr import TLDR_LIMIT, extractive_tldr
@@ -26,7 +26,9 @@ __all__ = [
     "split_sentences",
     "tex_text",
     "tldr",
+    "tldr_note",
     "use_word_share",
+    "warm_up",
 ]
 
 _word_share: list[WordShare | None] = [None]
@@ -40,11 +42,24 @@ def use_word_share(word_share: WordShare | None) -> None:
 
 
 def tldr(paper: Paper, limit: int = TLDR_LIMIT) -> str:
+    """Hugging Face's AI summary, else an LLM's (PAPERS_LLM_URL), else the extractive one."""
     if paper.ai_summary:
         return shorten(latex_to_unicode(paper.ai_summary), limit)
+    if paper.llm_summary:
+        return shorten(paper.llm_summary, limit)
     if paper.abstract:
         return _extractive(paper.abstract, paper.title, limit)
     return ""
+
+
+def tldr_note(paper: Paper) -> str:
+    """Where the TL;DR `tldr` shows comes from, as a card says it."""
+    if paper.ai_summary:
+        return "AI summary · Hugging Face"
+    if paper.llm_summary:
+        model = (paper.llm_summary_by or "").split(" ")[0]
+        return f"AI summary · {model}" if model else "AI summary"
+    return "TL;DR from the abstract" if paper.abstract else ""
 
 
 @functools.lru_cache(maxsize=4096)

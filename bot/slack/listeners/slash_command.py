@@ -34,6 +34,7 @@ def register(app: App, slackbot: SlackBot) -> None:
 
         reply = bot.answers.answer(user, text, progress)
         respond_with(respond, reply.message, replace_original=bool(waiting))
+        bot.answers.after_answer(reply)
         if reply.ask_hugging_face is not None:  # the library's answer is out; this may add to it
             more = bot.answers.from_hugging_face(reply.ask_hugging_face)
             if more is not None:
