@@ -2,12 +2,13 @@
 and 100,000 papers (bench/measure.py), the engine beside tantivy, bm25s and FTS5 up to a million
 papers (bench/scale.py), then `/papers` latency while another process imports 100,000 papers
 (bench/outside_import.py), the PostgreSQL backend beside the files at 100,000 papers
-(bench/postgres.py), and a 900-day Daily Papers backfill (bench/backfill.py)."""
+(bench/postgres.py), a 900-day Daily Papers backfill (bench/backfill.py), and the TL;DRs and
+key phrases against Hugging Face's (bench/summary_quality.py)."""
 
 import json
 import sys
 
-from bench import backfill, outside_import, postgres, scale
+from bench import backfill, outside_import, postgres, scale, summary_quality
 from bench.measure import RESULTS, run
 
 sizes = [int(s) for s in sys.argv[1:]] or [10_000, 100_000]
@@ -22,4 +23,5 @@ report["postgres"] = on_postgres
 history = backfill.measure()
 print(backfill.table(history))
 report["backfill"] = history
+report["summaries"] = summary_quality.main()
 RESULTS.write_text(json.dumps(report, indent=2) + "\n")

@@ -332,8 +332,13 @@ def evaluate(data: Path) -> dict[str, Any]:
     }
 
 
-def main() -> None:
+def main() -> dict[str, Any]:
     result = evaluate(ROOT / "tests" / "data")
+    show(result)
+    return result
+
+
+def show(result: dict[str, Any]) -> None:
     print(f"TL;DR vs Hugging Face's ai_summary, {result['papers']} papers (ROUGE F1):")
     print(f"  {'':16} {'R-1':>6} {'R-2':>6} {'R-L':>6}")
     for name, s in result["tldr"].items():
