@@ -171,18 +171,27 @@ _LEANS_BACK = re.compile(
     r"^(?:to (?:address|tackle|solve|overcome|mitigate|bridge|fill|this end|meet)|motivated by|"
     r"guided by|based on|building on|inspired by|in light of|given (?:this|these)|firstly|"
     r"secondly|thirdly|finally|moreover|furthermore|however|here|in addition|additionally|thus|"
-    r"therefore|hence|then|also|as such|in response|accordingly|consequently)\b|"
-    r"\b(?:this|these|those|such|that) (?:issues?|problems?|challenges?|gaps?|limitations?|"
-    r"questions?|vision|observations?|findings?|insights?|needs?|objectives?|goals?|"
-    r"shortcomings?|drawbacks?|difficult(?:y|ies)|concerns?|phenomen(?:on|a)|interfaces?|"
-    r"settings?|ideas?|lines?|directions?)\b|\b(?:address|tackle|solve|overcome) (?:both|them|"
-    r"it|this|these)\b|\bthem\b|\bboth\.",
+    r"therefore|hence|then|also|as such|in response|accordingly|consequently|subsequently|"
+    r"next|later|similarly|likewise|instead|meanwhile|nevertheless|yet|still|besides)\b|"
+    r"\b(?:address|tackle|solve|overcome) (?:both|them|it|this|these)\b|\bboth\.",
     re.IGNORECASE,
+)
+# "this design", "these quantities", "both tasks": a reader asks "which?" unless the TL;DR
+# itself named the thing before ("a task ... for this task").
+_DEMONSTRATIVE = re.compile(
+    r"\b(?:this|these|those|such(?! as)|both(?!\s+\S+(?:\s+\S+){0,2}\s+and\b)) ([a-z][a-z-]+)",
+    re.I,
+)
+_NOT_A_THING = frozenset(
+    "paper work study article survey report is was are be as way end case kind type".split()
 )
 _STATES_CONTRIBUTION = re.compile(
     r"\b(?:we|our|this (?:paper|work|study|article|survey)|i)\b|\b(?:is|are) "
     r"(?:proposed|introduced|presented)\b",
     re.IGNORECASE,
+)
+_STATES_EFFECT = re.compile(
+    r"\b(?:outperform|surpass|improv|reduc|achiev|beat|exceed|faster|better|gain|cuts?\b)", re.I
 )
 _STRAY = re.compile(r"[`~\"“”$\\{}\[\]^]|^[^\w(]|[^\w)+]$")
 _GENERIC_WORDS = frozenset(
@@ -196,12 +205,31 @@ _GENERIC_WORDS = frozenset(
 
 
 def refers_back(summary: str) -> bool:
-    return bool(_LEANS_BACK.search(summary))
+    """A reader of the TL;DR alone would ask "which?" or "what before?": a leading connective,
+    a demonstrative whose noun the TL;DR has not named before it, or "them"/"it" before any
+    thing was named (in its first eight words)."""
+    if _LEANS_BACK.search(summary):
+        return True
+    for match in _DEMONSTRATIVE.finditer(summary):
+        noun = match.group(1).lower()
+        if noun in _NOT_A_THING:
+            continue
+        before = summary[: match.start()].lower()
+        if noun.rstrip("s") not in before:
+            return True
+    opening = " ".join(summary.split()[:8]).lower()
+    return bool(re.search(r"\b(?:them|it|they)\b", opening))
 
 
 def states_contribution(summary: str, title: str) -> bool:
+    """The authors or the paper doing something, the paper's name, or an effect stated
+    (outperforms, improves, reduces ...): anything but background."""
     name = coined_name(title)
-    return bool(_STATES_CONTRIBUTION.search(summary)) or bool(name and name in summary)
+    return (
+        bool(_STATES_CONTRIBUTION.search(summary))
+        or bool(name and name in summary)
+        or bool(_STATES_EFFECT.search(summary))
+    )
 
 
 def is_cut(summary: str) -> bool:

@@ -23,7 +23,7 @@ from bot.summarize import (
     split_sentences,
     tldr,
 )
-from bot.summarize.tldr import stand_alone
+from bot.summarize.tldr import stand_alone, without_leaning_tail
 
 
 @pytest.mark.parametrize(
@@ -229,3 +229,18 @@ def test_key_phrases_every_paper_shares_are_demoted() -> None:
     found = extract_keywords(text, "Tree attention", 2, lambda t: 0.9 if t in everywhere else 0.01)
     assert found[0].lower() == "tree attention"
     assert all("language models" not in phrase.lower() for phrase in found)
+
+
+def test_a_trailing_clause_that_points_back_goes_but_one_naming_its_own_thing_stays() -> None:
+    assert (
+        without_leaning_tail(
+            "We introduce MgNO, utilizing multigrid structures to parameterize these linear "
+            "operators between neurons."
+        )
+        == "We introduce MgNO."
+    )
+    own = (
+        "We introduce video captioning, a new task requiring grounding, and propose "
+        "RefCaptioner, a framework for this task."
+    )
+    assert without_leaning_tail(own) == own

@@ -52,6 +52,7 @@ _RESULT = re.compile(
     re.IGNORECASE,
 )
 _NUMBER = re.compile(r"\d+(?:\.\d+)?\s?(?:%|x\b|×|-fold| times\b)|\b\d+(?:\.\d+)?\b")
+_PURPOSE = re.compile(r"\bto (?:\w+ly )?\w+")  # "to reduce costs" is an aim, not a result
 _LATER_WORK = re.compile(r"\b(?:we hope|future work|we believe|we expect|we envision)\b", re.I)
 
 # Words that point at a sentence the reader of a TL;DR does not see.
@@ -68,8 +69,14 @@ BACK_REFERENCE = re.compile(
     r"bridg(?:e|es|ing)|fill(?:s|ing)?) (?:this|these|them|both|it|that)\b|"
     r"\b(?:them|both)\s*[.,;]|\b(?:these|those|such|similar)\s+(?!as\b)[a-z]+|"
     r"\bthis\s+(?!paper|work|study|article|survey|report|is\b)[a-z]+|"
+    r"\bboth\s+(?!\S+(?:\s+\S+){0,2}\s+and\b)[a-z]+s\b|"
     r"^(?:it|they|this)\b(?! paper| work)",
     re.IGNORECASE,
+)
+# Where a trailing clause starts: ", utilizing ...", ", and ablations ...", "that redesigns".
+_TRAILING_CLAUSE = re.compile(
+    r",\s+(?:which|where|while|whereas|and|but|so|thereby|\w+ing)\b|"
+    r"\s(?:that|which|who)\s(?=\w+s\b)"
 )
 # A leading connective ("Secondly,", "To this end,") or anything before a main clause whose
 # subject is the authors or the paper: "To address this issue, we propose X" -> "We propose X".
@@ -77,7 +84,8 @@ _LEADING_CONNECTIVE = re.compile(
     r"^(?:first(?:ly)?|second(?:ly)?|third(?:ly)?|finally|lastly|moreover|furthermore|"
     r"additionally|in addition|then|thus|therefore|hence|specifically|concretely|instead|"
     r"accordingly|consequently|importantly|crucially|notably|here|in this (?:paper|work|study)|"
-    r"to this end|in particular|in contrast|however|overall|together|also)\b,?\s+",
+    r"to this end|in particular|in contrast|however|overall|together|also|subsequently|next|"
+    r"later|similarly|likewise|meanwhile)\b,?\s+",
     re.IGNORECASE,
 )
 _LEAD_BEFORE_SUBJECT = re.compile(
@@ -163,7 +171,27 @@ def stand_alone(sentence: str) -> str:
             break
     text = _BACK_PURPOSE.sub("", text)
     text = re.sub(r"^in this (?:paper|work|study),?\s+", "", text, flags=re.I)
-    return _capitalised(text.strip())
+    return _capitalised(without_leaning_tail(text.strip()))
+
+
+def without_leaning_tail(text: str) -> str:
+    """The sentence up to a trailing clause that points back at what the reader cannot see
+    ("We introduce MgNO, utilizing ... these linear operators" -> "We introduce MgNO.")."""
+    for cut in _TRAILING_CLAUSE.finditer(text):
+        head = text[: cut.start()]
+        if len(head) >= 30 and not leans_back(head) and leans_back(text, after=cut.start()):
+            return _ended(head)
+    return text
+
+
+def leans_back(text: str, after: int = 0) -> bool:
+    """Whether `text` (from `after` on) points at something it has not named itself: "this
+    interface" does, "a new task ... for this task" does not."""
+    for pointer in BACK_REFERENCE.finditer(text, after):
+        noun = pointer.group(0).split()[-1].lower().rstrip("s.,;")
+        if len(noun) < 3 or noun not in text[: pointer.start()].lower():
+            return True
+    return False
 
 
 def _capitalised(text: str) -> str:
@@ -203,18 +231,21 @@ def fitted(text: str, limit: int) -> str | None:
 
 
 def _score(index: int, sentence: str, text: str, name: str | None, count: int) -> float:
-    """Contribution first, then a finding; background (no authors, no paper, no name) last."""
+    """Contribution first, then a finding, then a result; background (no authors, no paper,
+    no name, no effect) last, the opening sentence most of all."""
     score = 0.0
     if _CONTRIBUTION.search(sentence):
         score += 4.0
     elif _FINDING.search(sentence):
         score += 2.0
+    elif _RESULT.search(_PURPOSE.sub("", sentence)):
+        score += 1.5
     if name and name.lower() in sentence.lower():
         score += 2.0
     if score == 0:
-        score -= 1.0 if index else 2.0  # background, the opening sentence most of all
-    if BACK_REFERENCE.search(text):
-        score -= 1.5
+        score -= 3.0 if index == 0 else 2.0
+    if leans_back(text):
+        score -= 3.0  # what is left still leans on a sentence the reader cannot see
     if _LATER_WORK.search(sentence):
         score -= 3.0
     return score - 0.1 * index / max(count, 1)
@@ -222,13 +253,17 @@ def _score(index: int, sentence: str, text: str, name: str | None, count: int) -
 
 def _result(sentences: list[str], after: int) -> str | None:
     """The headline result: the first later sentence that states an effect, a number first."""
-    later = [s for s in sentences[after + 1 :] if _RESULT.search(s) and not _LATER_WORK.search(s)]
+    later = [
+        s
+        for s in sentences[after + 1 :]
+        if _RESULT.search(_PURPOSE.sub("", s)) and not _LATER_WORK.search(s)
+    ]
     later.sort(key=lambda s: 0 if _NUMBER.search(s) else 1)
     if not later:
         return None
     text = _RESULT_LEAD.sub("", later[0])
     text = _LEADING_CONNECTIVE.sub("", text)
-    return _capitalised(compressed(text))
+    return _capitalised(without_leaning_tail(compressed(text)))
 
 
 def extractive_tldr(abstract: str, title: str = "", limit: int = TLDR_LIMIT) -> str:
