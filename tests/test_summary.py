@@ -234,10 +234,10 @@ def test_key_phrases_every_paper_shares_are_demoted() -> None:
 def test_a_trailing_clause_that_points_back_goes_but_one_naming_its_own_thing_stays() -> None:
     assert (
         without_leaning_tail(
-            "We introduce MgNO, utilizing multigrid structures to parameterize these linear "
-            "operators between neurons."
+            "We introduce MgNO, a multigrid neural operator, utilizing multigrid structures to "
+            "parameterize these linear operators between neurons."
         )
-        == "We introduce MgNO."
+        == "We introduce MgNO, a multigrid neural operator."
     )
     own = (
         "We introduce video captioning, a new task requiring grounding, and propose "
