@@ -3,12 +3,13 @@ and 100,000 papers (bench/measure.py), the engine beside tantivy, bm25s and FTS5
 papers (bench/scale.py), then `/papers` latency while another process imports 100,000 papers
 (bench/outside_import.py), the PostgreSQL backend beside the files at 100,000 papers
 (bench/postgres.py), a 900-day Daily Papers backfill (bench/backfill.py), and the TL;DRs and
-key phrases against Hugging Face's (bench/summary_quality.py)."""
+key phrases against Hugging Face's (bench/summary_quality.py), and For you against
+arxiv-sanity's SVM with its cost at 100,000 papers (bench/recommend_quality.py)."""
 
 import json
 import sys
 
-from bench import backfill, outside_import, postgres, scale, summary_quality
+from bench import backfill, outside_import, postgres, recommend_quality, scale, summary_quality
 from bench.measure import RESULTS, run
 
 sizes = [int(s) for s in sys.argv[1:]] or [10_000, 100_000]
@@ -24,4 +25,7 @@ history = backfill.measure()
 print(backfill.table(history))
 report["backfill"] = history
 report["summaries"] = summary_quality.main()
+report["for_you"] = {"quality": recommend_quality.quality(), "cost": recommend_quality.cost()}
+recommend_quality.show_quality(report["for_you"]["quality"])
+recommend_quality.show_cost(report["for_you"]["cost"])
 RESULTS.write_text(json.dumps(report, indent=2) + "\n")

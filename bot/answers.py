@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot import render
+from bot import for_you, render
 from bot.library import StoreWriteError
 from bot.models import Paper
 from bot.runtime import Runtime
@@ -94,6 +94,15 @@ class Answers:
                 return Reply(render.message(usage, [render.text_section(usage)]))
             papers = self.library.saved_papers(user)
             return Reply(render.saved_list_message(papers, page, self.save_emoji))
+        if word in ("foryou", "for-you") and not rest:
+            picked = for_you.picks_page(self.runtime, user)
+            return Reply(render.for_you_message(picked.papers, 0, picked.more, picked.empty))
+        if word == "picks" and rest.lower() in ("on", "off"):
+            return Reply(self._text(for_you.set_morning_picks(self.runtime, user, rest == "on")))
+        if word == "picks":
+            return Reply(self._text("Usage: `/papers picks on` or `/papers picks off`."))
+        if word == "forget" and rest.lower() == "me":
+            return Reply(render.forget_me_message())
         if word in ("follow", "unfollow"):
             return Reply(self.follow(user, rest, word == "follow"))
         if word == "following" and not rest:
@@ -116,6 +125,10 @@ class Answers:
         if self._too_few(response):
             reply.ask_hugging_face = response
         return reply
+
+    @staticmethod
+    def _text(text: str) -> dict[str, Any]:
+        return render.message(text, [render.text_section(text)])
 
     def after_answer(self, reply: Reply) -> None:
         """Once an answer is sent: LLM TL;DRs for the papers it showed (PAPERS_LLM_URL), in

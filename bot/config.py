@@ -67,6 +67,7 @@ class Settings:
     timezone: str = "UTC"
     digest_size: int = 5
     save_emoji: list[str] = field(default_factory=lambda: ["bookmark"])
+    hide_emoji: list[str] = field(default_factory=lambda: ["no_entry_sign"])  # Not interested
     hf_api_url: str = DEFAULT_HF_API_URL
     hf_token: str | None = None  # raises the Hub's rate limit; sent as a Bearer token
     hf_rate: tuple[int, float] | None = None  # (requests, seconds); None: the Hub's default
@@ -227,6 +228,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         digest_time=get("PAPERS_DIGEST_TIME") or "09:00",
         timezone=get("PAPERS_TIMEZONE") or "UTC",
         save_emoji=[e.strip(":") for e in _csv(get("PAPERS_SAVE_EMOJI"))] or ["bookmark"],
+        hide_emoji=[e.strip(":") for e in _csv(get("PAPERS_HIDE_EMOJI"))] or ["no_entry_sign"],
         hf_api_url=(get("HF_API_URL") or DEFAULT_HF_API_URL).rstrip("/"),
         hf_token=get("HF_TOKEN"),
         arxiv_api_url=get("ARXIV_API_URL") or DEFAULT_ARXIV_API_URL,

@@ -26,6 +26,7 @@ from bot.alerts import send_follow_alerts
 from bot.config import Settings
 from bot.delivery import Messenger
 from bot.digest import run_digest
+from bot.for_you import send_morning_picks
 from bot.ingest.arxiv_fetch import fetch_category
 from bot.ingest.fetch import REFRESH_DAYS, days_back, fetch
 from bot.ingest.freshen import freshener
@@ -140,6 +141,7 @@ def _run_daily(settings: Settings, runtime: Runtime, messenger: Messenger, day: 
         send_follow_alerts(runtime, messenger, added)
     except Exception:  # alerts must not stop the digest
         log.exception("follow alerts failed")
+    shown: list[str] = []
     for channel in settings.channels:
         try:
             result = run_digest(
@@ -152,8 +154,22 @@ def _run_daily(settings: Settings, runtime: Runtime, messenger: Messenger, day: 
                 freshen=before_digest(runtime, runtime.library),
             )
             log.info("digest %s %s: posted %d %s", channel, day, len(result.posted), result.note)
+            shown += result.posted
         except Exception:  # one channel's failure must not stop the others
             log.exception("digest for %s on %s failed; the next run continues it", channel, day)
+    _morning_picks(runtime, messenger, day, added, shown)
+
+
+def _morning_picks(
+    runtime: Runtime, messenger: Messenger, day: date, added: list[str], shown: list[str]
+) -> None:
+    """After a digest: each opted-in person's own top new papers, not already shown."""
+    try:
+        new = [*runtime.library.catalog.listed_ids_on(day.isoformat()), *added]
+        sent = send_morning_picks(runtime, messenger, day, new, shown)
+        log.info("morning picks sent to %d people", len(sent))
+    except Exception:
+        log.exception("morning picks failed; the digest is out")
 
 
 class Workspaces(Protocol):
@@ -234,6 +250,7 @@ class WorkspaceDigests:
             return f"failed: {error}"
         outcome = f"posted {len(result.posted)} {result.note}".strip()
         log.info("digest of %s in %s for %s: %s", due.team, due.channel, due.day, outcome)
+        _morning_picks(self.runtime.for_team(due.team), messenger, due.day, [], result.posted)
         return outcome
 
 

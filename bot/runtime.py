@@ -12,6 +12,7 @@ from bot.sources.llm_client import LLMClient
 from bot.summarize import use_word_share
 from bot.summarize import warm_up as warm_summaries
 from bot.summarize.llm import LLMSummaries
+from bot.taste.picks import ForYou
 
 
 @dataclass
@@ -19,6 +20,7 @@ class Runtime:
     settings: Settings
     library: Library
     search: SearchEngine
+    for_you: ForYou  # each person's picks, learned from their saves
     summaries: LLMSummaries | None = None  # TL;DRs by an LLM, when PAPERS_LLM_URL is set
 
     @classmethod
@@ -30,13 +32,14 @@ class Runtime:
         )
         search = SearchEngine(library, separate_builder=serving)
         use_word_share(search.word_share)  # key phrases said of every paper are demoted
-        return cls(settings, library, search, _llm_summaries(settings, library))
+        return cls(settings, library, search, ForYou(library), _llm_summaries(settings, library))
 
     def for_team(self, team: str) -> Runtime:
         """The runtime as one workspace sees it: its own state, the shared catalog and index."""
         if team == self.library.team:
             return self
-        return replace(self, library=self.library.for_team(team))
+        scoped = self.library.for_team(team)
+        return replace(self, library=scoped, for_you=self.for_you.for_team(scoped))
 
     def warm_up(self) -> None:
         """Load the English word list the first typo needs now, before serving; then

@@ -38,6 +38,7 @@ from bot.library.state import (
     PaperMessages,
     Saves,
     SeenEvents,
+    Tastes,
     WorkspaceDigests,
 )
 from bot.library.storage import DamagedFile, DataDirLock, StoreError, StoreWriteError, exclusive
@@ -48,6 +49,7 @@ from bot.library.stores import (
     LedgerStore,
     MessagesStore,
     SavesStore,
+    TastesStore,
     WorkspaceDigestsStore,
 )
 from bot.library.tables import SCHEMA_VERSION, KeyedTinyDB, check_schema, open_db
@@ -116,6 +118,7 @@ class Library:
         self.ledger: LedgerStore = DigestLedger(state_db, self._lock, self.clock, team)
         self.follows: FollowsStore = Follows(state_db, self._lock, self.clock, team)
         self.events: EventsStore = SeenEvents(state_db, self._lock, self.clock, team)
+        self.tastes: TastesStore = Tastes(state_db, self._lock, self.clock, team)
         return state_db
 
     def _open_database(self, url: str, sample_data: bool) -> None:
@@ -142,6 +145,7 @@ class Library:
             PgPaperMessages,
             PgSaves,
             PgSeenEvents,
+            PgTastes,
         )
 
         self.saves = PgSaves(self.engine, self.clock, team)
@@ -149,6 +153,7 @@ class Library:
         self.ledger = PgDigestLedger(self.engine, self.clock, team)
         self.follows = PgFollows(self.engine, self.clock, team)
         self.events = PgSeenEvents(self.engine, self.clock, team)
+        self.tastes = PgTastes(self.engine, self.clock, team)
 
     # -- workspaces -----------------------------------------------------------------------
 

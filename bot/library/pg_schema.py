@@ -165,6 +165,33 @@ llm_calls = Table(  # added by migration 4: LLM calls a day, against PAPERS_LLM_
     Column("calls", Integer, nullable=False),
 )
 
+hidden = Table(  # added by migration 5: papers a person marked Not interested
+    "hidden",
+    metadata,
+    Column("team", Text, primary_key=True),
+    Column("user_id", Text, primary_key=True),
+    Column("paper_id", Text, primary_key=True),
+    Column("at", Text, nullable=False),
+)
+
+picks_people = Table(  # migration 5: who asked for the morning DM of picks
+    "picks_people",
+    metadata,
+    Column("team", Text, primary_key=True),
+    Column("user_id", Text, primary_key=True),
+    Column("since", Text, nullable=False),
+)
+
+picks_sent = Table(  # migration 5: each person's morning picks, claimed before the DM
+    "picks_sent",
+    metadata,
+    Column("team", Text, primary_key=True),
+    Column("user_id", Text, primary_key=True),
+    Column("day", Text, primary_key=True),
+    Column("papers", Json, nullable=False),
+    Column("ts", Text),
+)
+
 VERSION_1 = [
     schema_version,
     papers,
@@ -196,12 +223,18 @@ def _add_llm_calls(conn: Connection) -> None:
     llm_calls.create(conn, checkfirst=True)
 
 
+def _add_tastes(conn: Connection) -> None:
+    for table in (hidden, picks_people, picks_sent):
+        table.create(conn, checkfirst=True)
+
+
 # Migrations in order; version N is MIGRATIONS[N - 1]. Append, never edit one that shipped.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_tables,
     _add_workspace_digests,
     _add_fetched_days,
     _add_llm_calls,
+    _add_tastes,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 UPGRADE_LOCK = 0x70617065  # an advisory lock: two replicas upgrading at once take turns

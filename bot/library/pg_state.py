@@ -412,9 +412,86 @@ class PgWorkspaceDigests(PgTable):
             return [r._asdict() for r in conn.execute(select(self.t).order_by(self.t.c.team))]
 
 
+class PgTastes(PgTable):
+    TABLES = {
+        "hidden": schema.hidden,
+        "picks_people": schema.picks_people,
+        "picks_sent": schema.picks_sent,
+    }
+
+    def hide(self, user: str, paper_id: str) -> bool:
+        row = {"team": self.team, "user_id": user, "paper_id": paper_id, "at": self.clock()}
+        return self._insert_once(schema.hidden, row)
+
+    def unhide(self, user: str, paper_id: str) -> bool:
+        t = schema.hidden
+        return self._delete(t, t.c.user_id == user, t.c.paper_id == paper_id)
+
+    def hidden_of(self, user: str) -> list[str]:
+        t = schema.hidden
+        query = select(t.c.paper_id).where(t.c.team == self.team, t.c.user_id == user)
+        with self._conn() as conn:
+            return [str(p) for (p,) in conn.execute(query.order_by(t.c.at))]
+
+    def set_picks(self, user: str, on: bool) -> bool:
+        t = schema.picks_people
+        if on:
+            row = {"team": self.team, "user_id": user, "since": self.clock()}
+            return self._insert_once(t, row)
+        return self._delete(t, t.c.user_id == user)
+
+    def picks_on(self, user: str) -> bool:
+        t = schema.picks_people
+        query = select(t.c.since).where(t.c.team == self.team, t.c.user_id == user)
+        with self._conn() as conn:
+            return conn.execute(query).first() is not None
+
+    def picks_people(self) -> list[str]:
+        t = schema.picks_people
+        query = select(t.c.user_id).where(t.c.team == self.team).order_by(t.c.user_id)
+        with self._conn() as conn:
+            return [str(u) for (u,) in conn.execute(query)]
+
+    def claim_picks(self, user: str, day: str, paper_ids: list[str]) -> bool:
+        row = {"team": self.team, "user_id": user, "day": day, "papers": list(paper_ids)}
+        return self._insert_once(schema.picks_sent, row)
+
+    def picks_delivered(self, user: str, day: str, ts: str) -> None:
+        t = schema.picks_sent
+        statement = (
+            update(t)
+            .where(t.c.team == self.team, t.c.user_id == user, t.c.day == day)
+            .values(ts=ts)
+        )
+        with self._conn(write=True) as conn:
+            conn.execute(statement)
+
+    def picked_before(self, user: str) -> set[str]:
+        t = schema.picks_sent
+        query = select(t.c.papers).where(t.c.team == self.team, t.c.user_id == user)
+        with self._conn() as conn:
+            return {str(p) for (papers,) in conn.execute(query) for p in papers}
+
+    def forget(self, user: str) -> None:
+        with self._conn(write=True) as conn:
+            for table in self.TABLES.values():
+                conn.execute(
+                    delete(table).where(table.c.team == self.team, table.c.user_id == user)
+                )
+
+
 def teams_with_state(engine: Engine) -> set[str]:
     """Every workspace that has a row in a per-workspace table."""
-    tables = (schema.saves, schema.posts, schema.follows, schema.alerted, schema.digests)
+    tables = (
+        schema.saves,
+        schema.posts,
+        schema.follows,
+        schema.alerted,
+        schema.digests,
+        schema.hidden,
+        schema.picks_people,
+        schema.picks_sent,
+    )
     with engine.connect() as conn:
         return {
             team

@@ -360,3 +360,64 @@ class WorkspaceDigests(StateTable):
 
     def all(self) -> list[dict[str, Any]]:
         return sorted(self._table(self.TABLE).raw().values(), key=lambda row: row["team"])
+
+
+class Tastes(StateTable):
+    """What each person's picks learn from and what they were sent: the papers they marked
+    Not interested (table `hidden`, key `user:paper`), who asked for a morning DM of picks
+    (`picks_people`, key `user`) and each morning's picks (`picks_sent`, key `user:day`,
+    claimed before the DM is sent: at most one a day, never repeated after a crash)."""
+
+    KEYS = {
+        "hidden": ("user", "paper"),
+        "picks_people": ("user",),
+        "picks_sent": ("user", "day"),
+    }
+
+    def hide(self, user: str, paper_id: str) -> bool:
+        row = {"user": user, "paper": paper_id, "at": self.clock()}
+        return self._add_once("hidden", f"{user}:{paper_id}", row)
+
+    def unhide(self, user: str, paper_id: str) -> bool:
+        return self._remove_once("hidden", f"{user}:{paper_id}")
+
+    def hidden_of(self, user: str) -> list[str]:
+        rows = self._table("hidden").raw().values()
+        return [row["paper"] for row in rows if row.get("user") == user]
+
+    def set_picks(self, user: str, on: bool) -> bool:
+        """Opt in or out of the morning DM; False when it already was so."""
+        if on:
+            return self._add_once("picks_people", user, {"user": user, "since": self.clock()})
+        return self._remove_once("picks_people", user)
+
+    def picks_on(self, user: str) -> bool:
+        return user in self._table("picks_people").raw()
+
+    def picks_people(self) -> list[str]:
+        return sorted(self._table("picks_people").raw())
+
+    def claim_picks(self, user: str, day: str, paper_ids: list[str]) -> bool:
+        """Claim the person's DM of `day` before sending it; False when it was claimed before
+        (sent, or in flight when a process died: never sent twice)."""
+        row = {"user": user, "day": day, "papers": list(paper_ids), "ts": None}
+        return self._add_once("picks_sent", f"{user}:{day}", row)
+
+    def picks_delivered(self, user: str, day: str, ts: str) -> None:
+        with self._lock.hold():
+            row = self._table("picks_sent").raw().get(f"{user}:{day}")
+            if row is not None:
+                self._put("picks_sent", {f"{user}:{day}": dict(row) | {"ts": ts}})
+
+    def picked_before(self, user: str) -> set[str]:
+        rows = self._table("picks_sent").raw().values()
+        return {p for row in rows if row.get("user") == user for p in row.get("papers", [])}
+
+    def forget(self, user: str) -> None:
+        """Every trace of the person's taste: marks, the opt-in, the picks sent."""
+        with self._lock.hold():
+            for name in self.KEYS:
+                rows = self._table(name).raw()
+                gone = [key for key, row in rows.items() if row.get("user") == user]
+                if gone:
+                    self._put(name, {}, remove=gone)

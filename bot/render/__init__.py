@@ -22,6 +22,7 @@ from bot.render.blocks import (
     with_warning,
 )
 from bot.render.cards import (
+    HIDE,
     MORE,
     PAGE,
     REMOVE,
@@ -32,6 +33,15 @@ from bot.render.cards import (
     card_blocks,
     emoji_names,
     title_of,
+)
+from bot.render.for_you import (
+    FOR_YOU_MORE,
+    FORGET_ME,
+    for_you_home_blocks,
+    for_you_message,
+    forget_me_message,
+    no_picks_text,
+    picks_dm_message,
 )
 from bot.render.messages import (
     INTERNAL_ERROR,
@@ -67,6 +77,14 @@ __all__ = [
     "MAX_HOME_BLOCKS",
     "MESSAGE_CHAR_BUDGET",
     "MORE",
+    "HIDE",
+    "FOR_YOU_MORE",
+    "FORGET_ME",
+    "for_you_home_blocks",
+    "for_you_message",
+    "forget_me_message",
+    "no_picks_text",
+    "picks_dm_message",
     "PAGE",
     "REMOVE",
     "SAVE",

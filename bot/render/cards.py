@@ -26,6 +26,7 @@ from bot.summarize import keywords, latex_to_unicode, shorten, tldr, tldr_note
 
 # The action ids of our buttons; the Slack listeners route on them.
 SAVE, SHARE, MORE, REMOVE = "papers_save", "papers_share", "papers_more", "papers_remove"
+HIDE = "papers_hide"  # Not interested: For you never picks the paper for this person again
 PAGE = "papers_page"
 
 
@@ -55,7 +56,7 @@ def title_of(paper: Paper) -> str:
 @dataclass
 class CardOptions:
     matched: Sequence[str] = ()
-    buttons: Sequence[str] = (SAVE, SHARE, MORE)
+    buttons: Sequence[str] = (SAVE, SHARE, MORE, HIDE)
     full: bool = False  # the full card: whole abstract, links to code and project
     note: str | None = None  # a line of our own under the card ("react with :bookmark: ...")
 
@@ -108,8 +109,14 @@ def _safe_url(url: str) -> str:
 
 
 def paper_button(kind: str, paper_id: str) -> dict[str, Any]:
-    """A Save, Share, More like this or Remove button for one paper."""
-    labels = {SAVE: "Save", SHARE: "Share", MORE: "More like this", REMOVE: "Remove"}
+    """A Save, Share, More like this, Remove or Not interested button for one paper."""
+    labels = {
+        SAVE: "Save",
+        SHARE: "Share",
+        MORE: "More like this",
+        REMOVE: "Remove",
+        HIDE: "Not interested",
+    }
     styles = {SAVE: "primary", REMOVE: "danger"}
     return button(labels[kind], kind, paper_id, styles.get(kind))
 

@@ -19,6 +19,7 @@ from bot.render.blocks import (
     text_section,
 )
 from bot.render.cards import (
+    HIDE,
     MORE,
     SAVE,
     CardOptions,
@@ -44,6 +45,9 @@ HELP_EXAMPLES = [
     ("/papers follow speculative decoding", "get a DM when new papers match"),
     ("/papers following", "your follows (/papers unfollow TOPIC to stop)"),
     ("/papers digest", "where and when the daily digest goes"),
+    ("/papers foryou", "papers picked for you from what you saved (only you see them)"),
+    ("/papers picks on", "your top new papers in a DM each morning (/papers picks off)"),
+    ("/papers forget me", "delete your saves, follows, marks and picks"),
 ]
 
 
@@ -117,7 +121,7 @@ def shared_card_message(paper: Paper, shared_by: str, save_emoji: Sequence[str])
     """A card posted into the channel: Save and More like this, and react-to-save."""
     emoji = emoji_names(save_emoji)
     options = CardOptions(
-        buttons=(SAVE, MORE), note=f"Shared by <@{shared_by}> · react with {emoji} to save"
+        buttons=(SAVE, MORE, HIDE), note=f"Shared by <@{shared_by}> · react with {emoji} to save"
     )
     return message(paper_fallback(paper), card_blocks(paper, options))
 
@@ -175,7 +179,7 @@ def digest_header_message(day: date, papers: Sequence[Paper]) -> dict[str, Any]:
 
 def digest_card_message(paper: Paper, rank: int, save_emoji: Sequence[str]) -> dict[str, Any]:
     emoji = emoji_names(save_emoji)
-    options = CardOptions(buttons=(SAVE, MORE), note=f"#{rank} · react with {emoji} to save")
+    options = CardOptions(buttons=(SAVE, MORE, HIDE), note=f"#{rank} · react with {emoji} to save")
     return message(paper_fallback(paper), card_blocks(paper, options))
 
 
@@ -187,7 +191,7 @@ def alert_message(topics: Sequence[tuple[str, Sequence[Paper]]]) -> dict[str, An
         blocks.append(context(f"Following: *{esc_short(query, 200)}*"))
         for paper in papers[:5]:
             blocks.append(divider())
-            blocks.extend(card_blocks(paper, CardOptions(buttons=(SAVE, MORE))))
+            blocks.extend(card_blocks(paper, CardOptions(buttons=(SAVE, MORE, HIDE))))
             total += 1
     blocks.append(
         context("Stop a topic with `/papers unfollow TOPIC`; list them with `/papers following`.")

@@ -144,10 +144,13 @@ def home_view(
     save_emoji: Sequence[str],
     max_saved: int = 30,
     library: tuple[int, str | None, str | None] | None = None,
+    for_you: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The App Home tab: your reading list with Remove buttons, then the latest digest, and
-    what the library holds (`library`: papers, first and last Daily Papers day)."""
-    blocks: list[dict[str, Any]] = [header("Your reading list")]
+    """The App Home tab: For you (`for_you`, its blocks), your reading list with Remove
+    buttons, then the latest digest, and what the library holds (`library`: papers, first and
+    last Daily Papers day)."""
+    blocks: list[dict[str, Any]] = [*for_you, divider()] if for_you else []
+    blocks.append(header("Your reading list"))
     if saved:
         blocks += saved_list_blocks(saved[:max_saved], 1, page_size=max_saved)
         if len(saved) > max_saved:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import render
+from bot import for_you, render
 from bot.answers import Answers, could_not_save
 from bot.delivery import PostRefused
 from bot.digest import latest_digest_papers
@@ -178,6 +179,19 @@ class SlackBot:
             unchanged=f"*{title}* was not in your reading list.",
         )
 
+    def hide(self, user: str, paper: Paper) -> Outcome:
+        """Not interested (button or reaction): For you never picks it for them again."""
+        marked = for_you.not_interested(self.runtime, user, paper)
+        if marked.changed:
+            self.refresh_home(user)
+        return Outcome(marked.changed, marked.text, failed=marked.failed)
+
+    def unhide(self, user: str, paper: Paper) -> Outcome:
+        marked = for_you.interested_again(self.runtime, user, paper)
+        if marked.changed:
+            self.refresh_home(user)
+        return Outcome(marked.changed, marked.text, failed=marked.failed)
+
     def _change_list(
         self,
         user: str,
@@ -202,12 +216,14 @@ class SlackBot:
     def refresh_home(self, user: str) -> None:
         day, digest = latest_digest_papers(self.library)
         first, last = self.library.catalog.listing_span()
+        picks = for_you.home_picks(self.runtime, user, datetime.now(UTC).date())
         view = render.home_view(
             self.library.saved_papers(user),
             day,
             digest,
             self.save_emoji,
             library=(len(self.library), first, last),
+            for_you=render.for_you_home_blocks(picks.papers, picks.empty),
         )
         try:
             self.client.views_publish(user_id=user, view=view)

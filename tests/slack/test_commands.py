@@ -26,7 +26,12 @@ def test_papers_kan_is_acknowledged_fast_and_answers_both_kan_papers(bot: Bot) -
     text = all_text(answer)
     assert "arxiv.org/abs/2408.08338" in text and "arxiv.org/abs/2503.10632" in text
     buttons = [e for b in answer["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert {b["action_id"] for b in buttons} == {"papers_save", "papers_share", "papers_more"}
+    assert {b["action_id"] for b in buttons} == {
+        "papers_save",
+        "papers_share",
+        "papers_more",
+        "papers_hide",
+    }
     assert "matched: kan" in text
     assert answer["text"]
 

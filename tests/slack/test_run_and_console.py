@@ -125,7 +125,7 @@ def test_console_session(tmp_path: Path) -> None:
     out = result.stdout
     assert result.returncode == 0, result.stderr
     assert "Activation Space Selectable Kolmogorov-Arnold Networks" in out
-    assert "[1 Save] [2 Share] [3 More like this]" in out
+    assert "[1 Save] [2 Share] [3 More like this] [4 Not interested]" in out
     assert "the bot posted in #C0CONSOLE" in out
     assert "Saved *Activation Space Selectable" in out
     assert "Your reading list* (1 paper," in out
@@ -167,7 +167,7 @@ def test_console_buttons_keep_their_numbers_and_odd_digits_are_no_crash(tmp_path
     # [1] is still the first answer's Save after a second answer was shown.
     assert "Saved *Activation Space Selectable" in out
     numbers = [int(n) for n in re.findall(r"\[(\d+) [A-Z]", out)]
-    assert numbers == list(range(1, len(numbers) + 1)) and "[7 Save]" in out  # never reused
+    assert numbers == list(range(1, len(numbers) + 1)) and "[9 Save]" in out  # never reused
     # A save updates the Home tab without printing it; `home` prints it.
     assert "App Home tab was updated" in out and "YOUR READING LIST" not in out
     assert "Usage: `/papers saved`" in out

@@ -1,4 +1,5 @@
-"""Buttons: Save, Share, More like this, Remove, and paging of the reading list."""
+"""Buttons: Save, Share, More like this, Remove, Not interested, paging of the reading list,
+More picks, and the Forget me confirmation."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 
-from bot import render
+from bot import for_you, render
 from bot.slack.listeners.guard import replies_on_error
 from bot.slack.slackbot import SlackBot, respond_with
 from bot.text import whole_number
@@ -77,10 +78,35 @@ def register(app: App, slackbot: SlackBot) -> None:
         paper = bot.paper_from_value(value)
         if paper is None:
             return reply(body, respond, "That paper is not in the library any more.")
-        similar = bot.runtime.search.more_like(paper.id, 5)
+        similar = for_you.more_like_this(bot.runtime, paper)
         if _from_home(body) or not body.get("response_url"):
             return
         respond_with(respond, render.more_like_message(paper, similar))
+
+    def not_interested(body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+        bot = slackbot.in_workspace(context)
+        user, _, value = _context(body)
+        paper = bot.paper_from_value(value)
+        if paper is None:
+            return reply(body, respond, "That paper is not in the library any more.")
+        reply(body, respond, bot.hide(user, paper).text)
+
+    def more_picks(body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+        bot = slackbot.in_workspace(context)
+        user, _, value = _context(body)
+        offset = whole_number(value) or 0
+        picked = for_you.picks_page(bot.runtime, user, offset)
+        more = render.for_you_message(picked.papers, offset, picked.more, picked.empty)
+        respond_with(respond, more, replace_original=True)
+
+    def forget_me(body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+        bot = slackbot.in_workspace(context)
+        user, _, value = _context(body)
+        if value != "confirm":
+            return reply(body, respond, "Nothing was deleted.")
+        done = for_you.forget_me(bot.runtime, user)
+        bot.refresh_home(user)
+        respond_with(respond, render.message(done, [render.text_section(done)]), True)
 
     def page(body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
         bot = slackbot.in_workspace(context)
@@ -99,5 +125,8 @@ def register(app: App, slackbot: SlackBot) -> None:
         (render.SHARE, share),
         (render.MORE, more_like_this),
         (render.PAGE, page),
+        (render.HIDE, not_interested),
+        (render.FOR_YOU_MORE, more_picks),
+        (render.FORGET_ME, forget_me),
     ):
         app.action(action_id)(ack=acknowledge, lazy=[replies_on_error(slackbot)(handler)])

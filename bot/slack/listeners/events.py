@@ -1,4 +1,5 @@
-"""Events: saving by reaction, unsaving when the reaction goes, and the App Home tab."""
+"""Events: saving by reaction, unsaving when the reaction goes, Not interested by the hide
+reaction (PAPERS_HIDE_EMOJI), and the App Home tab."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ def reaction_name(event: dict[str, Any]) -> str:
 def register(app: App, slackbot: SlackBot) -> None:
     def paper_for(bot: SlackBot, event: dict[str, Any]) -> Paper | None:
         item = event.get("item") or {}
-        if item.get("type") != "message" or reaction_name(event) not in bot.save_emoji:
+        known = (*bot.save_emoji, *bot.runtime.settings.hide_emoji)
+        if item.get("type") != "message" or reaction_name(event) not in known:
             return None
         paper_id = bot.library.messages.paper_for(item.get("channel", ""), item.get("ts", ""))
         return bot.library.get(paper_id) if paper_id else None
@@ -47,14 +49,15 @@ def register(app: App, slackbot: SlackBot) -> None:
         event: dict[str, Any],
         body: dict[str, Any],
         context: BoltContext,
-        change: Callable[[SlackBot], Callable[[str, Paper], Outcome]],
+        change: Callable[[SlackBot, bool], Callable[[str, Paper], Outcome]],
     ) -> None:
         bot = slackbot.in_workspace(context)
         paper = paper_for(bot, event)
         if paper is None or not first_time(bot, body):
             return
         user = event.get("user", "")
-        outcome = change(bot)(user, paper)
+        hiding = reaction_name(event) not in bot.save_emoji  # the Not interested emoji
+        outcome = change(bot, hiding)(user, paper)
         if outcome.worth_telling:
             bot.tell(event["item"]["channel"], user, outcome.text)
 
@@ -65,14 +68,14 @@ def register(app: App, slackbot: SlackBot) -> None:
     def saved_by_reaction(
         event: dict[str, Any], body: dict[str, Any], context: BoltContext
     ) -> None:
-        react(event, body, context, lambda bot: bot.save)
+        react(event, body, context, lambda bot, hiding: bot.hide if hiding else bot.save)
 
     @app.event("reaction_removed")
     @guard
     def unsaved_by_reaction(
         event: dict[str, Any], body: dict[str, Any], context: BoltContext
     ) -> None:
-        react(event, body, context, lambda bot: bot.unsave)
+        react(event, body, context, lambda bot, hiding: bot.unhide if hiding else bot.unsave)
 
     @app.event("app_home_opened")
     @guard
