@@ -54,3 +54,32 @@ def test_marks_opt_ins_and_the_morning_ledger_are_kept_per_person(library: Libra
     assert tastes.picked_before("U1") == set()
     assert tastes.load(exported) == 3  # db copy's way in
     assert tastes.hidden_of("U1") == ["2408.08338"]
+
+
+def test_features_follow_the_catalog_new_papers_in_changed_texts_anew(library: Library) -> None:
+    from dataclasses import replace
+
+    from bot.models import Paper
+
+    for_you = ForYou(library)
+    library.saves.add("U1", "2408.08338")
+    before = for_you.features.current()
+    assert before is not None
+    paper = library.get("2503.10632")
+    assert paper is not None
+    library.upsert_many([replace(paper, upvotes=paper.upvotes + 5)])  # no text changed
+    assert len(for_you.features.current() or before) == len(before)
+    newcomer = Paper(
+        "2611.00001",
+        "ConvKAN: Kolmogorov-Arnold Networks for vision",
+        "We propose ConvKAN, Kolmogorov-Arnold networks (KANs) with learnable activations.",
+    )
+    library.upsert_many([newcomer])
+    after = for_you.features.current()
+    assert after is not None and len(after) == len(before) + 1
+    assert "2611.00001" in {p.paper.id for p in for_you.picks("U1", 5)}
+    library.upsert_many([replace(newcomer, abstract=newcomer.abstract + " It also scales.")])
+    again = for_you.features.current()
+    assert again is not None and len(again) == len(before) + 2 and int(again.stale.sum()) == 1
+    ids = [p.paper.id for p in for_you.picks("U1", 10)]
+    assert ids.count("2611.00001") == 1  # its old text is never a second pick

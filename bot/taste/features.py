@@ -16,7 +16,8 @@ from __future__ import annotations
 import logging
 import pickle
 import threading
-from dataclasses import dataclass, field
+import zlib
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -72,17 +73,23 @@ def _vectorisers(size: int) -> tuple[TfidfVectorizer, TfidfVectorizer]:
 
 @dataclass
 class TasteFeatures:
-    """The vectors of every paper, by catalog key (`num`)."""
+    """The vectors of every paper, by catalog key (`num`). A paper whose text changed gets a
+    new row; its old row is marked `stale` (rows are never rewritten in place: the matrix is
+    shared by requests in flight)."""
 
-    matrix: sp.csr_matrix  # one row a paper
+    matrix: sp.csr_matrix  # one row a paper's text
     nums: list[int]  # row -> catalog num
     seq: int  # the catalog change-feed position these rows reflect
     built_rows: int  # rows when the vocabularies were fitted
     vectorisers: tuple[Any, Any]
+    texts: list[int] = field(default_factory=list)  # row -> a checksum of its text
+    stale: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     row_of: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.row_of = {num: row for row, num in enumerate(self.nums)}
+        self.row_of = {num: row for row, num in enumerate(self.nums)}  # the latest row wins
+        if len(self.stale) != len(self.nums):
+            self.stale = np.zeros(len(self.nums), dtype=bool)
 
     def __len__(self) -> int:
         return len(self.nums)
@@ -94,6 +101,10 @@ class TasteFeatures:
 
     def rows_for(self, nums: list[int]) -> list[int]:
         return [self.row_of[n] for n in nums if n in self.row_of]
+
+
+def checksum(text: str) -> int:
+    return zlib.crc32(text.encode("utf-8"))
 
 
 def _joined(words: sp.csr_matrix, terms: sp.csr_matrix) -> sp.csr_matrix:
@@ -115,31 +126,44 @@ def build(library: Library) -> TasteFeatures:
         matrix = sp.csr_matrix((0, 0), dtype=np.float32)
         return TasteFeatures(matrix, [], seq, 0, (words, terms))
     matrix = _joined(words.fit_transform(texts), terms.fit_transform(texts))
-    return TasteFeatures(matrix, nums, seq, len(nums), (words, terms))
+    sums = [checksum(t) for t in texts]
+    return TasteFeatures(matrix, nums, seq, len(nums), (words, terms), sums)
 
 
 def caught_up(library: Library, features: TasteFeatures) -> TasteFeatures:
-    """`features` with the papers changed since, vectorised with the fitted vocabularies."""
+    """`features` with the papers added or rewritten since, vectorised with the fitted
+    vocabularies (an upvote or a summary changes no text: no new row)."""
     behind = library.catalog.count_since(features.seq)
     if not behind:
         return features
     if not features.built_rows:  # never fitted (an empty library then): fit now
         return build(library)
     changes = list(library.catalog.changes_since(features.seq))
-    fresh = features.vectors([c.paper for c in changes])
-    matrix = features.matrix.tolil(copy=True)
-    nums = list(features.nums)
-    appended = []
-    for change, row in zip(changes, fresh, strict=True):
+    seq = max((c.seq for c in changes), default=features.seq)
+    fresh = []
+    for change in changes:
+        known = features.row_of.get(change.num)
+        text = paper_text(change.paper)
+        if known is None or features.texts[known] != checksum(text):
+            fresh.append((change, text))
+    if not fresh:
+        return replace(features, seq=seq)
+    rows = features.vectors([change.paper for change, _ in fresh])
+    stale = np.concatenate([features.stale, np.zeros(len(fresh), dtype=bool)])
+    for change, _ in fresh:
         if change.num in features.row_of:
-            matrix[features.row_of[change.num]] = row
-        else:
-            nums.append(change.num)
-            appended.append(row)
-    joined = sp.vstack([matrix.tocsr(), *appended], format="csr") if appended else matrix.tocsr()
-    joined.sort_indices()
-    seq = max(c.seq for c in changes)
-    return TasteFeatures(joined, nums, seq, features.built_rows, features.vectorisers)
+            stale[features.row_of[change.num]] = True
+    matrix = sp.vstack([features.matrix, rows], format="csr")
+    matrix.sort_indices()
+    return TasteFeatures(
+        matrix,
+        features.nums + [change.num for change, _ in fresh],
+        seq,
+        features.built_rows,
+        features.vectorisers,
+        features.texts + [checksum(text) for _, text in fresh],
+        stale,
+    )
 
 
 def outgrown(features: TasteFeatures) -> bool:
@@ -158,6 +182,8 @@ def save(features: TasteFeatures, data_dir: Path) -> None:
         "seq": features.seq,
         "built_rows": features.built_rows,
         "vectorisers": features.vectorisers,
+        "texts": features.texts,
+        "stale": features.stale,
     }
     with temporary.open("wb") as handle:
         pickle.dump(state, handle, protocol=pickle.HIGHEST_PROTOCOL)
@@ -200,9 +226,9 @@ class FeatureStore:
                     self._build_in_background()
             if self._features is None:
                 return None
-            fresh = caught_up(self.library, self._features)
-            if fresh is not self._features:
-                self._features = self._saved(fresh)
+            # Caught up in memory only: a save rewrites the whole file, so it waits for the
+            # next build (a restart catches up from the saved position again, cheaply).
+            self._features = caught_up(self.library, self._features)
             return self._features
 
     def _build_in_background(self) -> None:

@@ -84,6 +84,7 @@ class ForYou:
         if taste is None:
             return None
         scores = taste.scores(features.matrix)
+        scores[features.stale] = -np.inf
         order = [r for r in np.argsort(-scores, kind="stable")[: limit + 1].tolist() if r != row]
         papers = self.library.catalog.by_nums(features.nums[r] for r in order[:limit])
         return [papers[features.nums[r]] for r in order[:limit] if features.nums[r] in papers]
@@ -116,6 +117,8 @@ class ForYou:
         excluded |= set(features.rows_for(self._nums(exclude)))
         positions = np.arange(len(scores)) if rows is None else rows
         scores[np.isin(positions, list(excluded))] = -np.inf
+        if rows is None:
+            scores[features.stale] = -np.inf  # a paper's old text, superseded by a new row
         order = _best_first(scores, None if floor is not None else offset + limit)
         chosen = [int(positions[i]) for i in order if np.isfinite(scores[i])]
         by_row = {int(positions[i]): float(scores[i]) for i in order}
