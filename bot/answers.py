@@ -98,7 +98,8 @@ class Answers:
             picked = for_you.picks_page(self.runtime, user)
             return Reply(render.for_you_message(picked.papers, 0, picked.more, picked.empty))
         if word == "picks" and rest.lower() in ("on", "off"):
-            return Reply(self._text(for_you.set_morning_picks(self.runtime, user, rest == "on")))
+            turned_on = rest.lower() == "on"
+            return Reply(self._text(for_you.set_morning_picks(self.runtime, user, turned_on)))
         if word == "picks":
             return Reply(self._text("Usage: `/papers picks on` or `/papers picks off`."))
         if word == "forget" and rest.lower() == "me":

@@ -132,8 +132,7 @@ def forget_me(runtime: Runtime, user: str) -> str:
     try:
         for paper_id in saves:
             library.saves.remove(user, paper_id)
-        for query in follows:
-            library.follows.remove(user, query)
+        library.follows.forget(user)  # the follows, and which papers were sent to them
         library.tastes.forget(user)
     except StoreWriteError as error:
         log.error("forget me for %s failed: %s", user, error)

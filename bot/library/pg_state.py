@@ -71,6 +71,14 @@ class PgTable:
                     added += len(conn.execute(statement.returning(*table.primary_key), rows).all())
         return added
 
+    def forget(self, user: str) -> None:
+        """Every row of this class's tables about `user` (`/papers forget me`)."""
+        with self._conn(write=True) as conn:
+            for table in self.TABLES.values():
+                conn.execute(
+                    delete(table).where(table.c.team == self.team, table.c.user_id == user)
+                )
+
     def _delete(self, table: Table, *where: Any) -> bool:
         with self._conn(write=True) as conn:
             return bool(
@@ -471,13 +479,6 @@ class PgTastes(PgTable):
         query = select(t.c.papers).where(t.c.team == self.team, t.c.user_id == user)
         with self._conn() as conn:
             return {str(p) for (papers,) in conn.execute(query) for p in papers}
-
-    def forget(self, user: str) -> None:
-        with self._conn(write=True) as conn:
-            for table in self.TABLES.values():
-                conn.execute(
-                    delete(table).where(table.c.team == self.team, table.c.user_id == user)
-                )
 
 
 def teams_with_state(engine: Engine) -> set[str]:

@@ -81,6 +81,15 @@ class StateTable:
         """A shared-shape row as state.json keeps it."""
         return {k: v for k, v in row.items() if k != "team"}
 
+    def forget(self, user: str) -> None:
+        """Every row of this class's tables about `user` (`/papers forget me`)."""
+        with self._lock.hold():
+            for name in self.KEYS:
+                rows = self._table(name).raw()
+                gone = [key for key, row in rows.items() if row.get("user") == user]
+                if gone:
+                    self._put(name, {}, remove=gone)
+
     def _remove_once(self, name: str, key: str) -> bool:
         """Drop `key`; False when it was not there."""
         with self._lock.hold():
@@ -412,12 +421,3 @@ class Tastes(StateTable):
     def picked_before(self, user: str) -> set[str]:
         rows = self._table("picks_sent").raw().values()
         return {p for row in rows if row.get("user") == user for p in row.get("papers", [])}
-
-    def forget(self, user: str) -> None:
-        """Every trace of the person's taste: marks, the opt-in, the picks sent."""
-        with self._lock.hold():
-            for name in self.KEYS:
-                rows = self._table(name).raw()
-                gone = [key for key, row in rows.items() if row.get("user") == user]
-                if gone:
-                    self._put(name, {}, remove=gone)

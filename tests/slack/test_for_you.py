@@ -106,11 +106,12 @@ def test_app_home_shows_for_you_above_the_reading_list(bot: Bot) -> None:
 
 def test_picks_on_and_off_and_forget_me_with_its_confirmation(bot: Bot) -> None:
     library = bot.runtime.library
-    assert "Morning picks on" in answer(bot, "picks on")["text"]
+    assert "Morning picks on" in answer(bot, "picks ON")["text"]
     assert library.tastes.picks_on(USER)
     assert "Usage" in answer(bot, "picks maybe")["text"]
     library.saves.add(USER, KAN[0])
     library.follows.add(USER, "kan")
+    library.follows.mark_alerted(USER, [KAN[1]])
     library.tastes.hide(USER, OTHER)
     confirm = answer(bot, "forget me")
     assert "Forget me?" in confirm["text"] and "papers_forget_me" in all_text(confirm)
@@ -119,6 +120,7 @@ def test_picks_on_and_off_and_forget_me_with_its_confirmation(bot: Bot) -> None:
     [done] = bot.responses(url)
     assert "I forgot your 1 saved papers, 1 follows" in done["text"]
     assert library.saves.of_user(USER) == [] and library.follows.of_user(USER) == []
+    assert not library.follows.already_alerted(USER, KAN[1])
     assert library.tastes.hidden_of(USER) == [] and not library.tastes.picks_on(USER)
     assert "learns from what you save" in answer(bot, "foryou")["text"]
 
