@@ -8,7 +8,6 @@ from dataclasses import dataclass, replace
 from bot.config import Settings
 from bot.library import Library
 from bot.search import SearchEngine
-from bot.sources.llm_client import LLMClient
 from bot.summarize import use_word_share
 from bot.summarize import warm_up as warm_summaries
 from bot.summarize.llm import LLMSummaries
@@ -54,6 +53,8 @@ class Runtime:
 def _llm_summaries(settings: Settings, library: Library) -> LLMSummaries | None:
     if not (settings.llm_url and settings.llm_model):
         return None
+    from bot.sources.llm_client import LLMClient  # httpx: only when the LLM is on
+
     client = LLMClient.for_settings(settings)
     return LLMSummaries(
         library,

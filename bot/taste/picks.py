@@ -12,13 +12,17 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from bot.library import Library
 from bot.models import Paper
-from bot.taste import model
-from bot.taste.features import FeatureStore, TasteFeatures
+
+if TYPE_CHECKING:  # numpy, scipy and scikit-learn are imported where used: `papers-bot search`
+    # and `fetch` start without them (they cost a cold start more than the search itself)
+    import numpy as np
+
+    from bot.taste import model
+    from bot.taste.features import FeatureStore, TasteFeatures
 
 MODELS_KEPT = 500  # people whose fitted model stays in memory
 PICK_FLOOR = 0.12  # a pick shares at least this much (cosine) with a saved paper
@@ -37,10 +41,22 @@ class ForYou:
 
     def __init__(self, library: Library, features: FeatureStore | None = None):
         self.library = library
-        self.features = features or FeatureStore(library)
+        self._store = features
         self._models: OrderedDict[tuple[str, str], tuple[tuple[int, ...], model.Taste | None]]
         self._models = OrderedDict()
         self._lock = threading.Lock()
+
+    @property
+    def features(self) -> FeatureStore:
+        """The library's features, made on first use: scikit-learn takes seconds to import,
+        and a command that shows no picks (`papers-bot fetch`, `search`) never pays for it."""
+        if self._store is None:
+            from bot.taste.features import FeatureStore
+
+            with self._lock:
+                if self._store is None:
+                    self._store = FeatureStore(self.library)
+        return self._store
 
     def for_team(self, library: Library) -> ForYou:
         """The same features and cache, another workspace's saves."""
@@ -64,6 +80,8 @@ class ForYou:
             if known is not None and known[0] == signature:
                 self._models.move_to_end(key)
                 return features, known[1]
+        from bot.taste import model
+
         taste = model.fit(features, saved_rows, hidden_rows, seed=f"{self.library.team}:{user}")
         with self._lock:
             self._models[key] = (signature, taste)
@@ -75,10 +93,14 @@ class ForYou:
     def like(self, paper_id: str, limit: int = 5) -> list[Paper] | None:
         """ "More like this": the papers a taste of this one paper ranks first (the same model
         as For you, from one save); None while a big library's features are first built."""
+        import numpy as np
+
         features = self.features.current()
         num = self.library.catalog.num_of(paper_id)
         if features is None or num is None or num not in features.row_of:
             return None
+        from bot.taste import model
+
         row = features.row_of[num]
         taste = model.fit(features, [row], [], seed=paper_id)
         if taste is None:
@@ -104,6 +126,8 @@ class ForYou:
     ) -> list[Pick]:
         """The person's best papers (of `pool`, else the whole library), best first, from
         `offset`; only those sharing at least `floor` with a saved paper when given."""
+        import numpy as np
+
         features, taste = self.taste(user)
         if features is None or taste is None or not len(features):
             return []
@@ -134,6 +158,8 @@ class ForYou:
         offset: int,
         floor: float | None,
     ) -> list[Pick]:
+        from bot.taste import model
+
         chosen: list[tuple[int, int, float]] = []
         skipped = 0
         for row in order:
@@ -155,6 +181,8 @@ class ForYou:
         ]
 
     def _pool_rows(self, features: TasteFeatures, pool: Iterable[str] | None) -> np.ndarray:
+        import numpy as np
+
         if pool is None:
             return np.arange(len(features))
         return np.array(sorted(set(features.rows_for(self._nums(pool)))), dtype=int)
@@ -171,6 +199,8 @@ class ForYou:
 def _best_first(scores: np.ndarray, enough: int | None) -> np.ndarray:
     """Positions of `scores`, best first: only the `enough` best when that is all that is
     needed (a partial sort of 100,000 scores is ten times cheaper than a full one)."""
+    import numpy as np
+
     if enough is None or enough >= len(scores):
         return np.argsort(-scores, kind="stable")
     top = np.argpartition(-scores, enough)[:enough]
