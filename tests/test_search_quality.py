@@ -1,5 +1,8 @@
 """Search quality, measured: nDCG@10 on the judged set, beside SQLite FTS5 (ir-measures)."""
 
+import tempfile
+from pathlib import Path
+
 from bench.search_quality import evaluate, judged_queries
 
 
@@ -22,3 +25,23 @@ def test_ndcg_at_10_keeps_the_previous_engines_and_beats_fts5() -> None:
     print(f"nDCG@10 papers-bot {ours:.3f}, SQLite FTS5 {fts5:.3f}")
     assert ours >= PREVIOUS_ENGINE
     assert ours > fts5
+
+
+def test_the_paraphrase_set_judges_papers_of_the_library_by_description_only() -> None:
+    """The set semantic search will be held to (issue #16): at least 20 queries, each paper it
+    judges in the library, graded 1 or 2, and no query naming its paper's title words."""
+    import re
+
+    from bench.search_quality import PARAPHRASES, build_library
+
+    queries = judged_queries(PARAPHRASES)
+    assert len(queries) >= 20 and {q["kind"] for q in queries} == {"paraphrase"}
+    with tempfile.TemporaryDirectory() as folder:
+        papers = build_library(Path(folder)).papers()
+    for query in queries:
+        words = set(re.findall(r"[a-z]+", query["query"].lower()))
+        for paper_id, grade in query["relevant"].items():
+            assert paper_id in papers and grade in (1, 2)
+            if grade == 2:
+                title = {w for w in re.findall(r"[a-z]{5,}", papers[paper_id].title.lower())}
+                assert len(words & title) <= 1, (query["qid"], words & title)
