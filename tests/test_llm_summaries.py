@@ -134,6 +134,10 @@ def test_digest_cards_show_grounded_llm_tldrs_and_say_which(
     # The title and the abstract only: no authors, no keywords, nothing else of the paper.
     assert user["content"] == f"Title: {top.title}\n\nAbstract: {top.abstract}"
     assert len(llm.requests) == 5  # the digest's five papers, nothing else
+    # At temperature 0 the liar would lie again: its paper is not asked for twice.
+    assert runtime.summaries is not None
+    runtime.summaries.summarise(runtime.library.get_many([liar]), time_box=5)
+    assert len(llm.requests) == 5
 
 
 def test_tldrs_are_kept_so_no_process_asks_twice_and_the_budget_holds(

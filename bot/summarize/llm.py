@@ -33,7 +33,8 @@ from bot.summarize.tldr import TLDR_LIMIT
 log = logging.getLogger(__name__)
 PROMPT_VERSION = 1
 DIGEST_TIME_BOX = 30.0  # seconds a digest waits for its TL;DRs, all together
-ASK_AGAIN_AFTER = 3600.0  # seconds before a paper whose TL;DR failed is asked for again
+ASK_AGAIN_AFTER = 3600.0  # seconds before a paper whose request failed is asked for again
+NEVER = float("inf")  # an unusable or ungrounded answer: not asked again by this process
 AT_ONCE = 2  # requests in flight: local servers (Ollama, llama.cpp) serve one or two at a time
 
 Complete = Callable[[list[dict[str, str]]], str]  # chat messages -> the model's answer
@@ -123,7 +124,7 @@ class LLMSummaries:
     def summarise(self, papers: Sequence[Paper], time_box: float = DIGEST_TIME_BOX) -> list[Paper]:
         """`papers` with the TL;DRs made within `time_box` (the rest go on in the background
         and are kept for the next showing)."""
-        asked = {self._pool.submit(self._one, p): p for p in self.wanted(papers)}
+        asked = {self._submit(p): p for p in self.wanted(papers)}
         if not asked:
             return list(papers)
         done, late = wait(asked, timeout=time_box)
@@ -137,10 +138,13 @@ class LLMSummaries:
     def summarise_later(self, papers: Sequence[Paper]) -> None:
         """Ask in the background (a search's top five, after its answer was sent)."""
         for paper in self.wanted(papers):
-            self._pool.submit(self._one, paper).add_done_callback(_result)
+            self._submit(paper).add_done_callback(_result)
+
+    def _submit(self, paper: Paper) -> Future[Paper | None]:
+        self._asked[paper.id] = time.monotonic()  # not asked twice while in flight
+        return self._pool.submit(self._one, paper)
 
     def _one(self, paper: Paper) -> Paper | None:
-        self._asked[paper.id] = time.monotonic()
         if not self.library.catalog.take_llm_call(self.today(), self.daily_limit):
             log.info(
                 "the LLM's daily budget (%d calls) is spent; extractive TL;DRs until tomorrow",
@@ -151,6 +155,7 @@ class LLMSummaries:
         summary = cleaned(answer)
         if summary is None:
             log.info("the LLM's TL;DR of %s was not one sentence within the limit", paper.id)
+            self._asked[paper.id] = NEVER  # at temperature 0 it would answer the same again
             return None
         missing = ungrounded(summary, paper)
         if missing:
@@ -159,6 +164,7 @@ class LLMSummaries:
                 paper.id,
                 ", ".join(missing[:5]),
             )
+            self._asked[paper.id] = NEVER
             return None
         try:  # only the new fields: what else the catalog learned meanwhile stays
             self.library.upsert_many(
