@@ -373,6 +373,17 @@ class Catalog:
         rows = self._rows("SELECT num FROM papers WHERE id = ?", (paper_id,))
         return int(rows[0][0]) if rows else None
 
+    def nums_of(self, paper_ids: Iterable[str]) -> dict[str, int]:
+        """Index keys of many papers at once (those the catalog has)."""
+        ids = list(dict.fromkeys(paper_ids))
+        found: dict[str, int] = {}
+        for start in range(0, len(ids), SQL_VARIABLES):
+            chunk = ids[start : start + SQL_VARIABLES]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT id, num FROM papers WHERE id IN ({marks})"
+            found.update((str(i), int(n)) for i, n in self._rows(sql, chunk))
+        return found
+
     def count(self) -> int:
         return int(self._rows("SELECT count(*) FROM papers")[0][0])
 

@@ -154,6 +154,15 @@ class PgCatalog:
         rows = self._rows(select(papers.c.num).where(papers.c.id == paper_id))
         return int(rows[0][0]) if rows else None
 
+    def nums_of(self, paper_ids: Iterable[str]) -> dict[str, int]:
+        ids = list(dict.fromkeys(paper_ids))
+        found: dict[str, int] = {}
+        for start in range(0, len(ids), IDS_PER_QUERY):
+            chunk = ids[start : start + IDS_PER_QUERY]
+            query = select(papers.c.id, papers.c.num).where(papers.c.id.in_(chunk))
+            found.update((str(i), int(n)) for i, n in self._rows(query))
+        return found
+
     def count(self) -> int:
         return int(self._rows(select(func.count()).select_from(papers))[0][0])
 

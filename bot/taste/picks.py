@@ -188,12 +188,10 @@ class ForYou:
         return np.array(sorted(set(features.rows_for(self._nums(pool)))), dtype=int)
 
     def _nums(self, paper_ids: Iterable[str]) -> list[int]:
-        nums = []
-        for paper_id in paper_ids:
-            num = self.library.catalog.num_of(paper_id)
-            if num is not None:
-                nums.append(num)
-        return nums
+        """Catalog keys of the papers, in one query (a pool holds thousands)."""
+        ids = list(paper_ids)
+        found = self.library.catalog.nums_of(ids)
+        return [found[paper_id] for paper_id in ids if paper_id in found]
 
 
 def _best_first(scores: np.ndarray, enough: int | None) -> np.ndarray:
