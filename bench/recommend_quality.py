@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
 from bot.library import Library
@@ -83,17 +82,7 @@ def leave_one_out(
 
 def sanity_ranker(texts: list[str]) -> Ranker:
     """arxiv-sanity-lite: its vectoriser and SVM, trained on the whole library each time."""
-    vectoriser = TfidfVectorizer(
-        strip_accents="unicode",
-        lowercase=True,
-        stop_words="english",
-        token_pattern=r"(?u)\b[a-zA-Z_][a-zA-Z0-9_]+\b",
-        ngram_range=(1, 2),
-        max_features=20_000,
-        sublinear_tf=True,
-        max_df=0.1,
-        min_df=5 if len(texts) >= 2_000 else 1,  # 5 would leave a small library few words
-    )
+    vectoriser = taste_features.sanity_words(len(texts))
     matrix = vectoriser.fit_transform(texts)
 
     def rank(saved: list[int]) -> list[int]:

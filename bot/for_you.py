@@ -88,11 +88,9 @@ def more_like_this(runtime: Runtime, paper: Paper, limit: int = 5) -> list[Searc
 def not_interested(runtime: Runtime, user: str, paper: Paper) -> Marked:
     """Mark a paper Not interested for this person (a button or the hide reaction)."""
     title = render.esc_short(render.title_of(paper), 150)
-    try:
-        changed = runtime.library.tastes.hide(user, paper.id)
-    except StoreWriteError as error:
-        log.error("Not interested for %s failed: %s", user, error)
-        return Marked(False, "Sorry, I couldn't note that right now. Try again in a minute.", True)
+    changed = _marked(runtime.library.tastes.hide, user, paper, "Not interested")
+    if changed is None:
+        return Marked(False, COULD_NOT_MARK, True)
     if not changed:
         return Marked(False, f"*{title}* is already marked Not interested.")
     return Marked(True, f"Noted: *{title}* won't come up in your picks, and they learn from it.")
@@ -101,12 +99,22 @@ def not_interested(runtime: Runtime, user: str, paper: Paper) -> Marked:
 def interested_again(runtime: Runtime, user: str, paper: Paper) -> Marked:
     """Undo Not interested (the hide reaction removed)."""
     title = render.esc_short(render.title_of(paper), 150)
-    try:
-        changed = runtime.library.tastes.unhide(user, paper.id)
-    except StoreWriteError as error:
-        log.error("undoing Not interested for %s failed: %s", user, error)
-        return Marked(False, "Sorry, I couldn't note that right now. Try again in a minute.", True)
+    changed = _marked(runtime.library.tastes.unhide, user, paper, "undoing Not interested")
+    if changed is None:
+        return Marked(False, COULD_NOT_MARK, True)
     return Marked(changed, f"*{title}* can come up in your picks again.")
+
+
+COULD_NOT_MARK = "Sorry, I couldn't note that right now. Try again in a minute."
+
+
+def _marked(change: Callable[[str, str], bool], user: str, paper: Paper, what: str) -> bool | None:
+    """Whether `change` changed the person's marks; None when the library could not be written."""
+    try:
+        return change(user, paper.id)
+    except StoreWriteError as error:
+        log.error("%s for %s failed: %s", what, user, error)
+        return None
 
 
 def set_morning_picks(runtime: Runtime, user: str, on: bool) -> str:
