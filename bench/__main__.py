@@ -4,12 +4,23 @@ papers (bench/scale.py), then `/papers` latency while another process imports 10
 (bench/outside_import.py), the PostgreSQL backend beside the files at 100,000 papers
 (bench/postgres.py), a 900-day Daily Papers backfill (bench/backfill.py), and the TL;DRs and
 key phrases against Hugging Face's (bench/summary_quality.py), and For you against
-arxiv-sanity's SVM with its cost at 100,000 papers (bench/recommend_quality.py)."""
+arxiv-sanity's SVM with its cost at 100,000 papers (bench/recommend_quality.py); search
+quality with and without meaning (bench/search_quality.py), and what search by meaning costs
+at 100,000 papers with the plan for a million (bench/semantic.py)."""
 
 import json
 import sys
 
-from bench import backfill, outside_import, postgres, recommend_quality, scale, summary_quality
+from bench import (
+    backfill,
+    outside_import,
+    postgres,
+    recommend_quality,
+    scale,
+    search_quality,
+    semantic,
+    summary_quality,
+)
 from bench.measure import RESULTS, run
 
 sizes = [int(s) for s in sys.argv[1:]] or [10_000, 100_000]
@@ -24,6 +35,10 @@ report["postgres"] = on_postgres
 history = backfill.measure()
 print(backfill.table(history))
 report["backfill"] = history
+report["search_quality"] = search_quality.main()
+meaning = semantic.measure([100_000], million=1_000_000 if len(sys.argv) == 1 else None)
+print(semantic.table(meaning))
+report["semantic"] = meaning
 report["summaries"] = summary_quality.main()
 report["for_you"] = {"quality": recommend_quality.quality(), "cost": recommend_quality.cost()}
 recommend_quality.show_quality(report["for_you"]["quality"])

@@ -31,7 +31,8 @@ def follow_matches(runtime: Runtime, query: str, new_ids: set[str]) -> list[Pape
         return [
             p for p in papers if p and all(author_matches(a, p.authors) for a in parsed.authors)
         ]
-    response = runtime.search.search(query, limit=SEARCH_DEPTH)
+    # By the words alone: an alert says a new paper is about the topic, not near it.
+    response = runtime.search.search(query, limit=SEARCH_DEPTH, meaning=False)
     return [
         r.paper
         for r in response.results

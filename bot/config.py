@@ -83,6 +83,8 @@ class Settings:
     llm_api_key: str | None = None  # PAPERS_LLM_API_KEY, else OPENAI_API_KEY
     llm_language: str = "English"
     llm_daily_limit: int = 200  # calls a day, across every replica
+    semantic: bool = True  # search by meaning, when the [semantic] extra is installed
+    embedding_model: str | None = None  # a sentence-transformers folder; None: the packaged one
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -240,6 +242,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         llm_model=get("PAPERS_LLM_MODEL"),
         llm_api_key=get("PAPERS_LLM_API_KEY") or get("OPENAI_API_KEY"),
         llm_language=get("PAPERS_LLM_LANGUAGE") or "English",
+        semantic=_flag(get("PAPERS_SEMANTIC"), True),
+        embedding_model=get("PAPERS_EMBEDDING_MODEL"),
     )
     if settings.database_url and not settings.database_url.startswith(DATABASE_SCHEMES):
         problems.append(

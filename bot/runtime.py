@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from bot.config import Settings
 from bot.library import Library
 from bot.search import SearchEngine
+from bot.search.semantic import Semantic, installed
 from bot.summarize import use_word_share
 from bot.summarize import warm_up as warm_summaries
 from bot.summarize.llm import LLMSummaries
@@ -29,7 +30,7 @@ class Runtime:
         library = Library(
             settings.data_dir, sample_data=settings.sample_data, database_url=settings.database_url
         )
-        search = SearchEngine(library, separate_builder=serving)
+        search = SearchEngine(library, separate_builder=serving, semantic=semantic_for(settings))
         use_word_share(search.word_share)  # key phrases said of every paper are demoted
         return cls(settings, library, search, ForYou(library), _llm_summaries(settings, library))
 
@@ -40,6 +41,12 @@ class Runtime:
         scoped = self.library.for_team(team)
         return replace(self, library=scoped, for_you=self.for_you.for_team(scoped))
 
+    def close(self) -> None:
+        """Let go of the index's and the catalog's files (a process that goes on, like a test
+        run, would otherwise keep their descriptors)."""
+        self.search.close()
+        self.library.catalog.close()
+
     def warm_up(self) -> None:
         """Load the English word list the first typo needs now, before serving; then
         leave everything loaded so far out of the cycle collector's rounds (it lives as long
@@ -48,6 +55,14 @@ class Runtime:
         warm_summaries()
         gc.collect()
         gc.freeze()
+
+
+def semantic_for(settings: Settings, threads: int = 1) -> Semantic | None:
+    """Search by meaning: on when the `[semantic]` extra is installed, unless
+    PAPERS_SEMANTIC=0."""
+    if not settings.semantic or not installed(settings.embedding_model):
+        return None
+    return Semantic(settings.data_dir, settings.embedding_model, threads)
 
 
 def _llm_summaries(settings: Settings, library: Library) -> LLMSummaries | None:

@@ -29,6 +29,9 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(("SLACK_", "PAPERS_", "HF_")) or name in ("PORT", "DATABASE_URL"):
             monkeypatch.delenv(name, raising=False)
+    # Search by meaning is on wherever its extra is installed, as here; embedding each test's
+    # library would cost seconds, so it is off unless a test turns it on (tests/test_semantic.py).
+    monkeypatch.setenv("PAPERS_SEMANTIC", "0")
 
 
 def run_papers_bot(

@@ -48,3 +48,15 @@ def test_the_postgres_bench_runs_on_a_tiny_library(postgres_server: str, monkeyp
     assert result["three_replicas"]["ack_max_s"] != float("inf")  # every command acked
     assert result["catch_up_s"] < 60 and result["restart_ready_s"] > 0
     assert "| save p50 / p95 (ms) |" in postgres.table(result)
+
+
+def test_the_semantic_bench_runs_on_a_tiny_library() -> None:
+    from bench import semantic
+
+    report = semantic.measure([300], million=3_000, base=32, sample=16)
+    result = report["sizes"]["300"]
+    assert result["recall_at_100"] > 0.5 and result["graph_mb"] > 0
+    assert set(result["search_ms"]) >= {"papers-bot", "papers-bot + meaning", "tantivy"}
+    assert result["serving_peak_mb"]["on"] > result["serving_peak_mb"]["off"]
+    assert report["million"]["recall_at_100"] > 0.5
+    assert "papers/s" in semantic.table(report)

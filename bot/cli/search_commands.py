@@ -16,8 +16,11 @@ from bot.cli.opening import open_runtime
 from bot.library import Library
 from bot.models import arxiv_url
 from bot.render import paper_text
+from bot.runtime import semantic_for
 from bot.search import SearchResponse
 from bot.search.builder import brought_up_to_date
+from bot.search.semantic import Semantic
+from bot.search.semantic.model import ModelMissing, cpu_threads
 from bot.summarize import keywords, tldr
 
 
@@ -78,7 +81,26 @@ def index_command(args: argparse.Namespace) -> int:
         f"search index {'built' if done.built else 'caught up'}: {len(library):,} papers, "
         f"{done.changed:,} changed since, in {time.perf_counter() - start:.1f} s ({done.folder})"
     )
+    semantic = semantic_for(args.settings, threads=cpu_threads())
+    if semantic is not None:
+        _embed(semantic, library)
     return EXIT_OK
+
+
+def _embed(semantic: Semantic, library: Library) -> None:
+    """Make the vectors search by meaning needs (a long job the first time: the progress is
+    saved every few thousand papers, so an interrupted run resumes)."""
+    todo = semantic.behind(library)
+    start = time.perf_counter()
+    try:
+        made = semantic.catch_up(library, progress=_embedding_progress(todo))
+    except ModelMissing as error:  # PAPERS_EMBEDDING_MODEL names no model: a setting to fix
+        raise UsageError(str(error)) from error
+    took = time.perf_counter() - start
+    if made is None:
+        print("vectors: another process is making them; search uses what it has meanwhile")
+    else:
+        print(f"vectors for search by meaning: {made:,} papers embedded in {took:.1f} s")
 
 
 def _progress(total: int) -> Any:
@@ -89,5 +111,19 @@ def _progress(total: int) -> Any:
         if done - last[0] >= step or done == total:
             last[0] = done
             print(f"  analysed {done:,} of {total:,} papers", flush=True)
+
+    return report
+
+
+def _embedding_progress(total: int) -> Any:
+    """Told each batch's size; prints a line every tenth (at least every 1,000 papers)."""
+    step = max(1_000, total // 10)
+    done = [0, 0]  # papers read, papers read at the last line
+
+    def report(batch: int) -> None:
+        done[0] += batch
+        if done[0] - done[1] >= step or done[0] >= total:
+            done[1] = done[0]
+            print(f"  embedded {done[0]:,} of {total:,} papers", flush=True)
 
     return report

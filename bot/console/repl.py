@@ -73,6 +73,9 @@ class Console:
             slack_api_url=self.standin.api_url,
         )
         self.runtime = Runtime.open(self.settings)
+        semantic = self.runtime.search.semantic
+        if semantic is not None:  # the sample library's vectors, made while you type
+            semantic.start_background(self.runtime.library)
         self.slackbot = SlackBot(self.runtime, make_client(self.settings))
         self.app: App = app_for(self.slackbot)
         # Every button shown keeps its number for the whole session, as buttons of earlier
@@ -82,6 +85,8 @@ class Console:
         self._ids = itertools.count(1)
 
     def close(self) -> None:
+        if self.runtime.search.semantic is not None:
+            self.runtime.search.semantic.stop_background()
         self.standin.stop()
 
     # -- sending to the app --------------------------------------------------------------------

@@ -48,6 +48,8 @@ from bot.search.ranking import (
     since_query,
     with_title_bonus,
 )
+from bot.search.semantic import Semantic
+from bot.search.semantic.fusion import DEPTH, LABEL, fuse, meaning_weight
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +88,7 @@ class _Hit:
     score: float
     full: bool  # matched every group of the query
     rank: int = 0  # `documents.IndexedPaper.rank`: upvotes, then date
+    meant: bool = False  # found by meaning alone (no word of the query)
 
     def order(self) -> tuple[int, int]:
         """Best first: score (to 4 decimals, so float noise never splits a tie), then more
@@ -97,10 +100,14 @@ class _Hit:
 class SearchEngine:
     """Searches the library's index and keeps it in step with the catalog."""
 
-    def __init__(self, library: Library, separate_builder: bool = False):
+    def __init__(
+        self, library: Library, separate_builder: bool = False, semantic: Semantic | None = None
+    ):
         """`separate_builder`: a serving bot never builds an index in its own process; it
-        starts `python -m bot.search` and waits for it instead."""
+        starts `python -m bot.search` and waits for it instead. `semantic`: search by meaning
+        too (the `[semantic]` extra), for the queries `fusion.meaning_weight` lets through."""
         self.library = library
+        self.semantic = semantic
         self._separate = separate_builder
         self._lock = threading.RLock()
         self._refresh_lock = threading.Lock()  # one catch-up at a time
@@ -201,7 +208,10 @@ class SearchEngine:
     # -- catching up in the background (the serving bot) ---------------------------------
 
     def start_background_refresh(self, interval: float = 1.0) -> None:
-        """Catch up with other processes' writes on a thread of its own, never in a request."""
+        """Catch up with other processes' writes on a thread of its own, never in a request;
+        with search by meaning, embed new papers on another."""
+        if self.semantic is not None:
+            self.semantic.start_background(self.library)
         if self._background is not None:
             return
         self._stopping.clear()
@@ -211,6 +221,8 @@ class SearchEngine:
         self._background.start()
 
     def stop_background_refresh(self) -> None:
+        if self.semantic is not None:
+            self.semantic.stop_background()
         thread, self._background = self._background, None
         if thread is not None:
             self._stopping.set()
@@ -232,11 +244,14 @@ class SearchEngine:
                 log.info("the search index caught up with %d changed papers", changed)
 
     def warm_up(self) -> None:
-        """Load what the first typo would otherwise load (the English word list)."""
+        """Load what the first typo would otherwise load (the English word list), and the
+        embedding model the first search by meaning would (a second)."""
         from bot.search import dictionary
 
         self.refresh()
         dictionary.load()
+        if self.semantic is not None:
+            self.semantic.warm_up()
 
     def _maybe_refresh(self) -> None:
         # A tenth of a second of staleness is invisible to a person; a count per query is not
@@ -253,7 +268,8 @@ class SearchEngine:
 
     # -- searching ---------------------------------------------------------------------------
 
-    def search(self, raw_query: str, limit: int = 5) -> SearchResponse:
+    def search(self, raw_query: str, limit: int = 5, meaning: bool = True) -> SearchResponse:
+        """`meaning=False`: by the words alone (follow alerts want papers that say it)."""
         parsed = parse_query(raw_query)
         response = SearchResponse(query=raw_query, notes=list(parsed.notes), problem=parsed.problem)
         if parsed.problem in ("empty", "no-words"):
@@ -272,7 +288,8 @@ class SearchEngine:
             return self._by_id(parsed, response)
         with self._lock:
             index = self.index
-        return self._ranked(index, parsed, response, max(1, limit))
+        weight = meaning_weight(parsed) if meaning and self.semantic is not None else None
+        return self._ranked(index, parsed, response, max(1, limit), weight)
 
     def _by_id(self, parsed: ParsedQuery, response: SearchResponse) -> SearchResponse:
         response.paper_id = parsed.paper_id
@@ -302,7 +319,12 @@ class SearchEngine:
         return filters
 
     def _ranked(
-        self, index: PaperIndex, parsed: ParsedQuery, response: SearchResponse, limit: int
+        self,
+        index: PaperIndex,
+        parsed: ParsedQuery,
+        response: SearchResponse,
+        limit: int,
+        weight: float | None = None,
     ) -> SearchResponse:
         groups = index.groups_for(parsed.text) if parsed.text else []
         if parsed.text and not groups:
@@ -326,15 +348,21 @@ class SearchEngine:
             phrase = phrase_query(index, parsed.phrases[0]) or Query.empty_query()
             hits, response.total = self._hits(index, filtered(phrase, filters), fetch, True)
         elif groups:
-            filters = self._filters(index, parsed)
-            hits, response.total = self._scored(index, groups, filters, fetch)
+            dense = self._nearest(parsed.text) if weight is not None else []
+            if dense and weight is not None:
+                hits, response.total = self._fused(index, groups, dense, weight, fetch)
+            else:
+                hits, response.total = self._scored(
+                    index, groups, self._filters(index, parsed), fetch
+                )
         else:
             filters = self._filters(index, parsed)
             hits, response.total = self._by_rank(index, filters, fetch)
         shown = self._papers(hits, paper_filter(parsed.authors), limit)
-        labels = self._labels(index, groups, shown) if groups and shown else {}
+        labels = self._labels(index, groups, [h for h, _ in shown]) if groups and shown else {}
         for hit, paper in shown:
             matched, coverage = labels.get(hit.num, ([], 1.0))
+            matched = matched or ([LABEL] if hit.meant else [])
             response.results.append(
                 SearchResult(paper, round(hit.score, 4), matched, 1.0 if hit.full else coverage)
             )
@@ -357,16 +385,16 @@ class SearchEngine:
 
     @staticmethod
     def _labels(
-        index: PaperIndex, groups: list[Group], shown: list[tuple[_Hit, Paper]]
+        index: PaperIndex, groups: list[Group], hits: list[_Hit]
     ) -> dict[int, tuple[list[str], float]]:
         """What each shown paper matched, and its share of the query. A paper that matched
         every group, each of one alternative, needs no look; otherwise the index is asked
         which shown papers have which alternatives (one small search, `ranking.labelled`)."""
         simple = all(len(g.alternatives) == 1 and not g.span for g in groups)
-        if simple and all(hit.full for hit, _ in shown):
+        if simple and all(hit.full for hit in hits):
             labels = [g.alternatives[0].label for g in groups]
-            return {hit.num: (labels, 1.0) for hit, _ in shown}
-        nums = [hit.num for hit, _ in shown]
+            return {hit.num: (labels, 1.0) for hit in hits}
+        nums = [hit.num for hit in hits]
         members: dict[int, set[int]] = {}
         present: list[tuple[Alternative, Query]] = []
         for alt in _alternatives(groups):
@@ -408,6 +436,33 @@ class SearchEngine:
             seen = {h.num for h in hits}
             hits += [h for h in more if h.num not in seen]
         return hits, total
+
+    def _nearest(self, text: str) -> list[tuple[int, float]]:
+        return self.semantic.nearest(text, DEPTH) if self.semantic is not None else []
+
+    def _fused(
+        self,
+        index: PaperIndex,
+        groups: list[Group],
+        dense: list[tuple[int, float]],
+        weight: float,
+        fetch: int,
+    ) -> tuple[list[_Hit], int]:
+        """The word hits and the nearest papers by meaning, ranked by the fused score
+        (`fusion.fuse`); the total counts the papers found either way."""
+        lexical, total = self._scored(index, groups, [], max(fetch, DEPTH))
+        shares = self._labels(index, groups, lexical) if lexical else {}
+        fused = fuse(
+            [(h.num, h.score, shares.get(h.num, ([], 1.0))[1]) for h in lexical], dense, weight
+        )
+        by_num = {h.num: h for h in lexical}
+        hits = [
+            _Hit(num, score, by_num[num].full, by_num[num].rank)
+            if num in by_num
+            else _Hit(num, score, False, meant=True)
+            for num, score in fused.items()
+        ]
+        return sorted(hits, key=_Hit.order)[:fetch], total + sum(1 for h in hits if h.meant)
 
     def _hits(
         self, index: PaperIndex, query: tantivy.Query, fetch: int, full: bool
@@ -480,7 +535,7 @@ class SearchEngine:
         hits, _ = self._hits(index, groups_query(queries, 1), limit + 1, full=False)
         hits = [h for h in hits if h.num != own][:limit]
         shown = self._papers(hits, lambda _: True, limit)
-        labels = self._labels(index, groups, shown) if shown else {}
+        labels = self._labels(index, groups, [h for h, _ in shown]) if shown else {}
         return [
             SearchResult(found, round(hit.score, 4), *_first_labels(labels.get(hit.num)))
             for hit, found in shown

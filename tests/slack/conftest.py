@@ -47,6 +47,7 @@ def settings(standin: TestSlack, tmp_path: Path, database_url: str | None) -> Se
         data_dir=tmp_path / "data",
         channels=[CHANNEL],
         hf_api_url="http://127.0.0.1:9/api",  # nothing listens: tests never reach the internet
+        semantic=False,  # by words, as tests/conftest.py says; one test turns meaning on
     )
 
 
@@ -210,6 +211,7 @@ def running_bot(settings: Settings, standin: TestSlack) -> Iterator[Bot]:
     finally:
         server.close()
         thread.join(timeout=5)
+        runtime.close()
 
 
 @pytest.fixture

@@ -192,3 +192,24 @@ def test_saved_with_an_odd_page_gets_usage_or_the_first_page(bot: Bot) -> None:
     _, url = bot.click("papers_page", "saved:²")
     [page] = bot.responses(url or "")
     assert "reading list" in all_text(page)
+
+
+def test_a_description_finds_its_paper_by_meaning_in_slack(
+    settings: Settings, standin: TestSlack
+) -> None:
+    """With the `[semantic]` extra on and the library's vectors made, `/papers` with a
+    half-remembered description answers with the paper no word of it names."""
+    import os
+
+    from bot.library import Library
+    from bot.search.semantic import Semantic
+
+    library = Library(settings.data_dir, database_url=settings.database_url)
+    Semantic(settings.data_dir, threads=os.cpu_count() or 1).catch_up(library)
+    with running_bot(replace(settings, semantic=True), standin) as bot:
+        _, url = bot.command("removing a few feed-forward units to reduce prejudice about groups")
+        [answer] = bot.responses(url)
+    text = all_text(answer)
+    first_card = json.dumps(answer["blocks"][2])  # after the heading and a divider
+    assert "2607.28319" in first_card, text[:500]
+    assert "close in meaning" in text
