@@ -278,6 +278,27 @@ def test_a_killed_embedding_run_is_finished_by_the_next(tmp_path: Path) -> None:
     assert sorted(int(k) for k in graph.keys) == nums
 
 
+def test_papers_bot_import_embeds_the_papers_it_added(data_dir: Path, tmp_path: Path) -> None:
+    from bench.measure import write_jsonl
+
+    write_jsonl([ROBOT], tmp_path / "robot.jsonl")
+    env = {**os.environ, "PAPERS_DATA_DIR": str(data_dir), "PAPERS_SEMANTIC": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "import", str(tmp_path / "robot.jsonl")],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    library = Library(data_dir)
+    assert Semantic(data_dir).behind(library) == 0
+    meant = SearchEngine(library, semantic=Semantic(data_dir))
+    assert ids(
+        meant, "teaching a robot arm to pick things up by showing it recordings of humans", 1
+    ) == [ROBOT.id]
+
+
 def test_a_serving_bot_embeds_new_papers_in_the_background(data_dir: Path) -> None:
     library = Library(data_dir)
     semantic = Semantic(data_dir)

@@ -10,6 +10,7 @@ from pathlib import Path
 from bot.cli.errors import EXIT_FAILED, EXIT_OK, UsageError
 from bot.cli.opening import open_runtime, parse_day
 from bot.cli.progress import BackfillProgress
+from bot.cli.search_commands import embed_additions
 from bot.config import ARXIV_CATEGORY_RE
 from bot.ingest.arxiv_fetch import fetch_category
 from bot.ingest.backfill import backfill, days_between
@@ -28,6 +29,7 @@ def import_command(args: argparse.Namespace) -> int:
     runtime = open_runtime(args)
     report = import_files(runtime.library, args.paths)
     runtime.search.refresh()
+    embed_additions(runtime)
     for skip in report.skipped:
         print(f"skipped {skip}", file=sys.stderr)
     for path in report.empty_files:
@@ -48,6 +50,7 @@ def fetch_command(args: argparse.Namespace) -> int:
     with client_for(runtime.settings) as client:
         report = fetch(runtime.library, days_back(end, args.days), client)
     runtime.search.refresh()
+    embed_additions(runtime)
     for day_report in report.days:
         print(day_report.summary())
         for skip in day_report.skipped:
@@ -72,6 +75,7 @@ def backfill_command(args: argparse.Namespace) -> int:
     with client_for(runtime.settings) as client, BackfillProgress() as progress:
         report = backfill(runtime.library, client, days, today, runtime.search.refresh, progress)
     print(report.summary())
+    embed_additions(runtime)
     if report.error:
         print(
             f"papers-bot fetch: {report.error}; run the same command again to go on",
@@ -107,4 +111,5 @@ def arxiv_command(args: argparse.Namespace) -> int:
                 print(f"papers-bot fetch: arXiv {category}: {report.error}", file=sys.stderr)
                 failed = True
     runtime.search.refresh()
+    embed_additions(runtime)
     return EXIT_FAILED if failed else EXIT_OK

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from typing import Any
 
@@ -16,7 +17,7 @@ from bot.cli.opening import open_runtime
 from bot.library import Library
 from bot.models import arxiv_url
 from bot.render import paper_text
-from bot.runtime import semantic_for
+from bot.runtime import Runtime, semantic_for
 from bot.search import SearchResponse
 from bot.search.builder import brought_up_to_date
 from bot.search.semantic import Semantic
@@ -85,6 +86,29 @@ def index_command(args: argparse.Namespace) -> int:
     if semantic is not None:
         _embed(semantic, library)
     return EXIT_OK
+
+
+EMBED_IN_INGEST = 2_000  # papers `import`/`fetch` embed themselves: about two minutes
+
+
+def embed_additions(runtime: Runtime) -> None:
+    """After `import` or `fetch`: make the vectors of what came in, when it is a few papers
+    (a day, a file); a big intake is left to a running bot's background or `papers-bot index`."""
+    semantic = runtime.search.semantic
+    todo = semantic.behind(runtime.library) if semantic is not None else 0
+    if semantic is None or not todo:
+        return
+    if todo > EMBED_IN_INGEST:
+        print(
+            f"search by meaning: {todo:,} papers to embed; a running bot does it in the "
+            "background, or run `papers-bot index`",
+            file=sys.stderr,
+        )
+        return
+    try:
+        semantic.catch_up(runtime.library)
+    except ModelMissing as error:
+        print(f"search by meaning is off: {error}", file=sys.stderr)
 
 
 def _embed(semantic: Semantic, library: Library) -> None:

