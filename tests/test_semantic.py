@@ -4,6 +4,7 @@ for the module and copied for each test that changes it."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,6 +23,7 @@ import pytest
 from bot.config import load_settings
 from bot.ingest.importer import import_files
 from bot.library import Library
+from bot.library.storage import StoreError
 from bot.models import Paper
 from bot.runtime import Runtime, semantic_for
 from bot.search import SearchEngine
@@ -28,7 +31,7 @@ from bot.search.query import parse_query
 from bot.search.semantic import Semantic
 from bot.search.semantic.fusion import LABEL, meaning_weight
 from bot.search.semantic.model import Embedder, ModelMissing, model_folder
-from bot.search.semantic.vectors import ANN, STATE, State, folder_of
+from bot.search.semantic.vectors import ANN, ROWS, STATE, State, folder_of
 from tests.conftest import DATA, ROOT
 
 TRAPS = ("9901.00001", "9901.00002", "9901.00003", "9901.00004", "9901.00005")
@@ -248,6 +251,63 @@ def test_a_damaged_graph_keeps_search_lexical_and_is_made_again(data_dir: Path, 
     assert semantic.catch_up(library) == len(library)
     fresh = SearchEngine(library, semantic=Semantic(data_dir))
     assert ids(fresh, query, 1) == ["2607.28319"]
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 160 MB tmpfs (the model's graph alone is 90 MB), filled later by the test."""
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=160m", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.strip()})")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def fill_up(disk: Path) -> Path:
+    """Write until not one more byte fits."""
+    filler = disk / "filler"
+    with open(filler, "wb", buffering=0) as handle:
+        for size in (1 << 16, 1 << 12, 1):
+            try:
+                while True:
+                    handle.write(b"\0" * size)
+            except OSError as error:
+                assert error.errno == errno.ENOSPC
+    return filler
+
+
+def test_a_full_disk_stops_embedding_with_a_clear_error_and_loses_nothing(
+    embedded: Path, small_disk: Path
+) -> None:
+    data_dir = small_disk / "data"
+    shutil.copytree(embedded, data_dir)
+    library = Library(data_dir)
+    library.upsert_many([ROBOT])
+    words, meant, semantic = engines(data_dir)
+    before = {p.name: p.read_bytes() for p in folder_of(data_dir).iterdir() if p.is_file()}
+    filler = fill_up(small_disk)
+    with pytest.raises(StoreError, match="the disk is full"):
+        semantic.catch_up(library)
+    after = {p.name: p.read_bytes() for p in folder_of(data_dir).iterdir() if p.is_file()}
+    assert after.keys() - {ROWS} == before.keys() - {ROWS}  # no partial graph left behind
+    assert {k: v for k, v in after.items() if k != ROWS} == {
+        k: v for k, v in before.items() if k != ROWS
+    }
+    query = "removing a few feed-forward units to reduce prejudice about groups of people"
+    assert ids(meant, query, 1) == ["2607.28319"]  # the last checkpoint still serves
+    filler.unlink()
+    assert semantic.catch_up(library) == 1
+    fresh = SearchEngine(library, semantic=Semantic(data_dir))
+    robot = "teaching a robot arm to pick things up by showing it recordings of humans"
+    assert ids(fresh, robot, 1) == [ROBOT.id]
 
 
 def test_a_killed_embedding_run_is_finished_by_the_next(tmp_path: Path) -> None:

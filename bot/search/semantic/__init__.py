@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.library import Library
+from bot.library import Library, StoreError
 from bot.search.semantic.model import Embedder, ModelMissing, model_folder
 from bot.search.semantic.vectors import VectorSearch, behind, catch_up, folder_of
 
@@ -122,6 +122,8 @@ class Semantic:
             except ModelMissing as error:
                 log.error("search by meaning is off: %s", error)
                 return
+            except StoreError as error:  # a full disk: said once a round, no traceback
+                log.warning("embedding new papers waits: %s", error)
             except Exception:  # a full disk, a damaged file: log, keep serving, try again
                 log.exception("embedding papers failed; search by meaning uses what it has")
             self._stopping.wait(interval)

@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from bot.library import Library
-from bot.library.storage import atomic_write_bytes, exclusive
+from bot.library.storage import StoreError, StoreWriteError, atomic_write_bytes, exclusive
 from bot.models import Paper
 
 if TYPE_CHECKING:
@@ -131,8 +132,7 @@ class _Writer:
         if state.seq and not self._loaded():
             log.warning("the vectors' graph is missing or damaged: making the vectors again")
             self.state, self.hashes, self.graph = fresh, self.hashes[:0], new_graph(embedder.dim)
-        self.rows: np.memmap | None = None
-        self._rows_for(max(library.catalog.max_num() + 1, 1))
+        self._digests_for(max(library.catalog.max_num() + 1, 1))
 
     def _loaded(self) -> bool:
         """Load the saved graph, to add to it; False when it is missing, empty or damaged."""
@@ -142,27 +142,32 @@ class _Writer:
             return False
         return len(self.graph) > 0
 
-    def _rows_for(self, count: int) -> None:
-        """Grow rows.f16 (and the digests) to hold keys below `count`."""
+    def _digests_for(self, count: int) -> None:
+        """Make room for the digests of keys below `count`."""
         import numpy as np
 
-        path = self.folder / ROWS
-        have = path.stat().st_size // (2 * self.state.dim) if path.is_file() else 0
-        if have < count:
-            with path.open("ab") as file:
-                file.truncate(count * 2 * self.state.dim)
-            have = count
-        if self.rows is None or self.rows.shape[0] < have:
-            self.rows = np.memmap(path, dtype=np.float16, mode="r+", shape=(have, self.state.dim))
-        if len(self.hashes) < have:
-            self.hashes = np.concatenate([self.hashes, np.zeros(have - len(self.hashes), "u8")])
+        if len(self.hashes) < count:
+            self.hashes = np.concatenate([self.hashes, np.zeros(count - len(self.hashes), "u8")])
+
+    def _write_rows(self, nums: list[int], vectors: np.ndarray) -> None:
+        """Each vector as float16 at its key's place in rows.f16. Plain writes, not a memory
+        map: a full disk is then an error (ENOSPC), not a SIGBUS that kills the process."""
+        import numpy as np
+
+        halves = vectors.astype(np.float16)
+        size = halves.shape[1] * 2
+        fd = os.open(self.folder / ROWS, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            for num, row in zip(nums, halves, strict=True):
+                os.pwrite(fd, row.tobytes(), num * size)
+        finally:
+            os.close(fd)
 
     def apply(self, batch: list[tuple[int, Paper]], seq: int) -> int:
         """Embed the papers of `batch` whose text changed; returns how many were embedded."""
         import numpy as np
 
-        self._rows_for(max(num for num, _ in batch) + 1)
-        assert self.rows is not None
+        self._digests_for(max(num for num, _ in batch) + 1)
         changed: dict[int, tuple[int, str, int]] = {}  # by key: one vector a paper
         for num, paper in batch:
             text = paper_text(paper)
@@ -171,22 +176,34 @@ class _Writer:
                 changed[num] = (num, text, digest)
         todo = list(changed.values())
         if todo:
-            nums = np.array([num for num, _, _ in todo], dtype=np.uint64)
+            nums = [num for num, _, _ in todo]
             vectors = self.embedder.embed([text for _, text, _ in todo])
-            self.rows[nums.astype(np.int64)] = vectors.astype(np.float16)
-            present = [int(n) for n in nums if self.graph.contains(int(n))]
+            self._write_rows(nums, vectors)
+            present = [num for num in nums if self.graph.contains(num)]
             if present:
                 self.graph.remove(present)
-            self.graph.add(nums, vectors)
-            self.hashes[nums.astype(np.int64)] = [digest for _, _, digest in todo]
+            self.graph.add(np.array(nums, dtype=np.uint64), vectors)
+            self.hashes[nums] = [digest for _, _, digest in todo]
         self.state = self.state._replace(seq=seq)
         return len(todo)
 
     def checkpoint(self) -> None:
-        if self.rows is not None:
-            self.rows.flush()
+        rows = os.open(self.folder / ROWS, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            os.fsync(rows)
+        finally:
+            os.close(rows)
         partial = self.folder / f"{ANN}.partial"
-        self.graph.save(str(partial))
+        try:
+            self.graph.save(str(partial))
+        except RuntimeError as error:  # usearch's own words ("Failed to serialize into stream")
+            partial.unlink(missing_ok=True)
+            full = shutil.disk_usage(self.folder).free < self.graph.serialized_length
+            reason = "the disk is full" if full else str(error)
+            raise StoreError(
+                f"could not write {partial}: {reason}; the last vectors are intact (search by "
+                "meaning goes on with them; free some space and they catch up)"
+            ) from error
         with partial.open("rb+") as file:  # on disk before it replaces the last good graph
             os.fsync(file.fileno())
         os.replace(partial, self.folder / ANN)
@@ -230,6 +247,19 @@ def catch_up(
     were embedded, or None when another process is doing it. `stop` ends it at the next batch
     (after a checkpoint); `progress` is told how many papers each batch read."""
     folder = folder_of(library.data_dir)
+    try:
+        return _catch_up(folder, library, embedder, stop, progress)
+    except OSError as error:  # a full or read-only disk: the last checkpoint is intact
+        raise StoreWriteError(folder, error) from error
+
+
+def _catch_up(
+    folder: Path,
+    library: Library,
+    embedder: Embeds,
+    stop: threading.Event | None,
+    progress: Callable[[int], None] | None,
+) -> int | None:
     with writer_turn(folder) as mine:
         if not mine:
             return None
