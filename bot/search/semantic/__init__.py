@@ -124,6 +124,6 @@ class Semantic:
                 return
             except StoreError as error:  # a full disk: said once a round, no traceback
                 log.warning("embedding new papers waits: %s", error)
-            except Exception:  # a full disk, a damaged file: log, keep serving, try again
+            except Exception:  # anything else (a damaged file): log, keep serving, try again
                 log.exception("embedding papers failed; search by meaning uses what it has")
             self._stopping.wait(interval)
