@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import random
@@ -26,6 +25,7 @@ from bot.library import CATALOG_FILE, STATE_FILE, Library
 from bot.library.storage import StoreWriteError
 from bot.models import Paper
 from bot.search import SearchEngine
+from tests.conftest import fill_disk, small_tmpfs
 from tests.slack.standin import TestSlack
 
 SOAK = os.environ.get("PAPERS_SOAK") == "1"
@@ -202,30 +202,8 @@ def test_threads_give_the_state_a_serial_run_gives(tmp_path: Path) -> None:
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    mount_point = tmp_path / "disk"
-    mount_point.mkdir()
-    result = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({result.stderr.strip()})")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
-
-
-def fill(disk: Path) -> Path:
-    filler = disk / "filler"
-    with open(filler, "wb", buffering=0) as handle:
-        try:
-            while True:
-                handle.write(b"\0" * 65536)
-        except OSError as error:
-            assert error.errno == errno.ENOSPC
-    return filler
+    with small_tmpfs(tmp_path, "4m") as disk:
+        yield disk
 
 
 def test_full_disk_keeps_old_files_says_so_and_search_still_works(small_disk: Path) -> None:
@@ -233,7 +211,7 @@ def test_full_disk_keeps_old_files_says_so_and_search_still_works(small_disk: Pa
     engine = SearchEngine(library)
     library.saves.add("U1", "2408.08338")
     before = {p.name: p.read_bytes() for p in (small_disk / "data").rglob("*.json")}
-    filler = fill(small_disk)
+    filler = fill_disk(small_disk)
     with pytest.raises(StoreWriteError, match="the disk is full"):
         library.saves.add("U1", "2503.10632")
     with pytest.raises(StoreWriteError, match="the disk is full"):

@@ -4,7 +4,6 @@ for the module and copied for each test that changes it."""
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import shutil
@@ -32,7 +31,7 @@ from bot.search.semantic import Semantic
 from bot.search.semantic.fusion import LABEL, meaning_weight
 from bot.search.semantic.model import Embedder, ModelMissing, model_folder
 from bot.search.semantic.vectors import ANN, ROWS, STATE, State, folder_of
-from tests.conftest import DATA, ROOT
+from tests.conftest import DATA, ROOT, fill_disk, small_tmpfs
 
 TRAPS = ("9901.00001", "9901.00002", "9901.00003", "9901.00004", "9901.00005")
 
@@ -255,33 +254,9 @@ def test_a_damaged_graph_keeps_search_lexical_and_is_made_again(data_dir: Path, 
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 160 MB tmpfs (the model's graph alone is 90 MB), filled later by the test."""
-    mount_point = tmp_path / "disk"
-    mount_point.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=160m", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.strip()})")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
-
-
-def fill_up(disk: Path) -> Path:
-    """Write until not one more byte fits."""
-    filler = disk / "filler"
-    with open(filler, "wb", buffering=0) as handle:
-        for size in (1 << 16, 1 << 12, 1):
-            try:
-                while True:
-                    handle.write(b"\0" * size)
-            except OSError as error:
-                assert error.errno == errno.ENOSPC
-    return filler
+    """160 MB: the model's graph alone is 90 MB; the test fills the rest."""
+    with small_tmpfs(tmp_path, "160m") as disk:
+        yield disk
 
 
 def test_a_full_disk_stops_embedding_with_a_clear_error_and_loses_nothing(
@@ -293,7 +268,7 @@ def test_a_full_disk_stops_embedding_with_a_clear_error_and_loses_nothing(
     library.upsert_many([ROBOT])
     words, meant, semantic = engines(data_dir)
     before = {p.name: p.read_bytes() for p in folder_of(data_dir).iterdir() if p.is_file()}
-    filler = fill_up(small_disk)
+    filler = fill_disk(small_disk)
     with pytest.raises(StoreError, match="the disk is full"):
         semantic.catch_up(library)
     after = {p.name: p.read_bytes() for p in folder_of(data_dir).iterdir() if p.is_file()}
