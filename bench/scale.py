@@ -186,6 +186,9 @@ def run_size(size: int, work: Path, query_count: int, rounds: int) -> dict[str, 
     log("a new replica, and the serving process's memory")
     result["serving"] = json.loads(last_line(SERVING, [str(data), json.dumps(queries)], _env()))
     log("cold `papers-bot search`")
+    # As installed (pip compiles a package's bytecode): a PYTHONDONTWRITEBYTECODE machine
+    # would otherwise compile every changed module from source in each process.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "bot"], cwd=ROOT, check=True)
     cold = []
     for query in ("kan", "diffusion model", "transformer"):
         args = [sys.executable, "-m", "bot", "search", query]

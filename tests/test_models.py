@@ -48,3 +48,10 @@ def test_paper_record_round_trip_ignores_unknown_fields() -> None:
     paper = Paper(id="2408.08338", title="T", authors=["A B"], upvotes=3)
     record = paper.to_record() | {"unknown": 1}
     assert Paper.from_record(record) == paper
+
+
+def test_paper_record_of_an_older_release_gets_the_missing_fields_defaults() -> None:
+    record = {"id": "2408.08338", "title": "T", "abstract": "A", "upvotes": 3}
+    paper = Paper.from_record(record)
+    assert (paper.title, paper.abstract, paper.upvotes) == ("T", "A", 3)
+    assert paper.categories == [] and paper.llm_summary is None

@@ -195,6 +195,29 @@ def test_another_process_writing_the_catalog_is_seen(tmp_path: Path) -> None:
     assert ids(engine, "vulkan") == ["9901.00003"]
 
 
+def test_a_shown_paper_changed_since_is_shown_changed(tmp_path: Path) -> None:
+    """Shown papers are kept decoded between searches: a change by this process, or by
+    another one, must show in the next answer all the same."""
+    from dataclasses import replace
+
+    first = Library(tmp_path / "d")
+    engine = SearchEngine(first)
+    paper = engine.search("2408.08338", 1).results[0].paper
+    assert engine.search("kan", 5).results[0].paper.id in KAN_PAPERS
+
+    def shown_upvotes() -> int:
+        found = {r.paper.id: r.paper for r in engine.search("kan", 5).results}
+        return found[paper.id].upvotes
+
+    before = shown_upvotes()
+    first.upsert_many([replace(paper, upvotes=before + 100)])
+    assert shown_upvotes() == before + 100
+    second = Library(tmp_path / "d")  # another process: this one's write counter stays
+    second.upsert_many([replace(paper, upvotes=before + 200)])
+    time.sleep(0.15)  # the engine looks for other processes' writes at most every 0.1 s
+    assert shown_upvotes() == before + 200
+
+
 def test_more_like_this(engine: SearchEngine) -> None:
     similar = [r.paper.id for r in engine.more_like("2606.12243", 5)]
     assert similar[0] == "2607.26627"  # the other speculative decoding paper

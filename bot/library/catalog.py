@@ -24,7 +24,6 @@ import logging
 import os
 import sqlite3
 import threading
-import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -258,7 +257,8 @@ class Catalog:
                 # Which catalog this is: an index built from another one (restored, or started
                 # anew after damage) has keys that mean other papers here, and is rebuilt.
                 conn.execute(
-                    "INSERT OR IGNORE INTO meta VALUES ('identity', ?)", (f"c-{uuid.uuid4().hex}",)
+                    "INSERT OR IGNORE INTO meta VALUES ('identity', ?)",
+                    (f"c-{os.urandom(16).hex()}",),
                 )
         elif int(row[0]) > SCHEMA_VERSION:
             conn.close()

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import multiprocessing
 import os
 import queue
 import shutil
@@ -26,9 +25,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from multiprocessing.queues import Queue
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import tantivy
 
@@ -46,6 +44,9 @@ from bot.search.index import (
     to_document,
 )
 from bot.search.lexicon import LEXICON_FILE, Lexicon
+
+if TYPE_CHECKING:
+    from multiprocessing.queues import Queue
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +154,8 @@ def _prepared_batches(library: Library, workers: int) -> Iterator[_Batch]:
 def _in_workers(
     catalog: CatalogStore, ranges: list[tuple[int, int]], workers: int
 ) -> Iterator[_Batch]:
+    import multiprocessing  # here: a process that only searches never pays its import
+
     # fork: the workers need nothing but this module; a build runs in a process of its own
     # (the CLI, or the one a serving bot starts), which has no threads to lose in a fork.
     context = multiprocessing.get_context("fork")

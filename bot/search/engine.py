@@ -8,6 +8,7 @@ its first query in milliseconds. Delete `PAPERS_DATA_DIR/index` and it is rebuil
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import subprocess
@@ -60,6 +61,10 @@ HOW_TO_SEARCH = (
 # More changed papers than this are indexed by a separate process, not a serving bot's thread.
 IN_PROCESS_LIMIT = 5_000
 TIE_MARGIN = 10  # extra hits read so that equal scores at the cut are ordered right
+# Papers shown in results, kept decoded (a paper read from the catalog costs ~15 us of SQLite
+# and JSON, more when its page is cold: a third of a query's time). Popular papers come up
+# again and again; the memo is emptied whenever the index shows a newer catalog.
+SHOWN_PAPERS = 2_000
 
 
 @dataclass
@@ -116,6 +121,8 @@ class SearchEngine:
         self._background: threading.Thread | None = None
         self._wake = threading.Event()
         self._stopping = threading.Event()
+        self._shown: dict[int, Paper] = {}  # num -> paper, as of `_shown_as_of`
+        self._shown_as_of: tuple[int, int, int] = (-1, -1, -1)
         self.index = self._open()
         self._reloaded_at = self.index.seq  # the feed position its searcher shows
         self.refresh()
@@ -244,12 +251,13 @@ class SearchEngine:
                 log.info("the search index caught up with %d changed papers", changed)
 
     def warm_up(self) -> None:
-        """Load what the first typo would otherwise load (the English word list), and the
-        embedding model the first search by meaning would (a second)."""
+        """Load what the first typo would otherwise load (the English word list, rapidfuzz),
+        and the embedding model the first search by meaning would (a second)."""
         from bot.search import dictionary
 
         self.refresh()
         dictionary.load()
+        importlib.import_module("rapidfuzz.process")
         if self.semantic is not None:
             self.semantic.warm_up()
 
@@ -379,9 +387,24 @@ class SearchEngine:
         while len(shown) < limit and position < len(hits):
             chunk = hits[position : position + limit - len(shown)]
             position += len(chunk)
-            papers = self.library.catalog.by_nums(h.num for h in chunk)
+            papers = self._read_papers([h.num for h in chunk])
             shown += [(h, papers[h.num]) for h in chunk if h.num in papers and check(papers[h.num])]
         return shown
+
+    def _read_papers(self, nums: list[int]) -> dict[int, Paper]:
+        """Papers by index key, decoded once while the index shows the same catalog (a
+        change, this process's or another's, empties the memo: see `SHOWN_PAPERS`). The
+        papers are shared between answers: read them, never change them."""
+        as_of = (id(self.index), self._reloaded_at, self.library.catalog.generation)
+        if as_of != self._shown_as_of:
+            self._shown, self._shown_as_of = {}, as_of
+        memo = self._shown
+        missing = [n for n in nums if n not in memo]
+        if missing:
+            if len(memo) + len(missing) > SHOWN_PAPERS:
+                memo = self._shown = {}
+            memo.update(self.library.catalog.by_nums(missing))
+        return {n: memo[n] for n in nums if n in memo}
 
     @staticmethod
     def _labels(

@@ -71,16 +71,17 @@ class Lexicon:
         self._words: dict[tuple[int, str], list[str]] | None = None
         self._candidates: dict[tuple[int, int, str], list[str]] = {}  # (length, distance, start)
         self._df: dict[str, int] = {}
-        self._words_seq = -1
         self._guard = threading.Lock()
-        # Answers to the per-word reads (long forms, surfaces, ...), kept until the index is
-        # reloaded (`forget`): most queries share their words with earlier ones, and each
-        # read is a SQL round trip (~6 µs, several per query word).
+        # Answers to the per-word reads (long forms, surfaces, typo corrections, ...), kept
+        # until the index is reloaded (`forget`): most queries share their words with earlier
+        # ones, and each read is a SQL round trip (~6 µs, several per query word) or, for a
+        # typo, a scan of thousands of words (0.1-1 ms).
         self._memo: dict[tuple[str, Any], Any] = {}
 
     MEMO_SIZE = 20_000
 
-    def _remembered(self, kind: str, key: Any, read: Callable[[], Any]) -> Any:
+    def remembered(self, kind: str, key: Any, read: Callable[[], Any]) -> Any:
+        """`read()`'s answer for `(kind, key)`, read once until `forget`."""
         found = self._memo.get((kind, key), _MISSING)
         if found is _MISSING:
             found = read()
@@ -92,6 +93,8 @@ class Lexicon:
     def forget(self) -> None:
         """The index was reloaded: what the lexicon says may have changed."""
         self._memo = {}
+        with self._guard:
+            self._words = None  # the typo vocabulary is loaded again when next needed
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -126,7 +129,7 @@ class Lexicon:
 
     def long_forms(self, acronym: str) -> list[tuple[str, ...]]:
         """The long forms of an acronym, most often defined first (at most 3)."""
-        return list(self._remembered("long_forms", acronym, lambda: self._long_forms(acronym)))
+        return list(self.remembered("long_forms", acronym, lambda: self._long_forms(acronym)))
 
     def _long_forms(self, acronym: str) -> list[tuple[str, ...]]:
         rows = self._conn().execute(
@@ -140,7 +143,7 @@ class Lexicon:
         """Acronyms whose long form starts with `terms` (at least two thirds of its words)."""
         if len(terms) < 2:
             return []
-        return list(self._remembered("acronyms_for", terms, lambda: self._acronyms_for(terms)))
+        return list(self.remembered("acronyms_for", terms, lambda: self._acronyms_for(terms)))
 
     def _acronyms_for(self, terms: tuple[str, ...]) -> list[str]:
         found: list[str] = []
@@ -160,7 +163,7 @@ class Lexicon:
         if len(terms) < 2:
             return False
         start = _start(terms)
-        return bool(self._remembered("starts", start, lambda: self._long_form_starts(start)))
+        return bool(self.remembered("starts", start, lambda: self._long_form_starts(start)))
 
     def _long_form_starts(self, start: str) -> bool:
         row = (
@@ -176,7 +179,7 @@ class Lexicon:
 
     def surface_of(self, term: str) -> str:
         """The commonest word written for an index term (`network` for `network`)."""
-        return str(self._remembered("surface_of", term, lambda: self._surface_of(term)))
+        return str(self.remembered("surface_of", term, lambda: self._surface_of(term)))
 
     def _surface_of(self, term: str) -> str:
         row = (
@@ -190,7 +193,7 @@ class Lexicon:
         return str(row[0]) if row else term
 
     def term_of(self, surface: str) -> str | None:
-        found = self._remembered("term_of", surface, lambda: self._term_of(surface))
+        found = self.remembered("term_of", surface, lambda: self._term_of(surface))
         return str(found) if found is not None else None
 
     def _term_of(self, surface: str) -> str | None:
@@ -205,17 +208,17 @@ class Lexicon:
         """Typo candidates for `word`: alphabetic library words whose length is within
         `distance` and that begin with the same `start` letters (0, 1 or 2: people rarely
         mistype the first letters, and each cuts the candidates about 15-fold), with their
-        paper counts. The vocabulary is loaded once per index change, by length and start."""
-        seq = self.seq
+        paper counts. The vocabulary is loaded once per index change (`forget`), by length
+        and start."""
         with self._guard:
-            if self._words is None or self._words_seq != seq:
+            if self._words is None:
                 buckets: dict[tuple[int, str], list[str]] = {}
                 df: dict[str, int] = {}
                 for surface, count in self._conn().execute("SELECT surface, df FROM surfaces"):
                     if len(surface) >= 3 and surface.isalpha():
                         buckets.setdefault((len(surface), surface[:2]), []).append(surface)
                         df[surface] = int(count)
-                self._words, self._df, self._words_seq = buckets, df, seq
+                self._words, self._df = buckets, df
                 self._candidates = {}
             key = (len(word), distance, word[:start])
             found = self._candidates.get(key)
