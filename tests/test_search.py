@@ -84,6 +84,19 @@ def test_typos_are_corrected_from_the_library_vocabulary(engine: SearchEngine) -
     assert any("speculative" in label for label in response.results[0].matched)
 
 
+def test_a_typo_of_a_word_the_library_gains_later_is_then_corrected(
+    library: Library, engine: SearchEngine
+) -> None:
+    """Corrections are remembered per typed word until the index changes: a word that
+    arrives with a new paper must then be found for the same typo."""
+    assert ids(engine, "zorbulaton") == []
+    paper = Paper(id="2611.00042", title="Zorbulation of sparse attention", abstract="New.")
+    library.upsert_many([paper])
+    response = engine.search("zorbulaton", 3)
+    assert [r.paper.id for r in response.results] == ["2611.00042"]
+    assert response.results[0].matched == ["zorbulaton → zorbulation"]
+
+
 def test_short_words_are_never_typo_corrected(trap_engine: SearchEngine) -> None:
     assert ids(trap_engine, "kam") == []
 
