@@ -50,13 +50,21 @@ def timed(fn: Callable[[], Any]) -> float:
     return time.perf_counter() - start
 
 
-def latency_ms(run: Callable[[str], Any], queries: list[str], rounds: int) -> dict[str, float]:
+def latency_ms(
+    run: Callable[[str], Any],
+    queries: list[str],
+    rounds: int,
+    before: Callable[[], Any] | None = None,
+) -> dict[str, float]:
     """p50/p95/p99 in ms: per round over all queries; the median round of each is reported,
-    and the first round's p50 too (no engine has seen the queries yet: caches are cold)."""
+    and the first round's p50 too (no engine has seen the queries yet: caches are cold).
+    `before` runs ahead of each query, untimed."""
     per_round = []
     for _ in range(rounds):
         times = []
         for query in queries:
+            if before is not None:
+                before()
             start = time.perf_counter()
             run(query)
             times.append((time.perf_counter() - start) * 1000)

@@ -37,7 +37,9 @@ def test_the_scale_bench_runs_on_a_tiny_library() -> None:
     assert set(result["search_ms"]) == {"papers-bot", "tantivy", "sqlite-fts5", "bm25s"}
     assert result["build_peak_mb"] > 0 and result["serving"]["peak_mb"] > 0
     assert result["day_s"] > 0 and result["cold_search_s"] > 0
-    assert "| search p50 / p95 (ms) |" in scale.table(report["sizes"])
+    assert result["search_memos_emptied_ms"]["p50"] > 0
+    table = scale.table(report["sizes"])
+    assert "| search p50 / p95 (ms) |" in table and "memos emptied before each query" in table
 
 
 def test_the_postgres_bench_runs_on_a_tiny_library(postgres_server: str, monkeypatch) -> None:
