@@ -130,6 +130,7 @@ def _worker(catalog: CatalogStore, tasks: Queue, results: Queue) -> None:
     with _collector_paused():
         for low, high in iter(tasks.get, None):
             results.put((_analysed(catalog, low, high, vocabulary), None))
+        vocabulary.settle()  # here, in parallel, not in the building process
     results.put(([], vocabulary))
 
 
