@@ -159,6 +159,12 @@ class Vocabulary:
         self.settle()
         return self._terms
 
+    def rows(self) -> list[tuple[str, str, int]]:
+        """(surface, term, papers) of every word, in surface order (as the lexicon stores
+        them: each row lands at the end of the table's tree)."""
+        counts, terms = self.counts, self.terms
+        return [(surface, terms[surface], counts[surface]) for surface in sorted(counts)]
+
     def merge(self, other: Vocabulary) -> None:
         self.counts.update(other.counts)
         new = other.terms.keys() - self.terms.keys()  # set arithmetic in C: a build merges

@@ -270,7 +270,7 @@ class Lexicon:
             conn.executemany(
                 "INSERT INTO surfaces VALUES (?, ?, ?) ON CONFLICT (surface) "
                 "DO UPDATE SET df = df + excluded.df",
-                [(s, vocabulary.terms[s], n) for s, n in vocabulary.counts.items()],
+                vocabulary.rows(),
             )
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('seq', ?)", (seq,))
         except BaseException:
@@ -307,10 +307,7 @@ class Lexicon:
                 "INSERT INTO forms SELECT acronym, long_form, start, count(*) FROM definitions "
                 "GROUP BY acronym, long_form"
             )
-            conn.executemany(  # in key order: each row lands at the end of the table's tree
-                "INSERT INTO surfaces VALUES (?, ?, ?)",
-                [(s, vocabulary.terms[s], vocabulary.counts[s]) for s in sorted(vocabulary.counts)],
-            )
+            conn.executemany("INSERT INTO surfaces VALUES (?, ?, ?)", vocabulary.rows())
             for name, columns in INDEXES.items():
                 conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {columns}")
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('seq', ?)", (seq,))
