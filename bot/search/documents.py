@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from itertools import chain, repeat
+from operator import add
 from typing import NamedTuple
 
 from bot.models import Paper
@@ -132,9 +134,17 @@ class Vocabulary:
         self._pieces: Counter[str] = Counter()  # counted since the last `settle`
 
     def add(self, papers: Iterable[IndexedPaper]) -> None:
+        # Counted in a small Counter of the batch, then added to the whole count in C: a
+        # build worker's whole count holds a million pieces, and incrementing it piece by
+        # piece (~150 a paper) misses the CPU's caches at every step.
+        batch = Counter(chain.from_iterable(paper.pieces for paper in papers))
         pieces = self._pieces
-        for paper in papers:
-            pieces.update(paper.pieces)
+        if not pieces:
+            self._pieces = batch
+            return
+        added = list(batch)
+        totals = map(add, map(pieces.get, added, repeat(0)), batch.values())
+        dict.update(pieces, zip(added, totals, strict=True))
 
     def settle(self) -> None:
         """Turn the pieces counted so far into words (a build worker does it before it sends
