@@ -206,7 +206,7 @@ def analyze_word(word: str) -> WordTerms | None:
     if cached is not None or word in _cache:
         return cached
     result = _analyze_word(word)
-    if len(_cache) < 500_000:
+    if len(_cache) < 1_000_000:  # a build worker's words at a million papers: ~550,000
         _cache[word] = result
     return result
 

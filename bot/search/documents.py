@@ -99,26 +99,6 @@ def category_term(category: str) -> str:
     return category.strip().lower()
 
 
-_surfaces_cache: dict[str, tuple[tuple[str, str], ...]] = {}
-
-
-def surfaces_of(piece: str) -> tuple[tuple[str, str], ...]:
-    """(folded surface word, its index term) for each word of a piece and each word's
-    parts: what typo correction may suggest (cached: a build sees each piece thousands of times)."""
-    cached = _surfaces_cache.get(piece)
-    if cached is None:
-        found: list[tuple[str, str]] = []
-        for word in words_of(piece):
-            terms = analyze_word(word)
-            if terms is not None:
-                found.append((terms.surface, terms.whole))
-                found += zip(terms.pieces, terms.parts, strict=False)
-        cached = tuple(found)
-        if len(_surfaces_cache) < 500_000:
-            _surfaces_cache[piece] = cached
-    return cached
-
-
 class Vocabulary:
     """Folded library words -> how many papers use them, and the index term of each.
 
@@ -134,17 +114,9 @@ class Vocabulary:
         self._pieces: Counter[str] = Counter()  # counted since the last `settle`
 
     def add(self, papers: Iterable[IndexedPaper]) -> None:
-        # Counted in a small Counter of the batch, then added to the whole count in C: a
-        # build worker's whole count holds a million pieces, and incrementing it piece by
-        # piece (~150 a paper) misses the CPU's caches at every step.
-        batch = Counter(chain.from_iterable(paper.pieces for paper in papers))
-        pieces = self._pieces
-        if not pieces:
-            self._pieces = batch
-            return
-        added = list(batch)
-        totals = map(add, map(pieces.get, added, repeat(0)), batch.values())
-        dict.update(pieces, zip(added, totals, strict=True))
+        # Counted in a small Counter of the batch, then added to the whole count in C (a
+        # build worker's whole count holds a million pieces; ~150 a paper are counted).
+        _add_counts(self._pieces, Counter(chain.from_iterable(paper.pieces for paper in papers)))
 
     def settle(self) -> None:
         """Turn the pieces counted so far into words (a build worker does it before it sends
@@ -152,11 +124,19 @@ class Vocabulary:
         if not self._pieces:
             return
         counts, terms = self._counts, self._terms
-        for piece, count in self._pieces.items():
-            for surface, term in surfaces_of(piece):
-                counts[surface] += count
-                if surface not in terms:
-                    terms[surface] = term
+        count_of, first_term = counts.get, terms.setdefault  # (a Counter's `+=` on a new
+        for piece, count in self._pieces.items():  # word calls `__missing__` in Python)
+            # A piece of letters and digits only is one word (most are): no regex to find it.
+            for word in (piece,) if piece.isalnum() else words_of(piece):
+                found = analyze_word(word)
+                if found is None:
+                    continue
+                # What typo correction may suggest: the folded word and each of its parts.
+                counts[found.surface] = count_of(found.surface, 0) + count
+                first_term(found.surface, found.whole)
+                for surface, term in zip(found.pieces, found.parts, strict=False):
+                    counts[surface] = count_of(surface, 0) + count
+                    first_term(surface, term)
         self._pieces = Counter()
 
     @property
@@ -173,9 +153,27 @@ class Vocabulary:
         """(surface, term, papers) of every word, in surface order (as the lexicon stores
         them: each row lands at the end of the table's tree)."""
         counts, terms = self.counts, self.terms
-        return [(surface, terms[surface], counts[surface]) for surface in sorted(counts)]
+        surfaces = sorted(counts)
+        return list(
+            zip(
+                surfaces,
+                map(terms.__getitem__, surfaces),
+                map(counts.__getitem__, surfaces),
+                strict=True,
+            )
+        )
 
     def merge(self, other: Vocabulary) -> None:
-        self.counts.update(other.counts)
-        new = other.terms.keys() - self.terms.keys()  # set arithmetic in C: a build merges
-        self.terms.update((surface, other.terms[surface]) for surface in new)  # ~500 batches
+        """Add `other`'s words (a build worker's whole vocabulary: a million words at a
+        million papers, merged in C: the build's last steps run in one process alone)."""
+        _add_counts(self.counts, other.counts)
+        self._terms = {**other.terms, **self.terms}  # a word's first term stays
+
+
+def _add_counts(total: dict[str, int], more: dict[str, int]) -> None:
+    if not total:
+        dict.update(total, more)
+        return
+    keys = list(more)
+    sums = map(add, map(total.get, keys, repeat(0)), more.values())
+    dict.update(total, zip(keys, sums, strict=True))
