@@ -57,6 +57,33 @@ def test_aliases_are_mined_from_the_text() -> None:
     assert find_definitions("We use it (see above).") == []
 
 
+@given(
+    st.text(alphabet="KANkan-İıΣσς ", min_size=1, max_size=6),
+    st.text(alphabet="KANkan-İıΣσςxy .", max_size=40),
+)
+@settings(max_examples=500)
+def test_long_forms_found_by_rfind_are_those_of_the_published_algorithm(
+    short: str, long: str
+) -> None:
+    from bot.search.aliases import _schwartz_hearst_by_character, schwartz_hearst
+
+    assert schwartz_hearst(short, long) == _schwartz_hearst_by_character(short, long)
+
+
+def test_long_forms_of_the_sample_library_are_those_of_the_published_algorithm() -> None:
+    from bot.search import aliases
+
+    windows = [
+        (m.group(1), paper.abstract[max(0, m.start() - 200) : m.start()])
+        for paper in load_sample_papers()
+        for m in aliases._PAREN_RE.finditer(paper.abstract)
+    ]
+    assert len(windows) > 50
+    for short, long in windows:
+        expected = aliases._schwartz_hearst_by_character(short, long)
+        assert aliases.schwartz_hearst(short, long) == expected
+
+
 @pytest.mark.parametrize("query", ["KANs", "S-KAN", "convkan", "ConvKAN"])
 def test_acronym_forms(engine: SearchEngine, query: str) -> None:
     assert ids(engine, query)[0] == "2408.08338"
