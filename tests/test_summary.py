@@ -83,6 +83,13 @@ def test_tldr_prefers_ai_summary_and_is_never_over_280() -> None:
         assert 0 < len(summary) <= TLDR_LIMIT
 
 
+@pytest.mark.parametrize("abstract", ["()", "()()", "( )", "[]"])
+def test_an_abstract_with_nothing_left_once_stripped_has_no_tldr(abstract: str) -> None:
+    # Found by test_render_properties: every sentence of "()" strips to nothing.
+    assert extractive_tldr(abstract) == ""
+    assert tldr(Paper(id="2408.08338", title="", abstract=abstract, authors=[])) == ""
+
+
 @given(st.text(max_size=3000))
 def test_tldr_of_any_text_fits(abstract: str) -> None:
     assert len(extractive_tldr(abstract)) <= TLDR_LIMIT

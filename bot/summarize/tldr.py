@@ -278,6 +278,8 @@ def extractive_tldr(abstract: str, title: str = "", limit: int = TLDR_LIMIT) -> 
         for i, s in enumerate(sentences)
         if (text := compressed(stand_alone(s)))
     ]
+    if not candidates:  # nothing left of any sentence once stripped (an abstract of "()")
+        return ""
     best = max(candidates, key=lambda c: c.score)
     main = fitted(best.text, limit) or shorten(best.text, limit)
     result = _result(sentences, best.index)
