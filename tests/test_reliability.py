@@ -100,8 +100,11 @@ def test_sigkill_at_random_moments(tmp_path: Path, slack: TestSlack) -> None:
             out, _ = child.communicate()
             kills += 1
             for line in out.splitlines():
-                _, user, paper_id = line.split()
-                acknowledged.add((user, paper_id))
+                # Only a whole "saved USER PAPER" line acknowledges a save; anything else on the
+                # child's stdout (a fresh clone's first run once wrote a one-word line) does not.
+                words = line.split()
+                if len(words) == 3 and words[0] == "saved":
+                    acknowledged.add((words[1], words[2]))
             _assert_files_whole(data)
             library = Library(data)
             saved = {(r["user"], r["paper"]) for r in library.saves.rows().values()}
