@@ -51,6 +51,20 @@ def test_the_long_form_finds_papers_that_only_write_the_acronym(trap_engine: Sea
     assert any("= KAN" in label for r in response.results for label in r.matched)
 
 
+def test_a_typed_long_form_matches_in_whole_only_with_all_its_words(
+    trap_engine: SearchEngine,
+) -> None:
+    """Papers with the acronym (or every word) come first; a paper with some of the words
+    still comes, after them, and says how much of the query it matched."""
+    results = trap_engine.search("kolmogorov arnold networks", 10).results
+    whole = [r for r in results if r.coverage == 1.0]
+    assert {r.paper.id for r in whole} == KAN_PAPERS | {"9901.00006"}
+    assert results[: len(whole)] == whole
+    partial = results[len(whole) :]
+    assert partial and all(r.matched == ["networks"] for r in partial)
+    assert all(abs(r.coverage - 1 / 3) < 1e-9 for r in partial)
+
+
 def test_aliases_are_mined_from_the_text() -> None:
     text = "the recently proposed Kolmogorov-Arnold Network (KAN), based on nonlinear"
     assert find_definitions(text) == [("KAN", "Kolmogorov-Arnold Network")]

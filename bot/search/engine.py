@@ -46,8 +46,8 @@ from bot.search.ranking import (
     groups_query,
     labelled,
     phrase_query,
+    ranked_query,
     since_query,
-    with_title_bonus,
 )
 from bot.search.semantic import Semantic
 from bot.search.semantic.fusion import DEPTH, LABEL, fuse, meaning_weight
@@ -444,18 +444,18 @@ class SearchEngine:
         fetch: int,
     ) -> tuple[list[_Hit], int]:
         """Papers matching every group first, then those matching some, each by score."""
-        queries = [group_query(index, g) for g in groups]
-        present = [q for q in queries if q is not None]
-        if not present:
-            return [], 0
         hits: list[_Hit] = []
         total = 0
-        if len(present) == len(queries):
-            ranked = with_title_bonus(index, groups_query(present, len(present)), groups)
-            hits, total = self._hits(index, filtered(ranked, filters), fetch, full=True)
-        if len(hits) < fetch - TIE_MARGIN and len(present) > 1:
-            ranked = with_title_bonus(index, groups_query(present, 1), groups)
-            more, total = self._hits(index, filtered(ranked, filters), fetch + len(hits), False)
+        every = ranked_query(index, groups, whole=True)
+        if every is not None:
+            hits, total = self._hits(index, filtered(every, filters), fetch, full=True)
+        # Some groups are enough where there are several, or a long form's words each count.
+        partly = len(groups) > 1 or any(g.span for g in groups)
+        if len(hits) < fetch - TIE_MARGIN and (partly or every is None):
+            some = ranked_query(index, groups, whole=False)
+            if some is None:
+                return hits, total
+            more, total = self._hits(index, filtered(some, filters), fetch + len(hits), False)
             seen = {h.num for h in hits}
             hits += [h for h in more if h.num not in seen]
         return hits, total
