@@ -43,7 +43,7 @@ from bot.search.index import (
     open_index,
     to_document,
 )
-from bot.search.lexicon import LEXICON_FILE, Lexicon
+from bot.search.lexicon import LEXICON_FILE, Lexicon, save_words
 
 if TYPE_CHECKING:
     from multiprocessing.queues import Queue
@@ -123,75 +123,116 @@ def _analysed(
     return papers
 
 
-def _worker(catalog: CatalogStore, tasks: Queue, results: Queue) -> None:
-    """A build worker: analyses ranges until told to stop, then sends its vocabulary once (a
-    vocabulary per range would leave the building process merging ~15,000 counts a range)."""
+def _worker(catalog: CatalogStore, tasks: Queue, results: Queue, words: Path) -> None:
+    """A build worker: analyses ranges until told to stop, then saves the words it counted
+    to `words` and says so (a vocabulary per range would leave the building process merging
+    ~15,000 counts a range)."""
     vocabulary = Vocabulary()
     with _collector_paused():
         for low, high in iter(tasks.get, None):
             results.put((_analysed(catalog, low, high, vocabulary), None))
-        vocabulary.settle()  # here, in parallel, not in the building process
-    results.put(([], vocabulary))
+        save_words(words, vocabulary)  # here, in parallel, not in the building process
+    results.put(([], words))
 
 
-class _Batch(NamedTuple):
-    papers: list[IndexedPaper]
-    vocabulary: Vocabulary | None  # a worker's whole vocabulary, once it has finished
+class _Analysis:
+    """The catalog analysed, range by range, in the building process: `papers`, then
+    `word_files` (one file of words counted)."""
+
+    def __init__(self, catalog: CatalogStore, ranges: list[tuple[int, int]], folder: Path):
+        self.catalog, self.ranges, self.folder = catalog, ranges, folder
+        self.vocabulary = Vocabulary()
+
+    def papers(self) -> Iterator[list[IndexedPaper]]:
+        for low, high in self.ranges:
+            yield _analysed(self.catalog, low, high, self.vocabulary)
+
+    def word_files(self) -> list[Path]:
+        path = self.folder / "words-0.sqlite3"
+        save_words(path, self.vocabulary)
+        return [path]
+
+    def close(self) -> None:
+        pass
 
 
-def _prepared_batches(library: Library, workers: int) -> Iterator[_Batch]:
-    catalog, top = library.catalog, library.catalog.max_num()
-    ranges = [(low, low + RANGE) for low in range(0, top + 1, RANGE)]
-    if workers <= 1 or len(library) < PARALLEL_FROM:
-        vocabulary = Vocabulary()
-        with _collector_paused():
-            for low, high in ranges:
-                yield _Batch(_analysed(catalog, low, high, vocabulary), None)
-        yield _Batch([], vocabulary)
-        return
-    yield from _in_workers(catalog, ranges, workers)
+class _InWorkers(_Analysis):
+    """The catalog analysed by worker processes, each saving the words it counted to a file
+    of its own once the ranges are done (`word_files` waits for them)."""
 
+    def __init__(
+        self, catalog: CatalogStore, ranges: list[tuple[int, int]], folder: Path, workers: int
+    ):
+        super().__init__(catalog, ranges, folder)
+        import multiprocessing  # here: a process that only searches never pays its import
 
-def _in_workers(
-    catalog: CatalogStore, ranges: list[tuple[int, int]], workers: int
-) -> Iterator[_Batch]:
-    import multiprocessing  # here: a process that only searches never pays its import
+        # fork: the workers need nothing but this module; a build runs in a process of its
+        # own (the CLI, or the one a serving bot starts), which has no threads to lose in a
+        # fork.
+        context = multiprocessing.get_context("fork")
+        tasks: Queue = context.Queue()
+        self.results: Queue = context.Queue(maxsize=2 * workers)  # analysed ranges wait, few
+        for task in ranges:
+            tasks.put(task)
+        for _ in range(workers):
+            tasks.put(None)
+        self.files = [folder / f"words-{i}.sqlite3" for i in range(workers)]
+        self.saved: set[Path] = set()
+        self.processes = [
+            context.Process(target=_worker, args=(catalog, tasks, self.results, words), daemon=True)
+            for words in self.files
+        ]
+        for process in self.processes:
+            process.start()
 
-    # fork: the workers need nothing but this module; a build runs in a process of its own
-    # (the CLI, or the one a serving bot starts), which has no threads to lose in a fork.
-    context = multiprocessing.get_context("fork")
-    tasks: Queue = context.Queue()
-    results: Queue = context.Queue(maxsize=2 * workers)  # analysed ranges wait here, few
-    for task in ranges:
-        tasks.put(task)
-    for _ in range(workers):
-        tasks.put(None)
-    processes = [
-        context.Process(target=_worker, args=(catalog, tasks, results), daemon=True)
-        for _ in range(workers)
-    ]
-    for process in processes:
-        process.start()
-    try:
-        finished = 0
-        while finished < workers:
+    def papers(self) -> Iterator[list[IndexedPaper]]:
+        received = 0
+        while received < len(self.ranges):
+            papers, words = self._next()
+            if words is None:
+                received += 1
+                yield papers
+            else:
+                self.saved.add(words)  # a worker done early, while another has ranges left
+
+    def word_files(self) -> list[Path]:
+        while len(self.saved) < len(self.files):
+            words = self._next()[1]
+            if words is not None:
+                self.saved.add(words)
+        return self.files  # in worker order: a word's term is that of the first file with it
+
+    def _next(self) -> tuple[list[IndexedPaper], Path | None]:
+        while True:
             try:
-                batch = _Batch(*results.get(timeout=1.0))
+                return self.results.get(timeout=1.0)  # type: ignore[no-any-return]
             except queue.Empty:
-                failed = [p.exitcode for p in processes if p.exitcode not in (None, 0)]
+                failed = [p.exitcode for p in self.processes if p.exitcode not in (None, 0)]
                 if failed:
                     raise StoreError(
                         f"a search index worker stopped (exit {failed[0]}); the index was not "
                         "built, the one in use still serves"
                     ) from None
-                continue
-            finished += batch.vocabulary is not None
-            yield batch
-    finally:
-        for process in processes:
+
+    def close(self) -> None:
+        for process in self.processes:
             if process.is_alive():
                 process.terminate()
             process.join()
+
+
+@contextmanager
+def _analysis(library: Library, folder: Path, workers: int) -> Iterator[_Analysis]:
+    catalog, top = library.catalog, library.catalog.max_num()
+    ranges = [(low, low + RANGE) for low in range(0, top + 1, RANGE)]
+    if workers <= 1 or len(library) < PARALLEL_FROM:
+        analysis = _Analysis(catalog, ranges, folder)
+    else:
+        analysis = _InWorkers(catalog, ranges, folder, workers)
+    try:
+        yield analysis
+    finally:
+        analysis.close()
 
 
 def build(
@@ -208,36 +249,37 @@ def build(
     seq = library.catalog.last_seq()  # changes after this are caught up afterwards
     index = tantivy.Index(build_schema(), str(folder))
     writer = index.writer(heap_size=BUILD_HEAP, num_threads=2)
-    vocabulary = Vocabulary()
     lexicon = Lexicon(folder / LEXICON_FILE)
     lexicon.start_build()
-    batches = _prepared_batches(library, workers or min(2, os.cpu_count() or 1))
-    with _collector_paused():
-        done = _write_batches(batches, writer, lexicon, vocabulary, progress)
-    writer.commit()
-    writer.wait_merging_threads()
-    lexicon.finish_build(vocabulary, seq, library.catalog.identity())
+    with _analysis(library, folder, workers or min(2, os.cpu_count() or 1)) as analysis:
+        with _collector_paused():
+            done = _write_papers(analysis.papers(), writer, lexicon, progress)
+        # The last steps run in this process alone: these while the workers count their words.
+        writer.commit()
+        writer.wait_merging_threads()
+        lexicon.count_definitions()
+        word_files = analysis.word_files()
+    lexicon.finish_build(word_files, seq, library.catalog.identity())
     lexicon.close()
+    for path in word_files:
+        path.unlink(missing_ok=True)
     (folder / FORMAT_FILE).write_text(f"{INDEX_FORMAT}\n")
     _make_current(root, folder)
     log.info("built the search index of %d papers in %s", done, folder)
     return folder
 
 
-def _write_batches(
-    batches: Iterator[_Batch],
+def _write_papers(
+    batches: Iterator[list[IndexedPaper]],
     writer: tantivy.IndexWriter,
     lexicon: Lexicon,
-    vocabulary: Vocabulary,
     progress: Callable[[int], None] | None,
 ) -> int:
     done = 0
-    for papers, found in batches:
+    for papers in batches:
         for paper in papers:
             writer.add_document(to_document(paper))
         lexicon.add_built(papers)
-        if found is not None:
-            vocabulary.merge(found)
         done += len(papers)
         if progress and papers:
             progress(done)

@@ -119,8 +119,8 @@ class Vocabulary:
         _add_counts(self._pieces, Counter(chain.from_iterable(paper.pieces for paper in papers)))
 
     def settle(self) -> None:
-        """Turn the pieces counted so far into words (a build worker does it before it sends
-        its vocabulary, so that the building process does not)."""
+        """Turn the pieces counted so far into words (a build worker does it once, before it
+        saves its words: `lexicon.save_words`)."""
         if not self._pieces:
             return
         counts, terms = self._counts, self._terms
@@ -162,12 +162,6 @@ class Vocabulary:
                 strict=True,
             )
         )
-
-    def merge(self, other: Vocabulary) -> None:
-        """Add `other`'s words (a build worker's whole vocabulary: a million words at a
-        million papers, merged in C: the build's last steps run in one process alone)."""
-        _add_counts(self.counts, other.counts)
-        self._terms = {**other.terms, **self.terms}  # a word's first term stays
 
 
 def _add_counts(total: dict[str, int], more: dict[str, int]) -> None:
