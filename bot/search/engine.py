@@ -95,11 +95,13 @@ class _Hit:
     rank: int = 0  # `documents.IndexedPaper.rank`: upvotes, then date
     meant: bool = False  # found by meaning alone (no word of the query)
 
-    def order(self) -> tuple[int, int]:
+    def order(self) -> tuple[int, int, int]:
         """Best first: score (to 4 decimals, so float noise never splits a tie), then more
-        upvotes, then the newer paper. Scores are positive: `int(x + 0.5)` rounds them, ten
-        times faster than `round(x, 4)`, and it runs for every hit of every query."""
-        return (-int(self.score * 10_000 + 0.5), -self.rank)
+        upvotes, then the newer paper, then the first in the catalog (papers equal in all
+        else would otherwise come in the order of the index's segments, which differs from
+        build to build). Scores are positive: `int(x + 0.5)` rounds them, ten times faster
+        than `round(x, 4)`, and it runs for every hit of every query."""
+        return (-int(self.score * 10_000 + 0.5), -self.rank, self.num)
 
 
 class SearchEngine:
@@ -446,16 +448,16 @@ class SearchEngine:
         """Papers matching every group first, then those matching some, each by score."""
         hits: list[_Hit] = []
         total = 0
-        every = ranked_query(index, groups, whole=True)
+        every = ranked_query(index, groups, whole=True, filters=filters)
         if every is not None:
-            hits, total = self._hits(index, filtered(every, filters), fetch, full=True)
+            hits, total = self._hits(index, every, fetch, full=True)
         # Some groups are enough where there are several, or a long form's words each count.
         partly = len(groups) > 1 or any(g.span for g in groups)
         if len(hits) < fetch - TIE_MARGIN and (partly or every is None):
-            some = ranked_query(index, groups, whole=False)
+            some = ranked_query(index, groups, whole=False, filters=filters)
             if some is None:
                 return hits, total
-            more, total = self._hits(index, filtered(some, filters), fetch + len(hits), False)
+            more, total = self._hits(index, some, fetch + len(hits), False)
             seen = {h.num for h in hits}
             hits += [h for h in more if h.num not in seen]
         return hits, total

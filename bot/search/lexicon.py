@@ -371,7 +371,7 @@ def save_words(path: Path, vocabulary: Vocabulary) -> None:
     """A build worker's words (surface, term, papers), in a file of their own for
     `Lexicon.finish_build`. The worker writes them itself, in parallel with the other, where
     sending them back left the building process alone to merge, sort and insert a million
-    words (4 of the million's last 10 seconds). Scratch data: no journal, no fsync."""
+    words (~4 s at a million, one core idle). Scratch data: no journal, no fsync."""
     path.unlink(missing_ok=True)
     conn = sqlite3.connect(path, isolation_level=None)
     try:
