@@ -4,7 +4,7 @@
 - An alternative of several terms (hyphen parts, an acronym's long form) needs all of them and
   scores their mean; a group scores its best alternative (a disjunction-max).
 - A paper matching every group ranks above one matching some (`all_groups`), then by score;
-  equal scores go to more upvotes, then the newer paper.
+  equal scores go to more upvotes, then the newer paper, then the first in the catalog.
 - Filters (`since:`, `author:`, quoted phrases) narrow without scoring.
 """
 
