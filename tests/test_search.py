@@ -65,6 +65,34 @@ def test_a_typed_long_form_matches_in_whole_only_with_all_its_words(
     assert all(abs(r.coverage - 1 / 3) < 1e-9 for r in partial)
 
 
+def test_the_title_bonus_in_the_union_finds_and_scores_as_beside_a_required_query(
+    trap_engine: SearchEngine,
+) -> None:
+    """Where any one group is enough, the bonus is one more clause of the union (faster): a
+    title word is in the text too, so no paper is found by the bonus alone and each paper's
+    score is the same as with the bonus an optional clause beside the required groups."""
+    from tantivy import Occur, Query
+
+    from bot.search.ranking import _title_bonus, group_query, groups_query, ranked_query
+
+    index = trap_engine.index
+    for text in ("kan", "networks", "diffusion models", "multi-agent llm", "kolmogorov arnold"):
+        groups = index.groups_for(text)
+        union = ranked_query(index, groups, whole=False, filters=[])
+        queries = [q for q in (group_query(index, g) for g in groups) if q is not None]
+        bonus = _title_bonus(index, groups)
+        assert union is not None and bonus is not None, text
+        beside = Query.boolean_query(
+            [(Occur.Must, groups_query(queries, 1)), (Occur.Should, bonus)]
+        )
+        found = [index.searcher.search(q, 1_000, count=True) for q in (union, beside)]
+        assert found[0].count == found[1].count > 0, text
+        scored = [
+            sorted((a.segment_ord, a.doc, round(score, 4)) for score, a in f.hits) for f in found
+        ]
+        assert scored[0] == scored[1], text
+
+
 def test_aliases_are_mined_from_the_text() -> None:
     text = "the recently proposed Kolmogorov-Arnold Network (KAN), based on nonlinear"
     assert find_definitions(text) == [("KAN", "Kolmogorov-Arnold Network")]
