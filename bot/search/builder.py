@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import tantivy
 
@@ -135,9 +135,19 @@ def _worker(catalog: CatalogStore, tasks: Queue, results: Queue, words: Path) ->
     results.put(([], words))
 
 
-class _Analysis:
-    """The catalog analysed, range by range, in the building process: `papers`, then
-    `word_files` (one file of words counted)."""
+class _Analysis(Protocol):
+    """The catalog analysed: `papers` (each range's), then `word_files` (the words counted,
+    saved by `lexicon.save_words`), then `close`."""
+
+    def papers(self) -> Iterator[list[IndexedPaper]]: ...
+
+    def word_files(self) -> list[Path]: ...
+
+    def close(self) -> None: ...
+
+
+class _InProcess:
+    """The catalog analysed, range by range, in the building process (a small library)."""
 
     def __init__(self, catalog: CatalogStore, ranges: list[tuple[int, int]], folder: Path):
         self.catalog, self.ranges, self.folder = catalog, ranges, folder
@@ -153,17 +163,17 @@ class _Analysis:
         return [path]
 
     def close(self) -> None:
-        pass
+        """Nothing to let go of: no process was started."""
 
 
-class _InWorkers(_Analysis):
+class _InWorkers:
     """The catalog analysed by worker processes, each saving the words it counted to a file
     of its own once the ranges are done (`word_files` waits for them)."""
 
     def __init__(
         self, catalog: CatalogStore, ranges: list[tuple[int, int]], folder: Path, workers: int
     ):
-        super().__init__(catalog, ranges, folder)
+        self.ranges = ranges
         import multiprocessing  # here: a process that only searches never pays its import
 
         # fork: the workers need nothing but this module; a build runs in a process of its
@@ -225,8 +235,9 @@ class _InWorkers(_Analysis):
 def _analysis(library: Library, folder: Path, workers: int) -> Iterator[_Analysis]:
     catalog, top = library.catalog, library.catalog.max_num()
     ranges = [(low, low + RANGE) for low in range(0, top + 1, RANGE)]
+    analysis: _Analysis
     if workers <= 1 or len(library) < PARALLEL_FROM:
-        analysis = _Analysis(catalog, ranges, folder)
+        analysis = _InProcess(catalog, ranges, folder)
     else:
         analysis = _InWorkers(catalog, ranges, folder, workers)
     try:
