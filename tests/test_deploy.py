@@ -109,3 +109,25 @@ def test_the_many_workspace_manifest_is_valid_and_asks_for_what_the_bot_handles(
         *(c["url"] for c in manifest["features"]["slash_commands"]),
     ]
     assert all(url.endswith(EVENTS_PATH) for url in urls)
+
+
+def test_the_image_the_unit_and_make_install_exactly_the_lock() -> None:
+    """uv from its hash-pinned requirements, then `uv sync --locked` (never a resolve of its
+    own): the Dockerfile, `make install` (the systemd unit's) and every make target."""
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    [bootstrap] = re.findall(r"^RUN pip install (.+)$", dockerfile, re.MULTILINE)
+    assert "--require-hashes" in bootstrap and "scripts/uv-requirements.txt" in bootstrap
+    syncs = re.findall(r"uv sync ([^&\n]+)", dockerfile)
+    assert len(syncs) == 2 and all("--locked" in sync for sync in syncs)
+    assert re.search(r"^COPY pyproject.toml uv.lock ", dockerfile, re.MULTILINE)
+    unit = (DEPLOY / "systemd" / "papers-bot@.service").read_text()
+    assert "make install" in unit and "/opt/papers-bot/.venv/bin/papers-bot" in unit
+    makefile = (ROOT / "Makefile").read_text()
+    installs = re.findall(r"^\t.*\b(?:pip install|uv sync|SYNC)\b.*$", makefile, re.MULTILINE)
+    assert installs and all(
+        "--require-hashes" in line or "--locked" in line or "$(SYNC)" in line for line in installs
+    )
+    assert "SYNC = $(UV) sync --locked" in makefile
+    requirements = (ROOT / "scripts" / "uv-requirements.txt").read_text()
+    pinned = re.search(r"^uv==([\d.]+)", requirements, re.MULTILINE)
+    assert pinned and f'required-version = "=={pinned[1]}"' in (ROOT / "pyproject.toml").read_text()
