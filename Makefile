@@ -17,7 +17,7 @@ export UV_PYTHON_DOWNLOADS := never
 # An exact sync: a package the lock does not list is removed from .venv.
 SYNC = $(UV) sync --locked --python $(PYTHON_EXE) --extra dev
 
-.PHONY: run test lint bench soak clean semantic upgrade lock install
+.PHONY: run test lint bench soak clean semantic smoke upgrade lock install
 
 $(UV): scripts/uv-requirements.txt
 	rm -rf $(UV_HOME)
@@ -51,6 +51,11 @@ run: $(STAMP)
 test: $(SEMANTIC)
 	$(BIN)/python -m pytest
 
+# What a user types, from this install: every papers-bot command in fresh processes, search
+# by meaning on (also part of `make test`).
+smoke: $(SEMANTIC)
+	$(BIN)/python -m pytest tests/test_smoke.py
+
 # Style, formatting, types, the layer contract (pyproject.toml, [tool.importlinter]), and the
 # lock: it must agree with pyproject.toml and carry a wheel for every platform it promises.
 lint: $(SEMANTIC)
@@ -66,8 +71,9 @@ lock: $(UV)
 	$(UV) lock --python $(PYTHON_EXE)
 
 # The newest versions pyproject.toml allows, installed, then everything checked on them: the
-# lint (types against the new stubs too) and the whole suite. A failure leaves the new uv.lock
-# for you to look at (`git diff uv.lock`), or to undo with `git checkout uv.lock`.
+# lint (types against the new stubs too) and the whole suite, the smoke run of every command
+# included. A failure leaves the new uv.lock for you to look at (`git diff uv.lock`), or to
+# undo with `git checkout uv.lock`.
 upgrade: $(UV)
 	$(UV) lock --upgrade --python $(PYTHON_EXE)
 	$(MAKE) lint test

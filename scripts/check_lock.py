@@ -18,10 +18,11 @@ from packaging.markers import Marker
 from packaging.tags import Tag, compatible_tags, cpython_tags
 from packaging.utils import parse_wheel_filename
 
+from bot.cli.doctor.install import PYTHONS
+
 LOCK = Path(__file__).resolve().parent.parent / "uv.lock"
 PROJECT = "papers-bot"
 ARCHES = ("x86_64", "aarch64")
-PYTHONS = ((3, 11), (3, 12), (3, 13), (3, 14))
 RUN_TIME_EXTRAS = ("semantic",)
 GLIBC_MINOR = 28  # manylinux_2_28: Debian 10, Ubuntu 20.04, RHEL 8 and newer
 

@@ -25,8 +25,15 @@ CALLER_DATABASE_URL = os.environ.get("DATABASE_URL")
 BACKENDS = ["files", "postgres"]
 
 
+@pytest.fixture(scope="session")
+def probe_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The cache folder of the run (XDG_CACHE_HOME): the native parts' check (`bot.probe`)
+    runs once for all the tests, and never reads or writes the developer's own verdicts."""
+    return tmp_path_factory.mktemp("cache")
+
+
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def _clean_env(monkeypatch: pytest.MonkeyPatch, probe_cache: Path) -> None:
     """Tests never see a developer's real Slack settings."""
     for name in list(os.environ):
         if name.startswith(("SLACK_", "PAPERS_", "HF_")) or name in ("PORT", "DATABASE_URL"):
@@ -34,6 +41,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     # Search by meaning is on wherever its extra is installed, as here; embedding each test's
     # library would cost seconds, so it is off unless a test turns it on (tests/test_semantic.py).
     monkeypatch.setenv("PAPERS_SEMANTIC", "0")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(probe_cache))
 
 
 def run_papers_bot(

@@ -57,6 +57,13 @@ def _parser() -> argparse.ArgumentParser:
     copy = db_sub.add_parser("copy", help="copy a library between a data dir and a database")
     copy.add_argument("--from", dest="source", required=True, metavar="PATH-OR-URL")
     copy.add_argument("--to", dest="target", required=True, metavar="PATH-OR-URL")
+    doctor = sub.add_parser(
+        "doctor", help="check the install, the data, the settings and the services"
+    )
+    doctor.add_argument(
+        "--network", action="store_true", help="also ask Hugging Face, arXiv and the LLM"
+    )
+    doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
     return parser
 
 
@@ -142,6 +149,12 @@ def db_command(args: argparse.Namespace) -> int:
     return upgrade_command(args) if args.db_command == "upgrade" else copy_command(args)
 
 
+def doctor_command(args: argparse.Namespace) -> int:
+    from bot.cli.doctor import doctor_command as check_everything
+
+    return check_everything(args)
+
+
 # Each subcommand's handler, imported when it runs: `papers-bot search` loads neither Bolt nor
 # an HTTP client, so it starts fast.
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
@@ -153,4 +166,5 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "fetch": fetch_command,
     "digest": digest_command,
     "db": db_command,
+    "doctor": doctor_command,
 }

@@ -96,7 +96,7 @@ def embed_additions(runtime: Runtime) -> None:
     (a day, a file); a big intake is left to a running bot's background or `papers-bot index`."""
     semantic = runtime.search.semantic
     todo = semantic.behind(runtime.library) if semantic is not None else 0
-    if semantic is None or not todo:
+    if semantic is None or not todo or not semantic.available():  # the log said why not
         return
     if todo > EMBED_IN_INGEST:
         print(
@@ -113,7 +113,10 @@ def embed_additions(runtime: Runtime) -> None:
 
 def _embed(semantic: Semantic, library: Library) -> None:
     """Make the vectors search by meaning needs (a long job the first time: the progress is
-    saved every few thousand papers, so an interrupted run resumes)."""
+    saved every few thousand papers, so an interrupted run resumes). Not when its native
+    parts failed their check: the log said so, and the words' index is made all the same."""
+    if not semantic.available():
+        return
     todo = semantic.behind(library)
     start = time.perf_counter()
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -31,7 +32,7 @@ from bot.console.slack_standin import Call, SlackStandIn
 from bot.digest import run_digest
 from bot.render import blocks_to_text, mrkdwn_to_text
 from bot.runtime import Runtime
-from bot.slack.app import app_for
+from bot.slack.app import LISTENER_THREADS, app_for
 from bot.slack.client import make_client
 from bot.slack.slackbot import SlackBot
 from bot.text import whole_number
@@ -73,11 +74,15 @@ class Console:
             slack_api_url=self.standin.api_url,
         )
         self.runtime = Runtime.open(self.settings)
+        # As a serving bot does: the word list and the embedding model loaded (its native
+        # parts checked first) before the first question, not while it waits for its answer.
+        self.runtime.warm_up()
         semantic = self.runtime.search.semantic
         if semantic is not None:  # the sample library's vectors, made while you type
             semantic.start_background(self.runtime.library)
         self.slackbot = SlackBot(self.runtime, make_client(self.settings))
-        self.app: App = app_for(self.slackbot)
+        self._listeners = ThreadPoolExecutor(max_workers=LISTENER_THREADS)
+        self.app: App = app_for(self.slackbot, executor=self._listeners)
         # Every button shown keeps its number for the whole session, as buttons of earlier
         # messages stay clickable in Slack.
         self.buttons: list[Button] = []
@@ -85,6 +90,9 @@ class Console:
         self._ids = itertools.count(1)
 
     def close(self) -> None:
+        """Stop, once every answer still in flight has reached the stand-in (a `quit` typed
+        before a slow answer came must not leave it talking to a Slack that is gone)."""
+        self._listeners.shutdown(wait=True)
         if self.runtime.search.semantic is not None:
             self.runtime.search.semantic.stop_background()
         self.standin.stop()
@@ -298,8 +306,8 @@ class Console:
 
 def run_console(settings: Settings) -> int:
     settings.require_valid()
-    console = Console(settings)
     print("papers-bot console: the real bot, with a local stand-in for Slack. Type help.")
+    console = Console(settings)  # a second or two: the word list and the model are loaded
     try:
         while True:
             try:

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from bot.console.local_http import LocalHTTPServer
+from bot.slack.workspaces import BOT_SCOPES
 
 
 @dataclass
@@ -50,6 +51,7 @@ class SlackStandIn(LocalHTTPServer):
                 "C0PAPERS": {"name": "papers", "is_private": False, "is_member": False},
             }
         )
+        self.scopes = list(BOT_SCOPES)  # what the bot token was granted: Slack's x-oauth-scopes
         self.calls: list[Call] = []
         self.messages: dict[str, list[dict[str, Any]]] = {}  # channel -> posted messages
         self._ts = itertools.count(1)
@@ -116,8 +118,11 @@ class SlackStandIn(LocalHTTPServer):
     def respond(
         self, method: str, args: dict[str, Any], token: str | None
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
-        """(HTTP status, JSON body, headers) of a Web API call."""
-        return 200, self._answer(method, args, token), {}
+        """(HTTP status, JSON body, headers) of a Web API call. Like Slack, every answer to a
+        call made with a token names that token's scopes in `x-oauth-scopes`."""
+        answer = self._answer(method, args, token)
+        granted = answer.get("ok") and token == self.bot_token
+        return 200, answer, {"x-oauth-scopes": ",".join(self.scopes)} if granted else {}
 
     def _answer(self, method: str, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         self._record(method, args, token)

@@ -565,3 +565,20 @@ def _as_oserror(error: sqlite3.DatabaseError) -> OSError:
     if "readonly" in text or "read-only" in text:
         return OSError(errno.EROFS, "the disk is read-only")
     return OSError(errno.EIO, str(error))
+
+
+def integrity_problems(path: Path) -> list[str]:
+    """What SQLite's `PRAGMA quick_check` finds wrong in the catalog at `path` (nothing: it is
+    sound). Read-only: a damaged file is reported, never set aside (`papers-bot doctor`)."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    except sqlite3.Error as error:
+        return [str(error)]
+    try:
+        rows = conn.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.DatabaseError as error:
+        return [str(error)]
+    finally:
+        conn.close()
+    found = [line for row in rows for line in str(row[0]).splitlines()]
+    return [line for line in found if line != "ok" and not line.startswith("***")]

@@ -47,10 +47,16 @@ def create_app(
     return app_for(slackbot, workspaces)
 
 
-def app_for(slackbot: SlackBot, workspaces: InstalledWorkspaces | None = None) -> App:
+def app_for(
+    slackbot: SlackBot,
+    workspaces: InstalledWorkspaces | None = None,
+    executor: ThreadPoolExecutor | None = None,
+) -> App:
     """The Bolt App that answers Slack through `slackbot` (which the runner also hands the
     daily job, so digests and answers share one client and one library). With `workspaces`
-    (many workspaces), Bolt runs the OAuth flow and finds each request's token itself."""
+    (many workspaces), Bolt runs the OAuth flow and finds each request's token itself.
+    `executor`: the pool the listeners run on, for a caller that must wait for the answers
+    still in flight before it stops (the console)."""
     settings = slackbot.runtime.settings
     if settings.slack_client_id and settings.slack_bot_token:
         log.warning("SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are ignored: SLACK_BOT_TOKEN is set")
@@ -63,7 +69,7 @@ def app_for(slackbot: SlackBot, workspaces: InstalledWorkspaces | None = None) -
             process_before_response=False,
             # Bolt runs the 3-second acks and the slow lazy answers on one pool (5 threads by
             # default): a burst of answers would queue the next acks behind them.
-            listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS),
+            listener_executor=executor or ThreadPoolExecutor(max_workers=LISTENER_THREADS),
             **_oauth(settings, workspaces),
         )
     register_all(app, slackbot)

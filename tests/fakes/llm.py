@@ -1,10 +1,11 @@
 """An OpenAI-compatible chat completions server on 127.0.0.1, playing the LLM summariser.
 
-`POST /v1/chat/completions` answers as OpenAI does (`{"choices": [{"message": {"role":
-"assistant", "content": ...}}], ...}`). What it writes is set per paper: `answers` maps a
-piece of the prompt (a title) to the reply; without one it writes a grounded sentence from the
-paper's title. Faults make it answer 429 with `Retry-After`, 500, or stall past the client's
-timeout; every request is kept (`requests`) with its headers, to check what was sent.
+`GET /v1/models` lists `models`; `POST /v1/chat/completions` answers as OpenAI does
+(`{"choices": [{"message": {"role": "assistant", "content": ...}}], ...}`). What it writes
+is set per paper: `answers` maps a piece of the prompt (a title) to the reply; without one it
+writes a grounded sentence from the paper's title. Faults make it answer 429 with
+`Retry-After`, 500, or stall past the client's timeout; every request is kept (`requests`)
+with its headers, to check what was sent.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class LLMFault:
 class LLMStandIn(LocalHTTPServer):
     def __init__(self) -> None:
         self.answers: dict[str, str] = {}
+        self.models = ["stand-in-model"]  # GET /v1/models lists them
         self.requests: list[dict[str, Any]] = []
         self.faults: list[LLMFault] = []
         self.stall_seconds = 3.0
@@ -55,6 +57,10 @@ class LLMStandIn(LocalHTTPServer):
         self.requests.append(
             {"path": request.path, "body": body, "headers": dict(request.headers.items())}
         )
+        if request.command == "GET" and request.path == "/v1/models":  # what it serves
+            models = {"object": "list", "data": [{"id": m, "object": "model"} for m in self.models]}
+            self.reply(request, 200, json.dumps(models).encode(), "application/json")
+            return
         if request.command != "POST" or request.path != "/v1/chat/completions":
             self.reply(request, 404, b'{"error": {"message": "not found"}}', "application/json")
             return

@@ -3,8 +3,10 @@ with the word scores for free-text queries.
 
 `model` (the embedding model on onnxruntime), `onnx_graph` (its graph, built from the packaged
 weights), `vectors` (the vectors on disk, caught up with the catalog, and their HNSW graph),
-`fusion` (which queries, and how the two scores combine). `Semantic` is what the engine and the
-runtime hold: nothing here is imported, and no model loaded, until semantic search is used.
+`fusion` (which queries, and how the two scores combine), `selftest` (the check its native parts
+pass, in a child process, before a process first uses them: `bot.probe`). `Semantic` is what the
+engine and the runtime hold: nothing here is imported, and no model loaded, until semantic search
+is used.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.library import Library, StoreError
-from bot.search.semantic.model import Embedder, ModelMissing, model_folder
+from bot.probe import Verdict, probe
+from bot.search.semantic.model import Embedder, ModelMissing, fingerprint, model_folder
+from bot.search.semantic.selftest import SEARCH_BY_MEANING
 from bot.search.semantic.vectors import VectorSearch, behind, catch_up, folder_of
 
 log = logging.getLogger(__name__)
@@ -32,6 +36,15 @@ def installed(model_setting: str | None = None) -> bool:
     return all(importlib.util.find_spec(name) is not None for name in needed)
 
 
+def native_check(model_setting: str | None, fresh: bool = False) -> Verdict:
+    """The verdict on this install's native parts running this model (`bot.probe`: checked in
+    a child process once per installed set of versions; `fresh` checks again). Raises
+    ModelMissing (or OSError) when the model itself is missing: a setting, not theirs."""
+    folder = model_folder(model_setting)
+    arguments = (str(folder) if model_setting else "", fingerprint(folder))
+    return probe(SEARCH_BY_MEANING, *arguments, fresh=fresh)
+
+
 class Semantic:
     """Meaning search for one data dir: query vectors, the nearest papers, and the vectors
     kept made (in the background of a serving bot, or by `papers-bot index`)."""
@@ -45,11 +58,27 @@ class Semantic:
         self.vectors = VectorSearch(self.data_dir)
         self._embedder: Embedder | None = None
         self._broken = False
+        self._checked: bool | None = None  # the native parts passed their check (`available`)
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
 
+    def available(self) -> bool:
+        """Whether this install's native parts (onnxruntime, usearch, tokenizers, onnx) passed
+        their check in a child process (`bot.probe`, once per installed set of versions). When
+        not, search by meaning is off for this process (said once in the log) and search stays
+        lexical; nothing of them was imported here. A model that is missing or named wrong is
+        not theirs to judge: `embedder` says which setting to fix."""
+        if self._checked is None:
+            try:
+                self._checked = native_check(self.model_setting).ok
+            except (ModelMissing, OSError):
+                return True
+        return self._checked
+
     def embedder(self) -> Embedder:
+        if not self.available():
+            raise ModelMissing("its native parts failed their check (see the log)")
         with self._lock:
             if self._embedder is None:
                 folder = model_folder(self.model_setting)
@@ -64,6 +93,8 @@ class Semantic:
 
     def warm_up(self) -> None:
         """Load the model now (a serving bot, before it serves), not in the first request."""
+        if not self.available():
+            return
         try:
             self.embedder()
         except ModelMissing as error:
@@ -73,7 +104,7 @@ class Semantic:
     def nearest(self, text: str, count: int) -> list[tuple[int, float]]:
         """(catalog key, cosine) of the papers nearest `text`; empty while no vectors are
         made, or when the model cannot run (logged once: search stays lexical)."""
-        if self._broken or not self.vectors.ready():
+        if self._broken or not self.available() or not self.vectors.ready():
             return []
         try:
             vector = self.embedder().embed([text])[0]
@@ -113,6 +144,8 @@ class Semantic:
             thread.join(timeout=60)
 
     def _loop(self, library: Library, interval: float) -> None:
+        if not self.available():
+            return
         while not self._stopping.is_set():
             try:
                 if behind(library):

@@ -14,6 +14,7 @@ the vectors are made again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -100,10 +101,20 @@ def writer_turn(folder: Path) -> Iterator[bool]:
         yield alone
 
 
-def new_graph(dim: int) -> Index:
+def usearch_index() -> type[Index]:
+    """usearch's `Index`, with the model's runtime imported first. usearch 2.26.2 and later,
+    imported before onnxruntime, crash the interpreter as onnxruntime loads (README, "Known
+    issues"); this order is safe with every version, so where the vectors are opened first (a
+    search opens them, then embeds the query) never decides whether the process lives."""
+    with contextlib.suppress(ImportError):  # a stand-in embedder (the benchmarks) needs none
+        import onnxruntime  # noqa: F401
     from usearch.index import Index
 
-    return Index(
+    return Index
+
+
+def new_graph(dim: int) -> Index:
+    return usearch_index()(
         ndim=dim,
         metric="cos",
         dtype="i8",  # 8-bit rows in the graph: 384 bytes a paper (float16 stays in rows.f16)
@@ -333,10 +344,8 @@ class VectorSearch:
             return self._graph
 
     def _open(self) -> Index | None:
-        from usearch.index import Index
-
         try:
-            graph = Index.restore(str(self.folder / ANN), view=True)
+            graph = usearch_index().restore(str(self.folder / ANN), view=True)
         except (OSError, RuntimeError, ValueError) as error:
             log.warning("the vectors' graph could not be opened (%s): search stays lexical", error)
             return None
