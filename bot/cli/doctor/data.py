@@ -116,15 +116,13 @@ def index_check(settings: Settings, catalog: CatalogStore) -> Check:
     try:
         if index.lexicon.catalog != catalog.identity():
             return fail(name, f"{folder.name} was built from another catalog", REBUILD)
-        behind = catalog.count_since(index.seq)
         if index.seq > catalog.last_seq():
             return fail(name, f"{folder.name} is ahead of the catalog (restored?)", REBUILD)
+        behind = catalog.count_since(index.seq)
     finally:
         index.close()
-    pending = f", {behind:,} papers to catch up (a bot or `papers-bot index` does it)" * bool(
-        behind
-    )
-    return ok(name, f"generation {folder.name} follows the catalog{pending}")
+    pending = f", {behind:,} papers to catch up (a bot or `papers-bot index` does it)"
+    return ok(name, f"generation {folder.name} follows the catalog{pending if behind else ''}")
 
 
 def vectors_check(settings: Settings, catalog: CatalogStore) -> Check:
@@ -144,5 +142,5 @@ def vectors_check(settings: Settings, catalog: CatalogStore) -> Check:
     if state.catalog != catalog.identity():
         return fail(name, "made from another catalog", REMAKE)
     behind = catalog.count_since(state.seq)
-    pending = f", {behind:,} papers to embed (a bot or `papers-bot index` does it)" * bool(behind)
-    return ok(name, f"of model {model}, following the catalog{pending}")
+    pending = f", {behind:,} papers to embed (a bot or `papers-bot index` does it)"
+    return ok(name, f"of model {model}, following the catalog{pending if behind else ''}")
