@@ -24,7 +24,7 @@ from bot.search.semantic.model import model_folder
 from tests.slack.conftest import SECRET, TOKEN, all_text
 from tests.slack.standin import TestSlack
 from tests.slack.test_run_and_console import free_port
-from tests.test_smoke import MEANING_QUERY, PAPERS_BOT, User, ask, wait_healthy
+from tests.test_smoke import MEANING_QUERY, PAPERS_BOT, User, ask, meaning_on, wait_healthy
 
 OFF = "search by meaning is off"
 
@@ -33,9 +33,8 @@ OFF = "search by meaning is off"
 def embedded(tmp_path_factory: pytest.TempPathFactory, fixtures: Path) -> Path:
     """A folder whose library (the sample papers and the fixtures) has its vectors."""
     folder = tmp_path_factory.mktemp("embedded")
-    env = {k: v for k, v in os.environ.items() if k != "PAPERS_SEMANTIC"}
     files = sorted(str(path) for path in (fixtures / "hf_fixtures").glob("*.json"))
-    User(folder, env | {"PAPERS_REMOTE_SEARCH": "0"}).ok("import", *files)
+    User(folder, meaning_on(PAPERS_REMOTE_SEARCH="0")).ok("import", *files)
     assert (folder / "data" / "vectors" / "ann.usearch").exists()
     return folder
 
@@ -55,8 +54,7 @@ def user_of(embedded: Path, tmp_path: Path, **env: str) -> User:
     """A person with a copy of the embedded library, an empty cache and `env`."""
     folder = tmp_path / "work"
     shutil.copytree(embedded, folder)
-    base = {k: v for k, v in os.environ.items() if k != "PAPERS_SEMANTIC"}
-    return User(folder, base | {"XDG_CACHE_HOME": str(tmp_path / "cache")} | env)
+    return User(folder, meaning_on(XDG_CACHE_HOME=str(tmp_path / "cache"), **env))
 
 
 def said_off(stderr: str) -> list[str]:

@@ -38,6 +38,12 @@ CHANNEL = "C0PAPERS"
 MEANING_QUERY = "questions about long videos"  # the query that crashed: two words and more
 
 
+def meaning_on(**extra: str) -> dict[str, str]:
+    """This environment as a user's: search by meaning at its default (on; the tests' own
+    processes turn it off, tests/conftest.py), with `extra`."""
+    return {k: v for k, v in os.environ.items() if k != "PAPERS_SEMANTIC"} | extra
+
+
 class User:
     """A person at a terminal in `folder`: `papers-bot ARGS` with the folder's `.env`."""
 
@@ -98,9 +104,8 @@ def user(
         )
         + "\n"
     )
-    env = {k: v for k, v in os.environ.items() if k != "PAPERS_SEMANTIC"}
-    env["XDG_CACHE_HOME"] = str(folder / "cache")  # no verdict yet: the first run checks
-    person = User(folder, env)
+    # An empty cache: no verdict on the native parts yet, so the first command checks them.
+    person = User(folder, meaning_on(XDG_CACHE_HOME=str(folder / "cache")))
     files = sorted(str(path) for path in (fixtures / "hf_fixtures").glob("*.json"))
     imported = person.ok("import", *files)
     assert "added" in imported.stdout
