@@ -1,7 +1,7 @@
 """The arXiv API (`GET {ARXIV_API_URL}?search_query=...`) over httpx, as its terms ask.
 
 One connection, at most one request every 3 seconds (`RateLimit(1, 3)`), a User-Agent that
-names papers-bot and its version; 429 and 503 retried with backoff, honouring `Retry-After`;
+names papers-bot and its version; 429 and 5xx retried under `bot.sources.polite`'s policy;
 an HTTP 400 carries an Atom `Error` entry, which becomes an `ArxivError` saying what arXiv
 said (not retried). A category's new papers are a `cat:X AND submittedDate:[A TO B]` query,
 newest first, paged with `start`/`max_results`.
@@ -10,7 +10,6 @@ newest first, paged with `start`/`max_results`.
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -20,7 +19,7 @@ import httpx
 from bot import __version__
 from bot.config import Settings
 from bot.sources.arxiv import Feed, FeedError, parse_feed
-from bot.sources.polite import RateLimit, retry_after
+from bot.sources.polite import RateLimit, RetryPolicy, SourceError, send_with_retries
 
 log = logging.getLogger(__name__)
 USER_AGENT = f"papers-bot/{__version__} (Slack bot for ML papers; arXiv API client; httpx)"
@@ -30,7 +29,7 @@ SECONDS_BETWEEN_REQUESTS = 3.1  # arXiv asks for 3 s; a little more, so jitter n
 MAX_RETRY_AFTER = 300.0
 
 
-class ArxivError(RuntimeError):
+class ArxivError(SourceError):
     """The arXiv API could not be used for this request; the message says why."""
 
 
@@ -47,7 +46,7 @@ class ArxivClient:
     ):
         self.base_url = base_url
         self.rate = rate or RateLimit(1, SECONDS_BETWEEN_REQUESTS)
-        self.max_attempts, self.backoff, self.sleep = max_attempts, backoff, sleep
+        self.policy = RetryPolicy(max_attempts, backoff, MAX_RETRY_AFTER, sleep)
         self._http = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=10.0),
             headers={"User-Agent": USER_AGENT, "Accept": "application/atom+xml"},
@@ -89,29 +88,17 @@ class ArxivClient:
         return self._feed(params)
 
     def _feed(self, params: dict[str, object]) -> Feed:
-        problem = ""
-        for attempt in range(1, self.max_attempts + 1):
-            self.rate.wait_turn()
-            wait: float | None = None
-            try:
-                response = self._http.get(self.base_url, params=params)  # type: ignore[arg-type]
-            except httpx.TransportError as error:
-                problem = f"{type(error).__name__}: {error}"
-            else:
-                if response.status_code in (429, 503) or response.status_code >= 500:
-                    problem = f"HTTP {response.status_code}"
-                    wait = retry_after(response, MAX_RETRY_AFTER)
-                else:
-                    return self._parsed(response)
-            if attempt < self.max_attempts:
-                delay = (
-                    wait
-                    if wait is not None
-                    else self.backoff * 2 ** (attempt - 1) * random.uniform(1, 2)
-                )
-                log.info("arXiv: %s; retry %d in %.0f s", problem, attempt, delay)
-                self.sleep(delay)
-        raise ArxivError(f"arXiv failed {self.max_attempts} times (last: {problem})")
+        def failed(problem: str) -> ArxivError:
+            return ArxivError(f"arXiv failed {self.policy.attempts} times (last: {problem})")
+
+        return send_with_retries(
+            lambda: self._http.get(self.base_url, params=params),  # type: ignore[arg-type]
+            self._parsed,
+            self.policy,
+            failed,
+            self.rate,
+            what="arXiv",
+        )
 
     @staticmethod
     def _parsed(response: httpx.Response) -> Feed:

@@ -2,14 +2,13 @@
 
 `GET {HF_API_URL}/daily_papers?date=YYYY-MM-DD&limit=100&p=N` pages from 0 while pages are full;
 `GET {HF_API_URL}/papers/{id}` returns one paper (404 when unknown). Connection errors,
-timeouts, 5xx, 429 and truncated JSON are retried with exponential backoff and full jitter,
-honouring `Retry-After`, at most `max_attempts` times; then `HFError` says what failed.
+timeouts, 5xx, 429 and truncated JSON are retried under `bot.sources.polite`'s policy, at most
+`max_attempts` times; then `HFError` says what failed.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Callable
 from datetime import date
@@ -19,7 +18,7 @@ import httpx
 
 from bot import __version__
 from bot.config import Settings
-from bot.sources.polite import RateLimit, retry_after
+from bot.sources.polite import RateLimit, Retryable, RetryPolicy, SourceError, send_with_retries
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +28,7 @@ USER_AGENT = f"papers-bot/{__version__} (Slack bot for ML paper digests; httpx)"
 MAX_RETRY_AFTER = 300.0  # the Hub's window is 5 minutes: its Retry-After may be that long
 
 
-class HFError(RuntimeError):
+class HFError(SourceError):
     """The Hugging Face API could not be used; the message says what to do."""
 
 
@@ -63,9 +62,7 @@ class HFClient:
         rate: RateLimit | None = None,
     ):
         self.base_url = base_url.rstrip("/")
-        self.max_attempts = max_attempts
-        self.backoff = backoff
-        self.sleep = sleep
+        self.policy = RetryPolicy(max_attempts, backoff, MAX_RETRY_AFTER, sleep)
         self.rate = rate
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if token:
@@ -114,36 +111,27 @@ class HFClient:
         return result if isinstance(result, dict) else None
 
     def _get_json(self, path: str, params: dict[str, Any] | None, missing_ok: bool = False) -> Any:
-        last_problem = ""
-        for attempt in range(1, self.max_attempts + 1):
-            wait: float | None = None
-            if self.rate is not None:
-                self.rate.wait_turn()
+        def accept(response: httpx.Response) -> Any:
+            if response.status_code == 404 and missing_ok:
+                return None
+            if response.status_code >= 400:
+                raise HFError(f"GET {path} answered HTTP {response.status_code}; not retried")
             try:
-                response = self._http.get(path, params=params)
-            except httpx.TransportError as error:  # connection refused, reset, timeouts
-                last_problem = f"{type(error).__name__}: {error}"
-            else:
-                if response.status_code == 404 and missing_ok:
-                    return None
-                if response.status_code == 429 or response.status_code >= 500:
-                    last_problem = f"HTTP {response.status_code}"
-                    wait = retry_after(response, MAX_RETRY_AFTER)
-                elif response.status_code >= 400:
-                    raise HFError(f"GET {path} answered HTTP {response.status_code}; not retried")
-                else:
-                    try:
-                        return response.json()
-                    except ValueError:
-                        last_problem = "a truncated or invalid JSON body"
-            if attempt == self.max_attempts:
-                break
-            delay = (
-                wait if wait is not None else random.uniform(0, self.backoff * 2 ** (attempt - 1))
+                return response.json()
+            except ValueError:
+                raise Retryable("a truncated or invalid JSON body") from None
+
+        def failed(problem: str) -> HFError:
+            return HFError(
+                f"GET {self.base_url}{path} failed {self.policy.attempts} times (last: "
+                f"{problem}); check HF_API_URL and the network, then run `papers-bot fetch` again"
             )
-            log.info("GET %s failed (%s); retry %d in %.1fs", path, last_problem, attempt, delay)
-            self.sleep(delay)
-        raise HFError(
-            f"GET {self.base_url}{path} failed {self.max_attempts} times (last: {last_problem}); "
-            "check HF_API_URL and the network, then run `papers-bot fetch` again"
+
+        return send_with_retries(
+            lambda: self._http.get(path, params=params),
+            accept,
+            self.policy,
+            failed,
+            self.rate,
+            what=f"Hugging Face GET {path}",
         )

@@ -2,15 +2,14 @@
 
 `POST {PAPERS_LLM_URL}/chat/completions` with `{"model", "messages", "temperature": 0,
 "max_tokens"}`; the answer's `choices[0].message.content` is the text. The key, when there is
-one, goes as `Authorization: Bearer`. 429 and 5xx are retried after `Retry-After` (at most a
-minute) or a short backoff, connection errors and timeouts too, at most `max_attempts` times;
-then `LLMError` says what failed. Nothing here decides what to ask: `bot.summarize.llm` does.
+one, goes as `Authorization: Bearer`. 429, 5xx, connection errors and timeouts are retried
+under `bot.sources.polite`'s policy (a Retry-After of at most a minute), at most `max_attempts`
+times; then `LLMError` says what failed. Nothing here decides what to ask: `bot.summarize.llm` does.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,13 +18,13 @@ import httpx
 
 from bot.config import Settings
 from bot.sources.hf_client import USER_AGENT
-from bot.sources.polite import retry_after
+from bot.sources.polite import RetryPolicy, SourceError, send_with_retries
 
 log = logging.getLogger(__name__)
 MAX_RETRY_AFTER = 60.0  # a summary later is worth less than the extractive one now
 
 
-class LLMError(RuntimeError):
+class LLMError(SourceError):
     """The LLM could not be asked, or answered with no usable text."""
 
 
@@ -41,9 +40,7 @@ class LLMClient:
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.model = model
-        self.max_attempts = max_attempts
-        self.backoff = backoff
-        self.sleep = sleep
+        self.policy = RetryPolicy(max_attempts, backoff, MAX_RETRY_AFTER, sleep)
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
@@ -70,26 +67,22 @@ class LLMClient:
             "temperature": 0,
             "max_tokens": max_tokens,
         }
-        problem = ""
-        for attempt in range(1, self.max_attempts + 1):
-            wait: float | None = None
-            try:
-                response = self._http.post("/chat/completions", json=body)
-            except httpx.TransportError as error:
-                problem = f"{type(error).__name__}: {error}"
-            else:
-                if response.status_code == 429 or response.status_code >= 500:
-                    problem = f"HTTP {response.status_code}"
-                    wait = retry_after(response, MAX_RETRY_AFTER)
-                elif response.status_code >= 400:
-                    raise LLMError(f"the LLM answered HTTP {response.status_code}; not retried")
-                else:
-                    return _content(response)
-            if attempt < self.max_attempts:
-                delay = wait if wait is not None else random.uniform(0, self.backoff * attempt)
-                log.info("the LLM failed (%s); retry %d in %.1fs", problem, attempt, delay)
-                self.sleep(delay)
-        raise LLMError(f"the LLM failed {self.max_attempts} times (last: {problem})")
+
+        def accept(response: httpx.Response) -> str:
+            if response.status_code >= 400:
+                raise LLMError(f"the LLM answered HTTP {response.status_code}; not retried")
+            return _content(response)
+
+        def failed(problem: str) -> LLMError:
+            return LLMError(f"the LLM failed {self.policy.attempts} times (last: {problem})")
+
+        return send_with_retries(
+            lambda: self._http.post("/chat/completions", json=body),
+            accept,
+            self.policy,
+            failed,
+            what="the LLM",
+        )
 
 
 def _content(response: httpx.Response) -> str:
