@@ -167,16 +167,16 @@ print(db.execute(query).fetchall())
 BOT_WORKLOAD = """
 import json, sys
 from bot.config import load_settings
-from bot.answers import Answers
+from bot.commands import Commands
 from bot.runtime import Runtime
 settings = load_settings()
 runtime = Runtime.open(settings, serving=True)
 runtime.warm_up()  # as `papers-bot run` does before serving
-commands = Answers(runtime)
+commands = Commands(runtime)
 for query in json.loads(sys.argv[1]):
-    commands.answer("U1", query)
-commands.answer("U1", "trending")
-commands.answer("U1", "saved")
+    commands.reply("U1", query)
+commands.reply("U1", "trending")
+commands.reply("U1", "saved")
 status = open("/proc/self/status").read()
 print(int(status.split("VmHWM:")[1].split()[0]) * 1024)
 """

@@ -18,12 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import Settings, channel_problem, zone_name
 from bot.library import Library, StoreWriteError
+from bot.render import replies
 
-USAGE = (
-    "`/papers digest here 09:00 Europe/Berlin` posts the daily digest in this channel at that "
-    "time (24-hour clock, an IANA time zone); `/papers digest off` stops it; `/papers digest` "
-    "shows the setting."
-)
 DEFAULT_TIME, DEFAULT_ZONE = "09:00", "UTC"
 
 
@@ -79,34 +75,23 @@ def digest_command(
         if not words:
             return DigestReply(describe(library, team))
         if words[0].lower() == "off":
-            removed = library.workspace_digests.remove(team)
-            return DigestReply(
-                "The daily digest is off." if removed else "There was no daily digest to stop."
-            )
+            return DigestReply(replies.digest_off(library.workspace_digests.remove(team)))
         if words[0].lower() == "here":
             return _set_here(library, team, user, channel, words[1:])
     except StoreWriteError:
-        return DigestReply(
-            "Sorry, I couldn't change the digest right now (the library could not be written)."
-        )
-    return DigestReply(f"I didn't understand that. {USAGE}")
+        return DigestReply(replies.DIGEST_COULD_NOT_CHANGE)
+    return DigestReply(replies.DIGEST_NOT_UNDERSTOOD)
 
 
 def describe(library: Library, team: str) -> str:
-    row = library.workspace_digests.get(team)
-    if row is None:
-        return f"No daily digest is set in this workspace. {USAGE}"
-    return (
-        f"The daily digest goes to <#{row['channel']}> at {row['time']} ({row['zone']}), "
-        f"set by <@{row['set_by']}>. `/papers digest off` stops it."
-    )
+    return replies.digest_setting(library.workspace_digests.get(team))
 
 
 def _set_here(
     library: Library, team: str, user: str, channel: str, words: list[str]
 ) -> DigestReply:
     if channel_problem(channel, "channel") or not channel.startswith(("C", "G")):
-        return DigestReply("Type this in the channel the digest should go to (not in a DM).")
+        return DigestReply(replies.DIGEST_NOT_IN_DM)
     before = library.workspace_digests.get(team) or {}
     time, zone = before.get("time", DEFAULT_TIME), before.get("zone", DEFAULT_ZONE)
     for word in words:
@@ -115,16 +100,9 @@ def _set_here(
         elif _is_zone(zone_name(word)):
             zone = zone_name(word)
         else:
-            return DigestReply(
-                f"{word[:40]!r} is neither a time (HH:MM, 24-hour) nor a time zone "
-                f"(such as Europe/Berlin or America/New_York). {USAGE}"
-            )
+            return DigestReply(replies.digest_word_unknown(word))
     library.workspace_digests.set(team, channel, time, zone, user)
-    return DigestReply(
-        f"Done: the daily digest goes to <#{channel}> at {time} ({zone}). "
-        "Invite me here (`/invite @papers-bot`) if this channel is private.",
-        now_in=channel,
-    )
+    return DigestReply(replies.digest_set(channel, time, zone), now_in=channel)
 
 
 def _is_zone(name: str) -> bool:
@@ -136,13 +114,4 @@ def _is_zone(name: str) -> bool:
 
 
 def _operator_setting(settings: Settings) -> str:
-    channels = ", ".join(f"<#{c}>" for c in settings.channels)
-    where = (
-        f"goes to {channels} at {settings.digest_time} ({settings.timezone})"
-        if channels
-        else "is not set"
-    )
-    return (
-        f"The daily digest {where}. In this installation the operator sets it "
-        "(PAPERS_CHANNEL, PAPERS_DIGEST_TIME, PAPERS_TIMEZONE)."
-    )
+    return replies.operator_digest(settings.channels, settings.digest_time, settings.timezone)

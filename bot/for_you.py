@@ -21,6 +21,7 @@ from bot import render
 from bot.delivery import Messenger, PostRefused
 from bot.library import StoreWriteError
 from bot.models import Paper
+from bot.render import replies
 from bot.runtime import Runtime
 from bot.search import SearchResult
 from bot.taste.picks import PICK_FLOOR, Pick
@@ -87,25 +88,18 @@ def more_like_this(runtime: Runtime, paper: Paper, limit: int = 5) -> list[Searc
 
 def not_interested(runtime: Runtime, user: str, paper: Paper) -> Marked:
     """Mark a paper Not interested for this person (a button or the hide reaction)."""
-    title = render.esc_short(render.title_of(paper), 150)
     changed = _marked(runtime.library.tastes.hide, user, paper, "Not interested")
     if changed is None:
-        return Marked(False, COULD_NOT_MARK, True)
-    if not changed:
-        return Marked(False, f"*{title}* is already marked Not interested.")
-    return Marked(True, f"Noted: *{title}* won't come up in your picks, and they learn from it.")
+        return Marked(False, replies.COULD_NOT_NOTE, True)
+    return Marked(changed, replies.not_interested(render.title_of(paper), changed))
 
 
 def interested_again(runtime: Runtime, user: str, paper: Paper) -> Marked:
     """Undo Not interested (the hide reaction removed)."""
-    title = render.esc_short(render.title_of(paper), 150)
     changed = _marked(runtime.library.tastes.unhide, user, paper, "undoing Not interested")
     if changed is None:
-        return Marked(False, COULD_NOT_MARK, True)
-    return Marked(changed, f"*{title}* can come up in your picks again.")
-
-
-COULD_NOT_MARK = "Sorry, I couldn't note that right now. Try again in a minute."
+        return Marked(False, replies.COULD_NOT_NOTE, True)
+    return Marked(changed, replies.interested_again(render.title_of(paper)))
 
 
 def _marked(change: Callable[[str, str], bool], user: str, paper: Paper, what: str) -> bool | None:
@@ -122,14 +116,8 @@ def set_morning_picks(runtime: Runtime, user: str, on: bool) -> str:
         runtime.library.tastes.set_picks(user, on)
     except StoreWriteError as error:
         log.error("picks %s for %s failed: %s", on, user, error)
-        return "Sorry, I couldn't change that right now. Try again in a minute."
-    if on:
-        return (
-            "Morning picks on: after each daily digest, up to 3 new papers close to what you "
-            "saved come to you in a DM (only on days with something worth it). "
-            "`/papers picks off` stops them."
-        )
-    return "Morning picks off. `/papers foryou` still shows your picks whenever you ask."
+        return replies.COULD_NOT_CHANGE
+    return replies.morning_picks(on)
 
 
 def forget_me(runtime: Runtime, user: str) -> str:
@@ -144,14 +132,9 @@ def forget_me(runtime: Runtime, user: str) -> str:
         library.tastes.forget(user)
     except StoreWriteError as error:
         log.error("forget me for %s failed: %s", user, error)
-        return (
-            "Sorry, I couldn't finish that right now (the library could not be written); try again."
-        )
+        return replies.COULD_NOT_FORGET
     runtime.for_you.forget(user)
-    return (
-        f"Done: I forgot your {len(saves)} saved papers, {len(follows)} follows, your Not "
-        "interested marks and your picks."
-    )
+    return replies.forgotten(len(saves), len(follows))
 
 
 def send_morning_picks(

@@ -16,6 +16,7 @@ import pytest
 from bot import __version__
 from bot.ingest.arxiv_fetch import fetch_category
 from bot.library import Library
+from bot.render.search_text import message_text
 from bot.search import SearchEngine
 from bot.sources.arxiv import FeedError, parse_feed
 from bot.sources.arxiv_client import ArxivClient, ArxivError
@@ -157,9 +158,9 @@ def test_cat_narrows_a_search_to_an_arxiv_category(fixtures: Path, library: Libr
     assert testing and all("cs.SE" in r.paper.categories for r in testing)
     assert engine.search("random walks cat:cs.CV", 10).results == []
     bare = engine.search("cat:", 10)
-    assert bare.problem == "bad-filter" and "cat:cs.LG" in bare.message
+    assert bare.problem == "bad-filter" and "cat:cs.LG" in message_text(bare)
     odd = engine.search("cat:../../etc", 10)
-    assert odd.problem == "bad-filter" and "not an arXiv category" in odd.message
+    assert odd.problem == "bad-filter" and "not an arXiv category" in message_text(odd)
 
 
 def test_fetch_arxiv_on_the_command_line(tmp_path: Path, arxiv: ArxivStandIn) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.alerts import send_follow_alerts
-from bot.answers import Answers
+from bot.commands import Commands
 from bot.config import Settings
 from bot.daily import daily_job, digest_trigger, last_run_time, missed_day
 from bot.digest import choose_papers, run_digest
@@ -509,7 +509,7 @@ def test_looking_up_one_paper_never_creates_or_changes_a_listing_day(
     runtime: Runtime, hf: HFStandIn
 ) -> None:
     fetch(runtime.library, [FRIDAY], quick_client(hf))
-    reply = Answers(runtime).answer("U0ALICE", "2607.26654")  # listed on Monday 3 August
+    reply = Commands(runtime).reply("U0ALICE", "2607.26654")  # listed on Monday 3 August
     assert "New to the library" in reply.message["text"] + json.dumps(reply.message["blocks"])
     assert runtime.library.get("2607.26654") is not None
     day, papers = runtime.library.latest_listing()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.answers import Answers
+from bot.commands import Commands
 from bot.config import Settings, load_settings
 from bot.daily import daily_job
 from bot.ingest.fetch import fetch
@@ -205,16 +205,16 @@ def test_a_search_answers_at_once_and_its_top_five_get_tldrs_for_the_next_showin
     settings: Settings, hf: HFStandIn, llm: LLMStandIn
 ) -> None:
     runtime = fetched_runtime(settings, hf)
-    answers = Answers(runtime)
-    first = answers.answer("U1", "agents")
+    commands = Commands(runtime)
+    first = commands.reply("U1", "agents")
     assert first.shown and not llm.requests  # the answer never waited for the LLM
     assert "AI summary · tiny-model" not in json.dumps(first.message, ensure_ascii=False)
-    answers.after_answer(first)
+    commands.answers.after_answer(first)
     deadline = time.monotonic() + 10
     while len(llm.requests) < min(5, len(first.shown)) and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(0.3)  # the last answer is written to the catalog
-    again = answers.answer("U1", "agents")
+    again = commands.reply("U1", "agents")
     assert "AI summary · tiny-model" in json.dumps(again.message, ensure_ascii=False)
     assert len(llm.requests) == min(5, len(first.shown))
 

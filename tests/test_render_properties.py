@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from bot import render
 from bot.models import Paper
-from bot.search import SearchResponse, SearchResult
+from bot.search import Note, SearchResponse, SearchResult
 from tests.slack.standin import block_violations
 
 INJECTIONS = [
@@ -130,5 +130,11 @@ def test_lists_of_papers_are_inert_and_fit(items: list[Paper], query: str) -> No
 @SETTINGS
 @given(texts, st.lists(texts, max_size=5))
 def test_no_results_messages_are_inert(query: str, suggestions: list[str]) -> None:
-    response = SearchResponse(query=query, message=query, suggestions=suggestions, notes=[query])
+    # What the person typed comes back inside the notes (`cat:VALUE is not an arXiv category`).
+    response = SearchResponse(
+        query=query,
+        message=[Note("not-a-category", query)],
+        suggestions=suggestions,
+        notes=[Note("not-a-date", query)],
+    )
     assert_inert(render.search_results_message(response))

@@ -12,6 +12,7 @@ from bot import render
 from bot.config import load_settings
 from bot.library import Library
 from bot.models import Paper
+from bot.render.search_text import message_text
 from bot.search import SearchEngine
 from tests.conftest import run_papers_bot
 
@@ -81,8 +82,8 @@ def test_filters_without_a_value_or_with_an_impossible_date_are_explained(
         ("since:9999", "in the future"),
     ):
         response = engine.search(query)
-        assert not response.results and says in (response.message or ""), query
-    assert "quotes" not in (engine.search("kan since:2026-11-01").message or "")
+        assert not response.results and says in message_text(response), query
+    assert "quotes" not in message_text(engine.search("kan since:2026-11-01"))
 
 
 def test_matched_names_each_word_once(engine: SearchEngine) -> None:

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from bot.ingest.importer import import_files
 from bot.library import Library, load_sample_papers
 from bot.models import Paper
+from bot.render.search_text import message_text, note_text
 from bot.search import SearchEngine
 from bot.search.aliases import find_definitions
 from bot.search.builder import current_generation
@@ -77,7 +78,7 @@ def test_the_title_bonus_in_the_union_finds_and_scores_as_beside_a_required_quer
 
     index = trap_engine.index
     for text in ("kan", "networks", "diffusion models", "multi-agent llm", "kolmogorov arnold"):
-        groups = index.groups_for(text)
+        groups = index.expansion.groups_for(text)
         union = ranked_query(index, groups, whole=False, filters=[])
         queries = [q for q in (group_query(index, g) for g in groups) if q is not None]
         bonus = _title_bonus(index, groups)
@@ -187,7 +188,7 @@ def test_ids_and_urls_go_straight_to_the_paper(engine: SearchEngine, query: str)
 
 def test_unknown_id_says_it_is_not_in_the_library(engine: SearchEngine) -> None:
     response = engine.search("2401.99999", 5)
-    assert not response.results and "not in the library" in response.message
+    assert not response.results and "not in the library" in message_text(response)
 
 
 def test_author_filter(engine: SearchEngine) -> None:
@@ -233,18 +234,18 @@ def test_ties_go_to_more_upvotes_then_newer(empty_library: Library) -> None:
 )
 def test_odd_queries_get_a_helpful_answer(engine: SearchEngine, query: str, expect: str) -> None:
     response = engine.search(query, 5)
-    assert not response.results and expect in response.message
+    assert not response.results and expect in message_text(response)
 
 
 def test_a_huge_query_is_cut_and_answered(engine: SearchEngine) -> None:
     response = engine.search("kan " + "x" * 10_000, 5)
-    assert response.notes and "first 500 characters" in response.notes[0]
+    assert response.notes and "first 500 characters" in note_text(response.notes[0])
     assert {r.paper.id for r in response.results} == KAN_PAPERS
 
 
 def test_non_latin_queries_are_answered(engine: SearchEngine) -> None:
     response = engine.search("ニューラルネットワーク", 5)
-    assert not response.results and "English" in response.message
+    assert not response.results and "English" in message_text(response)
 
 
 def test_no_results_suggest_words_from_the_library(engine: SearchEngine) -> None:
@@ -487,7 +488,7 @@ def test_what_each_shown_paper_matched_is_what_it_contains(trap_engine: SearchEn
     many = " ".join(f"{w} kan llm" for w in ("neural", "network", "diffusion", "model"))
     for query in ("kan", "multi-agent llm", "kolmogorov arnold networks", many):
         results = trap_engine.search(query, 10).results
-        groups = index.groups_for(query)
+        groups = index.expansion.groups_for(query)
         assert results and len(_alternatives(groups)) >= (20 if query == many else 1)
         for result in results:
             num = trap_engine.library.catalog.num_of(result.paper.id)

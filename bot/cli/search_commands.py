@@ -17,6 +17,7 @@ from bot.cli.opening import open_runtime
 from bot.library import Library
 from bot.models import arxiv_url
 from bot.render import paper_text
+from bot.render.search_text import message_text, note_text
 from bot.runtime import Runtime, semantic_for
 from bot.search import SearchResponse
 from bot.search.builder import brought_up_to_date
@@ -31,14 +32,14 @@ def search_command(args: argparse.Namespace) -> int:
     runtime = open_runtime(args)
     response = runtime.search.search(" ".join(args.query), limit=args.limit)
     if response.problem:  # not a query we can run: say so on stderr, exit 2, even with --json
-        raise UsageError(response.message or "that is not a query papers-bot can run")
+        raise UsageError(message_text(response) or "that is not a query papers-bot can run")
     if args.json:
         print(json.dumps(search_json(response), ensure_ascii=False, indent=2))
         return EXIT_OK
     for note in response.notes:
-        print(note)
+        print(note_text(note))
     if response.message:
-        print(response.message)
+        print(message_text(response))
     if response.suggestions:
         print("Did you mean: " + ", ".join(response.suggestions) + "?")
     for rank, result in enumerate(response.results, start=1):

@@ -47,6 +47,8 @@ CONSOLE_HELP = """Commands:
   home           open the bot's App Home tab
   digest         post today's digest to #console (from the library; no network)
   help | quit"""
+ONLY_PAPERS = "Only /papers is a command here; type help."
+CONSOLE_TYPE = "Type /papers QUERY, press N, react N bookmark, channel, home, digest, help, quit."
 
 
 @dataclass
@@ -265,43 +267,48 @@ class Console:
 
     def handle(self, line: str) -> bool:
         """Run one console line; False when the user wants to quit."""
-        line = line.strip()
-        word, _, rest = line.partition(" ")
-        if not line:
-            return True
+        word, _, rest = line.strip().partition(" ")
         if word in ("quit", "exit", "q"):
             return False
-        if word == "help":
-            self.write(CONSOLE_HELP)
-        elif word == "/papers":
-            self.slash(rest)
+        if word == "/papers":
+            self.slash(rest.strip())
         elif word.startswith("/"):
-            self.write("Only /papers is a command here; type help.")
+            self.write(ONLY_PAPERS)
         elif (button := whole_number(rest if word == "press" else word)) is not None:
             self.press(button)
-        elif word in ("react", "unreact") and len(rest.split()) == 2:
-            number, emoji = rest.split()
-            message = whole_number(number)
-            if message is None:
-                self.write(f"Usage: {word} N EMOJI, with N a channel message's number.")
-            else:
-                self.react(message, emoji, added=word == "react")
-        elif word == "channel":
-            for n, msg in enumerate(self.channel_messages(), start=1):
-                self.write(f"{n}. {mrkdwn_to_text(msg.get('text') or '')[:110]}")
-            if not self.channel_messages():
-                self.write(
-                    "(the bot has posted nothing in #console yet: press Share, or type digest)"
-                )
-        elif word == "home":
-            self.home()
-        elif word == "digest":
-            self.digest()
-        else:
-            self.write(
-                "Type /papers QUERY, press N, react N bookmark, channel, home, digest, help, quit."
-            )
+        elif word in self.commands:
+            self.commands[word](rest.strip())
+        elif word:
+            self.write(CONSOLE_TYPE)
         return True
+
+    @property
+    def commands(self) -> dict[str, Callable[[str], None]]:
+        """The console's own words (`/papers` words go to the bot's router, through Slack)."""
+        return {
+            "help": lambda rest: self.write(CONSOLE_HELP),
+            "react": lambda rest: self.react_line(rest, added=True),
+            "unreact": lambda rest: self.react_line(rest, added=False),
+            "channel": lambda rest: self.list_channel(),
+            "home": lambda rest: self.home(),
+            "digest": lambda rest: self.digest(),
+        }
+
+    def react_line(self, rest: str, added: bool) -> None:
+        """`react N EMOJI` / `unreact N EMOJI`."""
+        parts = rest.split()
+        message = whole_number(parts[0]) if len(parts) == 2 else None
+        if message is None:
+            verb = "react" if added else "unreact"
+            self.write(f"Usage: {verb} N EMOJI, with N a channel message's number.")
+            return
+        self.react(message, parts[1], added=added)
+
+    def list_channel(self) -> None:
+        for n, msg in enumerate(self.channel_messages(), start=1):
+            self.write(f"{n}. {mrkdwn_to_text(msg.get('text') or '')[:110]}")
+        if not self.channel_messages():
+            self.write("(the bot has posted nothing in #console yet: press Share, or type digest)")
 
 
 def run_console(settings: Settings) -> int:

@@ -29,7 +29,8 @@ from bot.render.cards import (
     papers_message,
     title_of,
 )
-from bot.search import SearchResponse, SearchResult
+from bot.render.search_text import message_text, note_text, notes_text
+from bot.search import Note, SearchResponse, SearchResult
 from bot.summarize import shorten
 from bot.text import plural
 
@@ -70,9 +71,9 @@ def help_message(save_emoji: Sequence[str], note: str | None = None) -> dict[str
 def search_results_message(response: SearchResponse) -> dict[str, Any]:
     """The answer to `/papers QUERY`."""
     query = esc_short(response.query, 200)
-    notes = " ".join(esc(n) for n in response.notes)
+    notes = esc(notes_text(response.notes))
     if not response.results:
-        text = esc(response.message) or "No papers match that query."
+        text = esc(message_text(response)) or note_text(Note("none"))
         if response.suggestions:
             text += (
                 "\nDid you mean: " + ", ".join(f"`{esc(s)}`" for s in response.suggestions) + "?"

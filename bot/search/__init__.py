@@ -12,6 +12,7 @@
 - `engine`: `SearchEngine`, which keeps the index in step with the catalog and answers queries.
 """
 
-from bot.search.engine import HOW_TO_SEARCH, SearchEngine, SearchResponse, SearchResult
+from bot.search.engine import SearchEngine, SearchResponse, SearchResult
+from bot.search.query import Note
 
-__all__ = ["HOW_TO_SEARCH", "SearchEngine", "SearchResponse", "SearchResult"]
+__all__ = ["Note", "SearchEngine", "SearchResponse", "SearchResult"]

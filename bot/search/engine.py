@@ -1,41 +1,28 @@
 """`SearchEngine`: what `/papers QUERY` and `papers-bot search` both call.
 
-The index is derived data (`bot.search.builder`): built from the catalog in a process of its own
-(`papers-bot index`, or the one a serving bot starts), kept in step with the catalog's change feed
-(also when another process wrote it), and opened here memory-mapped, so a new process answers
-its first query in milliseconds. Delete `PAPERS_DATA_DIR/index` and it is rebuilt.
+It answers queries over the index `bot.search.upkeep.IndexKeeper` keeps current: the query
+parsed, its words expanded (typos, aliases, acronyms), ranked by tantivy's BM25 with our
+boosts, fused with search by meaning when on, and the papers read from the catalog.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
-import os
-import subprocess
-import sys
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import tantivy
 from tantivy import Query
 
-from bot.library import Library, StoreError
+from bot.library import Library
 from bot.models import Paper
 from bot.search.analyzer import analyze
-from bot.search.builder import (
-    brought_up_to_date,
-    catch_up,
-    current_generation,
-    follows,
-    writer_turn,
-)
 from bot.search.documents import FIELDS, field_texts
 from bot.search.expansion import Alternative, Group
 from bot.search.filters import paper_filter
-from bot.search.index import PaperIndex, open_index
-from bot.search.query import ParsedQuery, parse_query
+from bot.search.index import PaperIndex
+from bot.search.query import Note, ParsedQuery, parse_query
 from bot.search.ranking import (
     LABEL_BITS,
     alternative_query,
@@ -51,15 +38,10 @@ from bot.search.ranking import (
 )
 from bot.search.semantic import Semantic
 from bot.search.semantic.fusion import DEPTH, LABEL, fuse, meaning_weight
+from bot.search.upkeep import IndexKeeper
 
 log = logging.getLogger(__name__)
 
-HOW_TO_SEARCH = (
-    "Type what you remember of a paper: a topic (`speculative decoding`), an acronym (`kan`), "
-    'part of a title, an arXiv id or URL, `author:NAME`, `since:2024-06`, or a "quoted phrase".'
-)
-# More changed papers than this are indexed by a separate process, not a serving bot's thread.
-IN_PROCESS_LIMIT = 5_000
 TIE_MARGIN = 10  # extra hits read so that equal scores at the cut are ordered right
 # Papers shown in results, kept decoded (a paper read from the catalog costs ~15 us of SQLite
 # and JSON, more when its page is cold: a third of a query's time). Popular papers come up
@@ -79,8 +61,9 @@ class SearchResult:
 class SearchResponse:
     query: str
     results: list[SearchResult] = field(default_factory=list)
-    message: str | None = None  # shown to the user instead of, or above, the results
-    notes: list[str] = field(default_factory=list)
+    # Said to the user instead of, or above, the results (`bot.render.search_text` words it).
+    message: list[Note] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)  # what was changed about the query
     suggestions: list[str] = field(default_factory=list)
     total: int = 0
     paper_id: str | None = None  # the query named this arXiv id
@@ -110,147 +93,39 @@ class SearchEngine:
     def __init__(
         self, library: Library, separate_builder: bool = False, semantic: Semantic | None = None
     ):
-        """`separate_builder`: a serving bot never builds an index in its own process; it
-        starts `python -m bot.search` and waits for it instead. `semantic`: search by meaning
-        too (the `[semantic]` extra), for the queries `fusion.meaning_weight` lets through."""
+        """`separate_builder`: see `IndexKeeper`. `semantic`: search by meaning too (the
+        `[semantic]` extra), for the queries `fusion.meaning_weight` lets through."""
         self.library = library
         self.semantic = semantic
-        self._separate = separate_builder
-        self._lock = threading.RLock()
-        self._refresh_lock = threading.Lock()  # one catch-up at a time
-        self._checked_at = 0.0
-        self._generation = -1
-        self._background: threading.Thread | None = None
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
+        self.keeper = IndexKeeper(library, separate_builder)
         self._shown: dict[int, Paper] = {}  # num -> paper, as of `_shown_as_of`
         self._shown_as_of: tuple[int, int, int] = (-1, -1, -1)
-        self.index = self._open()
-        self._reloaded_at = self.index.seq  # the feed position its searcher shows
-        self.refresh()
 
-    # -- opening and catching up -------------------------------------------------------------
-
-    def _open(self) -> PaperIndex:
-        index = self._current()
-        if index is not None and follows(self.library, index):
-            return index
-        if index is not None:
-            index.close()
-        self._bring_up_to_date()
-        index = self._current()
-        if index is None:
-            raise RuntimeError(f"the search index in {self.library.data_dir} could not be built")
-        return index
-
-    def _current(self) -> PaperIndex | None:
-        folder = current_generation(self.library.data_dir)
-        return open_index(folder) if folder is not None else None
-
-    def _bring_up_to_date(self) -> None:
-        if not self._separate:
-            brought_up_to_date(self.library)
-            return
-        log.info("building the search index in a separate process")
-        command = [sys.executable, "-m", "bot.search", str(self.library.data_dir)]
-        env = dict(os.environ)
-        env.pop("DATABASE_URL", None)
-        if self.library.database_url:
-            env["DATABASE_URL"] = self.library.database_url
-        finished = subprocess.run(command, check=False, env=env)
-        if finished.returncode:
-            raise StoreError(
-                f"building the search index failed (exit {finished.returncode}); run "
-                "`papers-bot index` to see why"
-            )
+    @property
+    def index(self) -> PaperIndex:
+        return self.keeper.current()
 
     def refresh(self, wait: bool = True) -> int:
-        """Catch up with the catalog (also another process's writes); returns how many
-        papers changed. With `wait=False` it returns at once when a catch-up is running."""
-        if not self._refresh_lock.acquire(blocking=wait):
-            return 0
-        try:
-            return self._catch_up(wait)
-        finally:
-            self._refresh_lock.release()
-
-    def _catch_up(self, wait: bool = True) -> int:
-        folder = current_generation(self.library.data_dir)
-        if folder is not None and folder != self.index.folder:
-            fresh = open_index(folder)  # another process rebuilt the index
-            if fresh is not None:
-                self._swap(fresh)
-        index = self.index
-        if not follows(self.library, index):  # the catalog was replaced: keys mean other papers
-            self._bring_up_to_date()
-            fresh = self._current()
-            if fresh is not None:
-                self._swap(fresh)
-            index = self.index
-        behind = self.library.catalog.count_since(index.seq)
-        if behind > IN_PROCESS_LIMIT and self._separate:
-            self._bring_up_to_date()
-            return behind + self._catch_up(wait)
-        if behind:
-            # Without `wait` (a request's own refresh), another process's long build is not
-            # waited for: the background refresher or the next call catches up.
-            with writer_turn(self.library.data_dir, wait=wait) as mine:
-                if mine and self.library.catalog.count_since(index.seq):  # not done already
-                    catch_up(self.library, index)
-        seen = index.seq
-        if seen != self._reloaded_at:  # a commit, ours or another process's: show it
-            index.reload()
-            self._reloaded_at = seen
-        return behind
-
-    def close(self) -> None:
-        """Let go of the index's files (the process goes on without searching)."""
-        self.stop_background_refresh()
-        self.index.close()
-
-    def _swap(self, fresh: PaperIndex) -> None:
-        with self._lock:
-            old, self.index = self.index, fresh
-            self._reloaded_at = fresh.seq
-        old.close()
-
-    # -- catching up in the background (the serving bot) ---------------------------------
+        """Catch up with the catalog now (see `IndexKeeper.refresh`)."""
+        return self.keeper.refresh(wait)
 
     def start_background_refresh(self, interval: float = 1.0) -> None:
         """Catch up with other processes' writes on a thread of its own, never in a request;
         with search by meaning, embed new papers on another."""
         if self.semantic is not None:
             self.semantic.start_background(self.library)
-        if self._background is not None:
-            return
-        self._stopping.clear()
-        self._background = threading.Thread(
-            target=self._refresh_loop, args=(interval,), name="index-refresh", daemon=True
-        )
-        self._background.start()
+        self.keeper.start_background_refresh(interval)
 
     def stop_background_refresh(self) -> None:
         if self.semantic is not None:
             self.semantic.stop_background()
-        thread, self._background = self._background, None
-        if thread is not None:
-            self._stopping.set()
-            self._wake.set()
-            thread.join(timeout=30)
+        self.keeper.stop_background_refresh()
 
-    def _refresh_loop(self, interval: float) -> None:
-        while not self._stopping.is_set():
-            self._wake.wait(interval)
-            self._wake.clear()
-            if self._stopping.is_set():
-                return
-            try:
-                changed = self.refresh()
-            except Exception:  # a damaged file, a full disk: log, keep serving, try again
-                log.exception("catching up with the catalog failed; the index serves as it is")
-                continue
-            if changed:
-                log.info("the search index caught up with %d changed papers", changed)
+    def close(self) -> None:
+        """Let go of the index's files (the process goes on without searching)."""
+        if self.semantic is not None:
+            self.semantic.stop_background()
+        self.keeper.close()
 
     def warm_up(self) -> None:
         """Load what the first typo would otherwise load (the English word list, rapidfuzz),
@@ -263,19 +138,6 @@ class SearchEngine:
         if self.semantic is not None:
             self.semantic.warm_up()
 
-    def _maybe_refresh(self) -> None:
-        # A tenth of a second of staleness is invisible to a person; a count per query is not
-        # free at thousands of queries a second.
-        now = time.monotonic()
-        generation = self.library.catalog.generation
-        if generation == self._generation and now - self._checked_at <= 0.1:
-            return
-        self._checked_at, self._generation = now, generation
-        if self._background is not None:
-            self._wake.set()  # the refresher catches up; this request never waits for it
-        else:
-            self.refresh()  # a one-shot process (the CLI): catch up now
-
     # -- searching ---------------------------------------------------------------------------
 
     def search(self, raw_query: str, limit: int = 5, meaning: bool = True) -> SearchResponse:
@@ -283,21 +145,15 @@ class SearchEngine:
         parsed = parse_query(raw_query)
         response = SearchResponse(query=raw_query, notes=list(parsed.notes), problem=parsed.problem)
         if parsed.problem in ("empty", "no-words"):
-            response.message = (
-                HOW_TO_SEARCH
-                if parsed.problem == "empty"
-                else f"There are no words to search for in that query. {HOW_TO_SEARCH}"
-            )
+            response.message = [Note("how-to" if parsed.problem == "empty" else "no-words")]
             return response
         if parsed.problem:
-            response.message = " ".join(parsed.notes) or HOW_TO_SEARCH
-            response.notes = []
+            response.message, response.notes = parsed.notes or [Note("how-to")], []
             return response
-        self._maybe_refresh()
+        self.keeper.maybe_refresh()
         if parsed.paper_id:
             return self._by_id(parsed, response)
-        with self._lock:
-            index = self.index
+        index = self.keeper.current()
         weight = meaning_weight(parsed) if meaning and self.semantic is not None else None
         return self._ranked(index, parsed, response, max(1, limit), weight)
 
@@ -305,7 +161,7 @@ class SearchEngine:
         response.paper_id = parsed.paper_id
         paper = self.library.get(parsed.paper_id or "")
         if paper is None:
-            response.message = f"arXiv {parsed.paper_id} is not in the library yet."
+            response.message = [Note("not-in-library", parsed.paper_id or "")]
             return response
         response.results = [SearchResult(paper, 1.0, ["arXiv id"])]
         response.total = 1
@@ -318,7 +174,7 @@ class SearchEngine:
 
     def has_words(self, text: str) -> bool:
         """Whether `text` has words search can match (not only stopwords or noise)."""
-        return bool(self.index.groups_for(text))
+        return bool(self.index.expansion.groups_for(text))
 
     def _filters(self, index: PaperIndex, parsed: ParsedQuery) -> list[tantivy.Query]:
         filters = [author_query(index, name) for name in parsed.authors]
@@ -336,11 +192,9 @@ class SearchEngine:
         limit: int,
         weight: float | None = None,
     ) -> SearchResponse:
-        groups = index.groups_for(parsed.text) if parsed.text else []
+        groups = index.expansion.groups_for(parsed.text) if parsed.text else []
         if parsed.text and not groups:
-            response.message = (
-                "Those words are too common (or too long) to search for. " + HOW_TO_SEARCH
-            )
+            response.message = [Note("too-common")]
             return response
         fetch = limit + TIE_MARGIN
         if parsed.phrases and _only_phrase(parsed):
@@ -377,7 +231,8 @@ class SearchEngine:
                 SearchResult(paper, round(hit.score, 4), matched, 1.0 if hit.full else coverage)
             )
         if not response.results:
-            response.message, response.suggestions = self._no_results(parsed, groups)
+            note, response.suggestions = self._no_results(parsed, groups)
+            response.message = [note]
         return response
 
     def _papers(
@@ -397,7 +252,7 @@ class SearchEngine:
         """Papers by index key, decoded once while the index shows the same catalog (a
         change, this process's or another's, empties the memo: see `SHOWN_PAPERS`). The
         papers are shared between answers: read them, never change them."""
-        as_of = (id(self.index), self._reloaded_at, self.library.catalog.generation)
+        as_of = (*self.keeper.shows, self.library.catalog.generation)
         if as_of != self._shown_as_of:
             self._shown, self._shown_as_of = {}, as_of
         memo = self._shown
@@ -513,18 +368,15 @@ class SearchEngine:
         nums = searcher.fast_field_values("num", addresses)
         return [_Hit(int(n or 0), 0.0, True) for n in nums], _count(found)  # in rank order
 
-    def _no_results(self, parsed: ParsedQuery, groups: list[Group]) -> tuple[str, list[str]]:
+    def _no_results(self, parsed: ParsedQuery, groups: list[Group]) -> tuple[Note, list[str]]:
         suggestions = self.suggest(parsed.text)
         if parsed.text and not any(ch.isascii() and ch.isalpha() for ch in parsed.text):
-            return (
-                "No papers match. The library's papers are in English: try English terms.",
-                suggestions,
-            )
+            return Note("none-not-english"), suggestions
         if parsed.phrases:
-            return ("No papers match all of that; try without the quotes.", suggestions)
+            return Note("none-with-quotes"), suggestions
         if parsed.has_filters:
-            return ("No papers match all of that; try fewer filters.", suggestions)
-        return ("No papers match that query.", suggestions)
+            return Note("none-with-filters"), suggestions
+        return Note("none"), suggestions
 
     def suggest(self, text: str) -> list[str]:
         """Did-you-mean: library words close to what was typed, and acronyms that are near."""
@@ -535,7 +387,7 @@ class SearchEngine:
         for word in analyze(text):
             if index.has_term(word.whole):
                 continue
-            out.extend(index.near_words(word.surface, 2 if len(word.surface) < 8 else 3))
+            out.extend(index.expansion.near_words(word.surface, 2 if len(word.surface) < 8 else 3))
             if len(word.surface) <= 5:
                 out.extend(
                     a.upper()
@@ -547,7 +399,7 @@ class SearchEngine:
     def more_like(self, paper_id: str, limit: int = 5) -> list[SearchResult]:
         """Papers that share a paper's most telling words (tf-idf over title, keywords and
         abstract)."""
-        self._maybe_refresh()
+        self.keeper.maybe_refresh()
         index = self.index
         paper = self.library.get(paper_id)
         if paper is None:

@@ -2,14 +2,14 @@
 
 A word becomes a *group*: the word itself, its hyphen/camelCase parts, a typo correction
 (against the library's own words), a split of a glued word, an acronym's long form; a typed
-long form also matches its bare acronym. `SearchIndex` scores the best alternative of each group.
+long form also matches its bare acronym. The ranking scores the best alternative of each group.
 Exact terms always come first: a typo or an alias never outranks the word that was typed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from bot.search.analyzer import WordTerms, analyze, stem
 from bot.search.dictionary import is_english_word
@@ -43,23 +43,28 @@ class Group:
         return self.corrected or self.word
 
 
-class QueryExpansion:
-    """The query side of `PaperIndex` (a base class): groups, typos, aliases."""
+class IndexedWords(Protocol):
+    """What expansion reads of an index generation: its terms and its lexicon."""
 
     lexicon: Lexicon
 
-    def has_term(self, term: str) -> bool:
-        raise NotImplementedError
+    def has_term(self, term: str) -> bool: ...
 
-    def surface_of(self, term: str) -> str:
-        raise NotImplementedError
+    def surface_of(self, term: str) -> str: ...
+
+
+class QueryExpansion:
+    """Query words -> groups over one index generation's words (`PaperIndex.expansion`)."""
+
+    def __init__(self, words: IndexedWords):
+        self.words = words
 
     def near_words(self, word: str, max_distance: int, limit: int = 3) -> list[str]:
         """Library words within `max_distance` edits of `word`, closest and commonest first."""
         if len(word) < MIN_TYPO_LENGTH or not word.isalpha():
             return []
         key = (word, max_distance, limit)
-        return list(self.lexicon.remembered("near", key, lambda: self._near_words(*key)))
+        return list(self.words.lexicon.remembered("near", key, lambda: self._near_words(*key)))
 
     def _near_words(self, word: str, max_distance: int, limit: int) -> list[str]:
         # Imported here: 25 ms of a cold `papers-bot search` that has no typo (measured).
@@ -72,7 +77,7 @@ class QueryExpansion:
         found: dict[str, int] = {}
         df: dict[str, int] = {}
         for start in (2, 1, 0):
-            words, df = self.lexicon.words_like(word, max_distance, start)
+            words, df = self.words.lexicon.words_like(word, max_distance, start)
             matches = process.extract(
                 word, words, scorer=Levenshtein.distance, score_cutoff=max_distance, limit=20
             )
@@ -92,9 +97,9 @@ class QueryExpansion:
 
     def _group_for_word(self, word: WordTerms) -> Group:
         alternatives: list[Alternative] = []
-        if self.has_term(word.whole):
+        if self.words.has_term(word.whole):
             alternatives.append(Alternative((word.whole,), 1.0, word.surface))
-        if word.parts and all(self.has_term(p) for p in word.parts):
+        if word.parts and all(self.words.has_term(p) for p in word.parts):
             alternatives.append(Alternative(word.parts, PARTS_WEIGHT, word.surface))
         key = word.sequence
         corrected = None
@@ -102,12 +107,12 @@ class QueryExpansion:
             alternatives.extend(self._typo_alternatives(word.surface))
             if alternatives:
                 key = alternatives[0].terms
-                corrected = self.surface_of(key[0])
+                corrected = self.words.surface_of(key[0])
         if not alternatives and not word.parts:
             alternatives.extend(self._split_alternatives(word.surface))
-        for long_form in self.lexicon.long_forms(word.whole):
-            if all(self.has_term(t) for t in long_form):
-                spelled = " ".join(self.surface_of(t) for t in long_form)
+        for long_form in self.words.lexicon.long_forms(word.whole):
+            if all(self.words.has_term(t) for t in long_form):
+                spelled = " ".join(self.words.surface_of(t) for t in long_form)
                 label = f"{word.surface.upper()} = {spelled}"
                 alternatives.append(Alternative(long_form, ALIAS_WEIGHT, label))
         if not alternatives:
@@ -119,8 +124,8 @@ class QueryExpansion:
         max_distance = 1 if len(surface) < 8 else 2
         out = []
         for near in self.near_words(surface, max_distance, limit=2):
-            term = self.lexicon.term_of(near)
-            if term and self.has_term(term):
+            term = self.words.lexicon.term_of(near)
+            if term and self.words.has_term(term):
                 out.append(Alternative((term,), TYPO_WEIGHT, f"{surface} → {near}"))
         return out
 
@@ -128,7 +133,7 @@ class QueryExpansion:
         """`multiagent` typed as one word where the library writes `multi agent`."""
         for cut in range(3, len(surface) - 2):
             left, right = stem(surface[:cut]), stem(surface[cut:])
-            if self.has_term(left) and self.has_term(right):
+            if self.words.has_term(left) and self.words.has_term(right):
                 label = f"{surface[:cut]} {surface[cut:]}"
                 return [Alternative((left, right), PARTS_WEIGHT, label)]
         return []
@@ -140,7 +145,7 @@ class QueryExpansion:
         while i < len(groups):
             # Long forms are looked up by their first two words: most pairs start none.
             start = tuple(t for g in groups[i : i + 2] for t in g.key)[:2]
-            if not self.lexicon.long_form_starts(start):
+            if not self.words.lexicon.long_form_starts(start):
                 out.append(groups[i])
                 i += 1
                 continue
@@ -149,8 +154,8 @@ class QueryExpansion:
                 terms = tuple(t for g in span for t in g.key)
                 acronyms = [
                     a
-                    for a in self.lexicon.acronyms_for(terms)
-                    if self.has_term(a) and a not in terms
+                    for a in self.words.lexicon.acronyms_for(terms)
+                    if self.words.has_term(a) and a not in terms
                 ]
                 if acronyms:
                     typed = " ".join(g.shown for g in span)

@@ -77,7 +77,7 @@ def open_index(folder: Path) -> PaperIndex | None:
         return None
 
 
-class PaperIndex(QueryExpansion):
+class PaperIndex:
     """One generation of the index, opened for searching (any number of processes at once)."""
 
     def __init__(self, folder: Path):
@@ -87,6 +87,7 @@ class PaperIndex(QueryExpansion):
         self.lexicon = Lexicon(folder / LEXICON_FILE)
         self._searcher = self.index.searcher()
         self._lock = threading.Lock()
+        self.expansion = QueryExpansion(self)
 
     @property
     def searcher(self) -> tantivy.Searcher:
@@ -107,7 +108,7 @@ class PaperIndex(QueryExpansion):
         """The catalog change-feed position this index reflects."""
         return self.lexicon.seq
 
-    # -- the vocabulary, as `QueryExpansion` needs it -------------------------------------
+    # -- its words, as `QueryExpansion` reads them -------------------------------------
 
     def has_term(self, term: str) -> bool:
         return self.doc_freq(term) > 0

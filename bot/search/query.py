@@ -29,6 +29,15 @@ _PHRASE_RE = re.compile(r'"([^"]+)"|“([^”]+)”')
 _DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 
 
+@dataclass(frozen=True)
+class Note:
+    """Something to tell the person about their query or its answer; `bot.render.search_text`
+    words it. `kind` names what, `value` is the part of the query (or the number) it is about."""
+
+    kind: str
+    value: str = ""
+
+
 @dataclass
 class ParsedQuery:
     text: str  # free text left after filters (phrases included, without quotes)
@@ -37,8 +46,8 @@ class ParsedQuery:
     since: str | None = None
     categories: list[str] = field(default_factory=list)  # `cat:` filters, all must hold
     paper_id: str | None = None
-    problem: str | None = None  # a message for the user instead of results
-    notes: list[str] = field(default_factory=list)  # things we changed about the query
+    problem: str | None = None  # why the query cannot be run (its note says it to the user)
+    notes: list[Note] = field(default_factory=list)  # things we changed about the query
 
     @property
     def has_filters(self) -> bool:
@@ -64,12 +73,10 @@ def _visible(text: str) -> str:
 
 def parse_query(raw: str) -> ParsedQuery:
     text = _visible((raw or "").replace("\x00", " "))
-    notes: list[str] = []
+    notes: list[Note] = []
     if len(text) > MAX_QUERY_CHARS:
         text = text[:MAX_QUERY_CHARS]
-        notes.append(
-            f"Your query was long, so only its first {MAX_QUERY_CHARS} characters were used."
-        )
+        notes.append(Note("cut-to-chars", str(MAX_QUERY_CHARS)))
     stripped = text.strip()
     if not stripped:
         return ParsedQuery(text="", problem="empty", notes=notes)
@@ -82,11 +89,7 @@ def parse_query(raw: str) -> ParsedQuery:
     bare = _BARE_FILTER_RE.search(stripped)
     if bare:
         query.problem = "bad-filter"
-        what = {
-            "author": "a name, e.g. author:goldstein",
-            "cat": "an arXiv category, e.g. cat:cs.LG",
-        }.get(bare.group(1).lower(), "a date")
-        query.notes.append(f"`{bare.group(1).lower()}:` needs {what}.")
+        query.notes.append(Note("empty-filter", bare.group(1).lower()))
         return query
     for name, value in _FILTER_RE.findall(stripped):
         value = value.strip('"').strip()
@@ -96,23 +99,18 @@ def parse_query(raw: str) -> ParsedQuery:
         elif name.lower() == "cat":
             if not _CATEGORY_RE.fullmatch(value):
                 query.problem = "bad-filter"
-                query.notes.append(
-                    f"`cat:{value[:40]}` is not an arXiv category; write cat:cs.LG or cat:stat.ML."
-                )
+                query.notes.append(Note("not-a-category", value[:40]))
                 return query
             query.categories.append(value)
         else:
             since = _parse_since(value)
             if since and since > date.today().replace(month=12, day=31).isoformat():
                 query.problem = "bad-since"
-                query.notes.append(f"`since:{value}` is in the future: no paper is that new.")
+                query.notes.append(Note("future-since", value))
                 return query
             if since is None:
                 query.problem = "bad-since"
-                query.notes.append(
-                    f"`since:{value}` is not a date; write since:2024, since:2024-06 or "
-                    "since:2024-06-01."
-                )
+                query.notes.append(Note("not-a-date", value))
                 return query
             query.since = since
     rest = _FILTER_RE.sub(" ", stripped)
@@ -121,7 +119,7 @@ def parse_query(raw: str) -> ParsedQuery:
     found = WORD_RE.findall(rest)
     if len(found) > MAX_QUERY_WORDS:
         found = found[:MAX_QUERY_WORDS]
-        query.notes.append(f"Only the first {MAX_QUERY_WORDS} words of your query were used.")
+        query.notes.append(Note("cut-to-words", str(MAX_QUERY_WORDS)))
     query.text = " ".join(found)
     if not query.text and not query.has_filters:
         query.problem = "no-words"

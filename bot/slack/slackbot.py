@@ -19,11 +19,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import for_you, render
-from bot.answers import Answers, could_not_save
+from bot.answers import Answers
+from bot.commands import Commands
 from bot.delivery import PostRefused
 from bot.digest import latest_digest_papers
 from bot.library import StoreWriteError
 from bot.models import Paper, canonical_id
+from bot.render import replies
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -65,7 +67,8 @@ class SlackBot:
         self.runtime = runtime
         self.client = client
         self.library = runtime.library
-        self.answers = Answers(runtime)
+        self.commands = Commands(runtime)
+        self.answers: Answers = self.commands.answers
 
     @property
     def save_emoji(self) -> list[str]:
@@ -133,10 +136,10 @@ class SlackBot:
             code = error.code
             log.warning("sharing %s in %s failed: %s", paper.id, channel, code)
             if code in ("not_in_channel", "channel_not_found"):
-                return "I can't post in this conversation. Invite me with `/invite @papers-bot`."
-            return f"Sharing failed ({code}); try again."
+                return replies.NOT_IN_CONVERSATION
+            return replies.share_failed(code)
         except StoreWriteError:
-            return "The paper was posted, but saving by reaction won't work on it (disk problem)."
+            return replies.SHARED_NOT_REMEMBERED
         return None
 
     def join(self, channel: str) -> bool:
@@ -158,25 +161,15 @@ class SlackBot:
     # -- saving ------------------------------------------------------------------------------
 
     def save(self, user: str, paper: Paper) -> Outcome:
-        title = render.esc_short(render.title_of(paper), 150)
+        title, emoji = render.title_of(paper), self.save_emoji[0]
         return self._change_list(
-            user,
-            paper,
-            self.library.saves.add,
-            "save",
-            done=f":{self.save_emoji[0]}: Saved *{title}* to your reading list.",
-            unchanged=f"*{title}* is already in your reading list.",
+            user, paper, self.library.saves.add, "save", lambda c: replies.saved(title, c, emoji)
         )
 
     def unsave(self, user: str, paper: Paper) -> Outcome:
-        title = render.esc_short(render.title_of(paper), 150)
+        title = render.title_of(paper)
         return self._change_list(
-            user,
-            paper,
-            self.library.saves.remove,
-            "remove",
-            done=f"Removed *{title}* from your reading list.",
-            unchanged=f"*{title}* was not in your reading list.",
+            user, paper, self.library.saves.remove, "remove", lambda c: replies.unsaved(title, c)
         )
 
     def hide(self, user: str, paper: Paper) -> Outcome:
@@ -198,18 +191,17 @@ class SlackBot:
         paper: Paper,
         change: Callable[[str, str], bool],
         verb: str,
-        done: str,
-        unchanged: str,
+        said: Callable[[bool], str],
     ) -> Outcome:
         """Save or unsave, refresh the user's Home tab, and say what happened."""
         try:
             changed = change(user, paper.id)
         except StoreWriteError as error:
             log.error("%s of %s for %s failed: %s", verb, paper.id, user, error)
-            return Outcome(False, could_not_save(verb), failed=True)
+            return Outcome(False, replies.could_not_save(verb), failed=True)
         if changed:
             self.refresh_home(user)
-        return Outcome(changed, done if changed else unchanged)
+        return Outcome(changed, said(changed))
 
     # -- App Home ----------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot import for_you, render
+from bot.render import replies
 from bot.slack.listeners.guard import replies_on_error
 from bot.slack.slackbot import SlackBot, respond_with
 from bot.text import whole_number
@@ -45,7 +46,7 @@ def register(app: App, slackbot: SlackBot) -> None:
         user, _, value = _context(body)
         paper = bot.paper_from_value(value)
         if paper is None:
-            return reply(body, respond, "That paper is not in the library any more.")
+            return reply(body, respond, replies.PAPER_GONE)
         reply(body, respond, bot.save(user, paper).text)
 
     def remove(body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
@@ -53,7 +54,7 @@ def register(app: App, slackbot: SlackBot) -> None:
         user, _, value = _context(body)
         paper = bot.paper_from_value(value)
         if paper is None:
-            return reply(body, respond, "That paper is not in the library any more.")
+            return reply(body, respond, replies.PAPER_GONE)
         outcome = bot.unsave(user, paper)
         if outcome.failed:
             return reply(body, respond, outcome.text)
@@ -66,18 +67,16 @@ def register(app: App, slackbot: SlackBot) -> None:
         user, channel, value = _context(body)
         paper = bot.paper_from_value(value)
         if paper is None or not channel:
-            return reply(body, respond, "I can't share that here.")
+            return reply(body, respond, replies.CANNOT_SHARE_HERE)
         problem = bot.share(channel, user, paper)
-        reply(
-            body, respond, problem or f"Shared *{render.esc_short(render.title_of(paper), 150)}*."
-        )
+        reply(body, respond, problem or replies.shared(render.title_of(paper)))
 
     def more_like_this(body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
         bot = slackbot.in_workspace(context)
         user, _, value = _context(body)
         paper = bot.paper_from_value(value)
         if paper is None:
-            return reply(body, respond, "That paper is not in the library any more.")
+            return reply(body, respond, replies.PAPER_GONE)
         similar = for_you.more_like_this(bot.runtime, paper)
         if _from_home(body) or not body.get("response_url"):
             return
@@ -88,7 +87,7 @@ def register(app: App, slackbot: SlackBot) -> None:
         user, _, value = _context(body)
         paper = bot.paper_from_value(value)
         if paper is None:
-            return reply(body, respond, "That paper is not in the library any more.")
+            return reply(body, respond, replies.PAPER_GONE)
         reply(body, respond, bot.hide(user, paper).text)
 
     def more_picks(body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
@@ -103,7 +102,7 @@ def register(app: App, slackbot: SlackBot) -> None:
         bot = slackbot.in_workspace(context)
         user, _, value = _context(body)
         if value != "confirm":
-            return reply(body, respond, "Nothing was deleted.")
+            return reply(body, respond, replies.NOTHING_DELETED)
         done = for_you.forget_me(bot.runtime, user)
         bot.refresh_home(user)
         respond_with(respond, render.message(done, [render.text_section(done)]), True)

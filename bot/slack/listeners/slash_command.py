@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.digest_settings import digest_command
+from bot.render import replies
 from bot.slack.listeners.guard import replies_on_error
 from bot.slack.slackbot import SlackBot, respond_with
 
@@ -23,16 +23,15 @@ def register(app: App, slackbot: SlackBot) -> None:
     def answer(body: dict, respond: Respond, client: WebClient, context: BoltContext) -> None:
         user, channel = body.get("user_id", ""), body.get("channel_id", "")
         bot = slackbot.in_workspace(context)
-        text = str(body.get("text", ""))
-        if text.split()[:1] and text.split()[0].lower() == "digest":
-            return respond_with(respond, {"text": digest_reply(bot, user, channel, text)})
         waiting: list[bool] = []
 
         def progress(message: dict[str, Any]) -> None:
             respond_with(respond, message)
             waiting.append(True)
 
-        reply = bot.answers.answer(user, text, progress)
+        reply = bot.commands.reply(user, str(body.get("text", "")), channel, progress)
+        if reply.join and reply.join.startswith("C"):
+            bot.join(reply.join)
         respond_with(respond, reply.message, replace_original=bool(waiting))
         bot.answers.after_answer(reply)
         if reply.ask_hugging_face is not None:  # the library's answer is out; this may add to it
@@ -47,17 +46,6 @@ def register(app: App, slackbot: SlackBot) -> None:
                 )
             except SlackApiError as error:
                 log.warning("file upload failed: %s", error.response.get("error"))
-                respond(text="I couldn't attach the file here; try in a DM with me.")
-
-    def digest_reply(bot: SlackBot, user: str, channel: str, text: str) -> str:
-        """`/papers digest ...`: this workspace's digest; the bot joins a public channel it
-        is asked to post in, so its reactions reach it too."""
-        rest = text.strip().partition(" ")[2]
-        reply = digest_command(
-            bot.runtime.settings, bot.library, bot.library.team, user, channel, rest
-        )
-        if reply.now_in and reply.now_in.startswith("C"):
-            bot.join(reply.now_in)
-        return reply.text
+                respond(text=replies.FILE_NOT_ATTACHED)
 
     app.command("/papers")(ack=acknowledge, lazy=[replies_on_error(slackbot)(answer)])

@@ -1,0 +1,123 @@
+"""`/papers WORD ...`: one table from the first word typed to its handler.
+
+Slack's slash-command listener and the console (which sends `/papers` through that same
+listener) both call `Commands.reply`. A new word is a row of `WORDS`, one handler here (a line
+or two calling the domain), and one render function for its text; anything that is not a
+word of the table is a search.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot import for_you, render
+from bot.answers import Answers, Progress, Reply, text_reply
+from bot.digest_settings import digest_command
+from bot.render import replies
+from bot.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class Typed:
+    """What someone typed after `/papers`, and where."""
+
+    user: str
+    channel: str
+    text: str  # all of it, as typed (a search uses it whole)
+    rest: str  # what follows the first word
+    progress: Progress | None = None
+
+
+Handler = Callable[["Commands", Typed], Reply]
+
+
+def _anything(rest: str) -> bool:
+    return True
+
+
+def _nothing(rest: str) -> bool:
+    return not rest
+
+
+@dataclass(frozen=True)
+class Word:
+    names: tuple[str, ...]
+    handle: Handler
+    # Whether the word takes what follows it; when not, the whole text is a search
+    # (`/papers trending diffusion` searches for those words).
+    takes: Callable[[str], bool] = _anything
+
+
+def _help(commands: Commands, typed: Typed) -> Reply:
+    return Reply(render.help_message(commands.runtime.settings.save_emoji))
+
+
+def _saved(commands: Commands, typed: Typed) -> Reply:
+    if typed.rest.lower() in ("bibtex", "bib"):
+        return commands.answers.bibtex(typed.user)
+    return commands.answers.saved(typed.user, typed.rest)
+
+
+def _for_you(commands: Commands, typed: Typed) -> Reply:
+    picked = for_you.picks_page(commands.runtime, typed.user)
+    return Reply(render.for_you_message(picked.papers, 0, picked.more, picked.empty))
+
+
+def _picks(commands: Commands, typed: Typed) -> Reply:
+    choice = typed.rest.lower()
+    if choice not in ("on", "off"):
+        return text_reply(replies.PICKS_USAGE)
+    return text_reply(for_you.set_morning_picks(commands.runtime, typed.user, choice == "on"))
+
+
+def _digest(commands: Commands, typed: Typed) -> Reply:
+    library = commands.runtime.library
+    answer = digest_command(
+        commands.runtime.settings, library, library.team, typed.user, typed.channel, typed.rest
+    )
+    return Reply(replies.mrkdwn_message(answer.text), join=answer.now_in)
+
+
+WORDS: tuple[Word, ...] = (
+    Word(("", "help", "-h", "--help", "?"), _help),
+    Word(("trending",), lambda c, t: c.answers.trending(), _nothing),
+    Word(("saved",), _saved),
+    Word(("foryou", "for-you"), _for_you, _nothing),
+    Word(("picks",), _picks),
+    Word(("forget",), lambda c, t: Reply(render.forget_me_message()), lambda r: r.lower() == "me"),
+    Word(("follow",), lambda c, t: c.answers.follow(t.user, t.rest, True)),
+    Word(("unfollow",), lambda c, t: c.answers.follow(t.user, t.rest, False)),
+    Word(("following",), lambda c, t: c.answers.following(t.user), _nothing),
+    Word(("digest",), _digest),
+)
+_BY_NAME = {name: word for word in WORDS for name in word.names}
+
+
+def word_for(text: str) -> Word | None:
+    """The table's row for `text`; None when `text` is a search."""
+    first, _, rest = text.strip().partition(" ")
+    word = _BY_NAME.get(first.lower())
+    return word if word is not None and word.takes(rest.strip()) else None
+
+
+class Commands:
+    def __init__(self, runtime: Runtime):
+        self.runtime = runtime
+        self.answers: Answers = Answers(runtime)
+
+    def reply(
+        self, user: str, text: str, channel: str = "", progress: Progress | None = None
+    ) -> Reply:
+        """The reply to `/papers TEXT` typed by `user` in `channel`."""
+        text = (text or "").strip()
+        typed = Typed(user, channel, text, text.partition(" ")[2].strip(), progress)
+        word = word_for(text)
+        if word is None:
+            reply = self.answers.search_reply(text, progress)
+        else:
+            reply = word.handle(self, typed)
+        missing = self.runtime.library.missing_parts()
+        if missing:  # never a silently partial answer
+            reply.message = render.with_warning(reply.message, render.damage_warning(missing))
+        return reply
