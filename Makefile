@@ -17,7 +17,7 @@ export UV_PYTHON_DOWNLOADS := never
 # An exact sync: a package the lock does not list is removed from .venv.
 SYNC = $(UV) sync --locked --python $(PYTHON_EXE) --extra dev
 
-.PHONY: run test lint bench soak clean semantic smoke upgrade lock install
+.PHONY: run test lint bench soak clean semantic smoke upgrade lock install settings-docs
 
 $(UV): scripts/uv-requirements.txt
 	rm -rf $(UV_HOME)
@@ -65,6 +65,11 @@ lint: $(SEMANTIC)
 	$(BIN)/ruff format --check bot tests bench scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python scripts/settings_docs.py --check
+
+# After a change of a setting's declaration in bot/config.py: .env.example and README's table.
+settings-docs: $(STAMP)
+	$(BIN)/python scripts/settings_docs.py
 
 # After a change of pyproject.toml's dependencies: the least change to uv.lock that satisfies it.
 lock: $(UV)

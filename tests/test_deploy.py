@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from bot.cli import _parser
+from bot.config import declared
 from bot.slack.http import EVENTS_PATH
 from bot.slack.workspaces import BOT_SCOPES, REDIRECT_PATH
 
@@ -28,9 +29,13 @@ def documented_settings() -> set[str]:
 
 
 def read_settings() -> set[str]:
-    """Every variable `load_settings` reads (each through its `get("NAME")`)."""
-    source = (ROOT / "bot" / "config.py").read_text()
-    return set(re.findall(r'get\("([A-Z][A-Z0-9_]+)"\)', source))
+    """Every variable `load_settings` reads: each setting's, and the one it falls back to."""
+    return {
+        name
+        for _, declaration in declared()
+        for name in (declaration["env"], declaration["also"])
+        if name
+    }
 
 
 def assert_runs_papers_bot(command: list[str]) -> None:
