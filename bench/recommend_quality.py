@@ -120,7 +120,7 @@ def quality(data: Path = DATA) -> dict[str, Any]:
         by_num = library.catalog.by_nums(features.nums)
         ids = [by_num[n].id for n in features.nums]
         row_of = {paper_id: row for row, paper_id in enumerate(ids)}
-        texts = [taste_features.paper_text(by_num[n]) for n in features.nums]
+        texts = [taste_features.taste_text(by_num[n]) for n in features.nums]
         topics = people(data, set(ids))
         engine = SearchEngine(library)
         try:

@@ -39,7 +39,7 @@ from bot.search.query import parse_query
 from bot.search.semantic import Semantic
 from bot.search.semantic.fusion import DEPTH, meaning_weight
 from bot.search.semantic.model import Embedder, cpu_threads, model_folder
-from bot.search.semantic.vectors import ANN, ROWS, catch_up, folder_of, new_graph, paper_text
+from bot.search.semantic.vectors import ANN, ROWS, catch_up, embedded_text, folder_of, new_graph
 
 BASE = 1_000  # real embeddings the big libraries' vectors are mixed from
 DIM = 384
@@ -80,7 +80,7 @@ class MixedEmbedder:
 
 def throughput(papers: int = 256) -> dict[str, Any]:
     """Papers a second through the real model (title + abstract, up to 256 tokens)."""
-    texts = [paper_text(p) for p in make_papers(papers, seed=5)]
+    texts = [embedded_text(p) for p in make_papers(papers, seed=5)]
     result: dict[str, Any] = {"papers": papers}
     for threads in sorted({1, cpu_threads()}):
         embedder = Embedder(model_folder(None), threads=threads)
@@ -102,7 +102,7 @@ QUERIES = [
 
 
 def base_vectors(count: int = BASE) -> np.ndarray:
-    texts = [paper_text(p) for p in make_papers(count, seed=3)]
+    texts = [embedded_text(p) for p in make_papers(count, seed=3)]
     return Embedder(model_folder(None), threads=cpu_threads()).embed(texts)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from bot import for_you, render
 from bot.answers import Answers, Progress, Reply, text_reply
-from bot.digest_settings import digest_command
+from bot.digest_settings import digest_setting_reply
 from bot.render import replies
 from bot.runtime import Runtime
 
@@ -73,7 +73,7 @@ def _picks(commands: Commands, typed: Typed) -> Reply:
 
 def _digest(commands: Commands, typed: Typed) -> Reply:
     library = commands.runtime.library
-    answer = digest_command(
+    answer = digest_setting_reply(
         commands.runtime.settings, library, library.team, typed.user, typed.channel, typed.rest
     )
     return Reply(replies.mrkdwn_message(answer.text), join=answer.now_in)

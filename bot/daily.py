@@ -1,5 +1,5 @@
 """The daily job inside `papers-bot run`: fetch, follow alerts, then each channel's digest
-(`WorkspaceDigests`: the same for each workspace at its own time, when installed in many).
+(`DueWorkspaceDigests`: the same for each workspace at its own time, when installed in many).
 
 APScheduler 3 runs it every day at PAPERS_DIGEST_TIME in PAPERS_TIMEZONE (a CronTrigger with an
 IANA zone, so DST moves the UTC time, not the local one). `misfire_grace_time` is the grace
@@ -183,7 +183,7 @@ class Workspaces(Protocol):
         ...
 
 
-class WorkspaceDigests:
+class DueWorkspaceDigests:
     """Multi-workspace mode: every minute, each workspace whose digest time has come gets its
     digest, on one replica at a time (the others step aside, as for the single digest).
     Hugging Face is asked at most once per FETCH_EVERY for all of them, and each fetch's new
@@ -254,7 +254,7 @@ class WorkspaceDigests:
         return outcome
 
 
-def start_workspace_scheduler(settings: Settings, job: WorkspaceDigests) -> BackgroundScheduler:
+def start_workspace_scheduler(settings: Settings, job: DueWorkspaceDigests) -> BackgroundScheduler:
     """Multi-workspace mode: the minute tick (sooner with a shorter PAPERS_TAKEOVER_SECONDS),
     and one fetch a day at PAPERS_DIGEST_TIME for
     the follow alerts of workspaces without a digest."""
@@ -279,7 +279,7 @@ def start_workspace_scheduler(settings: Settings, job: WorkspaceDigests) -> Back
     return scheduler
 
 
-def _fetch_alone(job: WorkspaceDigests) -> None:
+def _fetch_alone(job: DueWorkspaceDigests) -> None:
     with job.runtime.library.run_alone("workspace-digests") as leader:
         if leader:
             job.fetch_and_alert()

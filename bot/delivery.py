@@ -1,4 +1,5 @@
-"""Where the digest and follow alerts send messages: Slack, the console, or stdout (--dry-run).
+"""Where the digest and follow alerts send messages: Slack, the console, or stdout (--dry-run);
+and `Outcome`, what a person's change did, for whichever surface tells them.
 
 The digest and the alerts are domain code; they talk to a `Messenger`, never to Bolt.
 """
@@ -6,9 +7,25 @@ The digest and the alerts are domain code; they talk to a `Messenger`, never to 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.render import blocks_to_text
+
+
+@dataclass
+class Outcome:
+    """What a person's change did (a save, an unsave, a Not interested mark), and the line
+    to tell them."""
+
+    changed: bool
+    text: str
+    failed: bool = False  # the library could not be written: nothing changed
+
+    @property
+    def worth_telling(self) -> bool:
+        """A reaction is confirmed when it changed something or could not (not a no-op)."""
+        return self.changed or self.failed
 
 
 class PostRefused(Exception):

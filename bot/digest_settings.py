@@ -64,7 +64,7 @@ class DigestReply:
     now_in: str | None = None  # the channel the digest was just set to go to
 
 
-def digest_command(
+def digest_setting_reply(
     settings: Settings, library: Library, team: str, user: str, channel: str, text: str
 ) -> DigestReply:
     """The reply to `/papers digest [here [HH:MM] [ZONE] | off]` typed in `channel`."""

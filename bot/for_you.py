@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from bot import render
-from bot.delivery import Messenger, PostRefused
+from bot.delivery import Messenger, Outcome, PostRefused
 from bot.library import StoreWriteError
 from bot.models import Paper
 from bot.render import replies
@@ -69,13 +69,6 @@ def home_picks(runtime: Runtime, user: str, today: date) -> Picks:
     return Picks(_pairs(found), empty=_empty(runtime, user))
 
 
-@dataclass
-class Marked:
-    changed: bool
-    text: str
-    failed: bool = False
-
-
 def more_like_this(runtime: Runtime, paper: Paper, limit: int = 5) -> list[SearchResult]:
     """The papers most like one paper, by the For you model fitted on it alone (the bench
     measures it well above the search engine's shared-terms query); the search engine's answer
@@ -86,20 +79,20 @@ def more_like_this(runtime: Runtime, paper: Paper, limit: int = 5) -> list[Searc
     return [SearchResult(p, 0.0) for p in similar]
 
 
-def not_interested(runtime: Runtime, user: str, paper: Paper) -> Marked:
+def not_interested(runtime: Runtime, user: str, paper: Paper) -> Outcome:
     """Mark a paper Not interested for this person (a button or the hide reaction)."""
     changed = _marked(runtime.library.tastes.hide, user, paper, "Not interested")
     if changed is None:
-        return Marked(False, replies.COULD_NOT_NOTE, True)
-    return Marked(changed, replies.not_interested(render.title_of(paper), changed))
+        return Outcome(False, replies.COULD_NOT_NOTE, True)
+    return Outcome(changed, replies.not_interested(render.title_of(paper), changed))
 
 
-def interested_again(runtime: Runtime, user: str, paper: Paper) -> Marked:
+def interested_again(runtime: Runtime, user: str, paper: Paper) -> Outcome:
     """Undo Not interested (the hide reaction removed)."""
     changed = _marked(runtime.library.tastes.unhide, user, paper, "undoing Not interested")
     if changed is None:
-        return Marked(False, replies.COULD_NOT_NOTE, True)
-    return Marked(changed, replies.interested_again(render.title_of(paper)))
+        return Outcome(False, replies.COULD_NOT_NOTE, True)
+    return Outcome(changed, replies.interested_again(render.title_of(paper)))
 
 
 def _marked(change: Callable[[str, str], bool], user: str, paper: Paper, what: str) -> bool | None:

@@ -114,8 +114,8 @@ class Paper:
         older one lacked get their defaults."""
         try:
             # Positional: a decoded record's keys are not interned strings, and matching 23
-            # keyword arguments by string comparison took 6 us a paper against 1.7 (measured);
-            # a search reads 10 papers, a digest hundreds.
+            # keyword arguments by string comparison is several times slower; a search reads
+            # 10 papers, a digest hundreds.
             return cls(*_FIELD_VALUES(record))
         except KeyError:  # a record from an older release
             return cls(**{k: v for k, v in record.items() if k in _KNOWN_FIELDS})

@@ -138,7 +138,7 @@ def console_command(args: argparse.Namespace) -> int:
 
 
 def digest_command(args: argparse.Namespace) -> int:
-    from bot.cli.digest_command import digest_command as post_or_print_digest
+    from bot.cli.digest_command import post_or_print_digest
 
     return post_or_print_digest(args)
 

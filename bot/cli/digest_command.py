@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.cli.errors import EXIT_FAILED, EXIT_OK, UsageError
 from bot.cli.opening import open_runtime, parse_day
 from bot.config import channel_problem
-from bot.daily import WorkspaceDigests, before_digest
+from bot.daily import DueWorkspaceDigests, before_digest
 from bot.delivery import PrintMessenger
 from bot.digest import preview_digest, run_digest
 from bot.runtime import Runtime
@@ -23,7 +23,7 @@ from bot.slack.workspaces import InstalledWorkspaces
 from bot.text import plural
 
 
-def digest_command(args: argparse.Namespace) -> int:
+def post_or_print_digest(args: argparse.Namespace) -> int:
     runtime = open_runtime(
         args, "PAPERS_TIMEZONE", "PAPERS_DIGEST_SIZE", "PAPERS_CHANNEL", "SLACK_API_URL"
     )
@@ -94,7 +94,7 @@ def _post_workspace_digests(runtime: Runtime) -> int:
     except SQLAlchemyError as error:
         print(f"papers-bot: cannot read the installations: {error}", file=sys.stderr)
         return EXIT_FAILED
-    done = WorkspaceDigests(settings, runtime, workspaces).tick()
+    done = DueWorkspaceDigests(settings, runtime, workspaces).tick()
     for due, outcome in done:
         print(f"{due.team} {due.channel}: {outcome} for {due.day}")
     if not done:

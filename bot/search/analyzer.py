@@ -286,8 +286,8 @@ def analyze(text: str) -> list[WordTerms]:
 # A piece -> (its index tokens, the piece itself as first seen). Handing back the cached piece,
 # not the one just cut from the text, makes every paper's pieces the same few string objects:
 # the build's per-paper sets and word counts then compare by identity and stay in the CPU's
-# caches, where a million fresh strings each had to be read to be compared (a build worker 8-12%
-# faster, measured side by side at 60,000-160,000 papers of the million).
+# caches, where a million fresh strings each had to be read to be compared (a faster build
+# worker: `python -m bench.scale`).
 _token_cache: dict[str, tuple[str, str]] = {}
 # ASCII text is cut into words by C string methods, not the regex: every character that cannot
 # be in a word becomes a space, then `split`. A piece of it is a maximal run of letters, digits,

@@ -346,7 +346,7 @@ def _commit(
     index.lexicon.apply(batch, vocabulary, seq, replaced=[p.num for p in batch])
 
 
-def follows(library: Library, index: PaperIndex) -> bool:
+def index_follows_catalog(library: Library, index: PaperIndex) -> bool:
     """Whether `index` was built from this catalog (not one restored or started anew since,
     whose keys mean other papers) and can catch up with it."""
     same = index.lexicon.catalog == library.catalog.identity()
@@ -370,7 +370,7 @@ def brought_up_to_date(
     with writer_turn(library.data_dir):
         folder = current_generation(library.data_dir)
         index = open_index(folder) if folder is not None and not rebuild else None
-        built = index is None or not follows(library, index)
+        built = index is None or not index_follows_catalog(library, index)
         if built:
             if index is not None:
                 log.warning("the search index is of another catalog: rebuilding it")

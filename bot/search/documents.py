@@ -19,10 +19,10 @@ from bot.search.analyzer import analyze_word, index_tokens, words_of
 
 # Field weights: titles say what a paper is about; keywords are curated; abstracts are long and
 # wordy; author names matter when typed. They are written into one `text` field as repeats
-# (BM25F, as the numpy engine of earlier releases did it): a term's frequencies add up across
-# fields before BM25 saturates them once, so a title word counts more without a title match
-# drowning everything else (separate per-field BM25 scores, summed, give a title word up to
-# three saturated scores). One field is also one posting list per term: faster queries.
+# (BM25F): a term's frequencies add up across fields before BM25 saturates them once, so a
+# title word counts more without a title match drowning everything else (separate per-field
+# BM25 scores, summed, give a title word up to three saturated scores). One field is also one
+# posting list per term: faster queries.
 FIELDS: dict[str, float] = {"title": 3.0, "keywords": 1.5, "abstract": 1.0, "authors": 1.0}
 REPEATS: dict[str, int] = {"title": 3, "keywords": 2, "abstract": 1, "authors": 1}
 SEPARATOR = "|"  # between fields and repeats: no query term is "|", so no phrase straddles two

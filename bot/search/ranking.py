@@ -66,8 +66,8 @@ def groups_query(queries: list[Query], need: int) -> Query:
         return queries[0]
     if need == len(queries):
         # Every group: an intersection, which tantivy leapfrogs through (a minimum-should-match
-        # disjunction visits every paper of every list). Same papers, same scores; a fifth
-        # faster on multi-word queries at 100,000 papers (measured).
+        # disjunction visits every paper of every list). Same papers, same scores; faster
+        # on multi-word queries (`python -m bench.scale`).
         return Query.boolean_query([(Occur.Must, q) for q in queries])
     clauses = [(Occur.Should, q) for q in queries]
     return Query.boolean_query(clauses, minimum_number_should_match=need)
@@ -180,7 +180,7 @@ def labelled(index: PaperIndex, nums: list[int], queries: list[Query]) -> Query:
     if len(queries) > LABEL_BITS:
         raise ValueError(f"at most {LABEL_BITS} queries are told apart by one search")
     # Ten term queries, not `term_set_query`: on an integer field that one scans the whole
-    # field (1.9 ms vs 0.13 ms at 100,000 papers, measured).
+    # field, which at 100,000 papers is an order of magnitude slower.
     papers = [(Occur.Should, Query.term_query(index.schema, "num", n)) for n in nums]
     shown = Query.const_score_query(Query.boolean_query(papers), 0.0)
     clauses = [

@@ -22,7 +22,7 @@ from bot.search.builder import (
     brought_up_to_date,
     catch_up,
     current_generation,
-    follows,
+    index_follows_catalog,
     writer_turn,
 )
 from bot.search.index import PaperIndex, open_index
@@ -55,7 +55,7 @@ class IndexKeeper:
 
     def _open(self) -> PaperIndex:
         index = self._current()
-        if index is not None and follows(self.library, index):
+        if index is not None and index_follows_catalog(self.library, index):
             return index
         if index is not None:
             index.close()
@@ -103,7 +103,9 @@ class IndexKeeper:
             if fresh is not None:
                 self._swap(fresh)
         index = self.index
-        if not follows(self.library, index):  # the catalog was replaced: keys mean other papers
+        if not index_follows_catalog(
+            self.library, index
+        ):  # the catalog was replaced: keys mean other papers
             self._bring_up_to_date()
             fresh = self._current()
             if fresh is not None:

@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import SETUP_HINT, Settings, SettingsError
-from bot.daily import WorkspaceDigests, start_scheduler, start_workspace_scheduler
+from bot.daily import DueWorkspaceDigests, start_scheduler, start_workspace_scheduler
 from bot.library import StoreError
 from bot.runtime import Runtime
 from bot.slack.app import app_for
@@ -116,7 +116,7 @@ def run(settings: Settings) -> int:
         log.info("PAPERS_SCHEDULER=0: digests are left to `papers-bot digest` (cron)")
     elif workspaces is not None:
         scheduler = start_workspace_scheduler(
-            settings, WorkspaceDigests(settings, runtime, workspaces)
+            settings, DueWorkspaceDigests(settings, runtime, workspaces)
         )
     elif settings.channels:
         scheduler = start_scheduler(settings, runtime, slackbot)

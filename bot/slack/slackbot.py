@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +20,7 @@ from slack_sdk.errors import SlackApiError
 from bot import for_you, render
 from bot.answers import Answers
 from bot.commands import Commands
-from bot.delivery import PostRefused
+from bot.delivery import Outcome, PostRefused
 from bot.digest import latest_digest_papers
 from bot.library import StoreWriteError
 from bot.models import Paper, canonical_id
@@ -46,20 +45,6 @@ def respond_with(respond: Respond, message: dict[str, Any], replace_original: bo
 def workspace_of(context: Any) -> str:
     """The workspace a request comes from (an org-wide install has only an enterprise id)."""
     return str(context.get("team_id") or context.get("enterprise_id") or "")
-
-
-@dataclass
-class Outcome:
-    """What a save or unsave did, and what to tell the user."""
-
-    changed: bool
-    text: str
-    failed: bool = False
-
-    @property
-    def worth_telling(self) -> bool:
-        """A reaction is confirmed when it changed the list or could not (not when a no-op)."""
-        return self.changed or self.failed
 
 
 class SlackBot:
@@ -174,16 +159,16 @@ class SlackBot:
 
     def hide(self, user: str, paper: Paper) -> Outcome:
         """Not interested (button or reaction): For you never picks it for them again."""
-        marked = for_you.not_interested(self.runtime, user, paper)
-        if marked.changed:
+        outcome = for_you.not_interested(self.runtime, user, paper)
+        if outcome.changed:
             self.refresh_home(user)
-        return Outcome(marked.changed, marked.text, failed=marked.failed)
+        return outcome
 
     def unhide(self, user: str, paper: Paper) -> Outcome:
-        marked = for_you.interested_again(self.runtime, user, paper)
-        if marked.changed:
+        outcome = for_you.interested_again(self.runtime, user, paper)
+        if outcome.changed:
             self.refresh_home(user)
-        return Outcome(marked.changed, marked.text, failed=marked.failed)
+        return outcome
 
     def _change_list(
         self,

@@ -36,7 +36,7 @@ REBUILD_GROWTH = 0.2  # rebuild the vocabularies when this share of rows came af
 BUILD_NOW_LIMIT = 20_000  # papers; a bigger library's features are built in the background
 
 
-def paper_text(paper: Paper) -> str:
+def taste_text(paper: Paper) -> str:
     return f"{paper.title}. {paper.abstract}"
 
 
@@ -104,7 +104,7 @@ class TasteFeatures:
         return len(self.nums)
 
     def vectors(self, papers: list[Paper]) -> sp.csr_matrix:
-        texts = [paper_text(p) for p in papers]
+        texts = [taste_text(p) for p in papers]
         words, terms = self.vectorisers
         return _joined(words.transform(texts), terms.transform(texts))
 
@@ -129,7 +129,7 @@ def build(library: Library) -> TasteFeatures:
     texts: list[str] = []
     for change in library.catalog.changes_since(0):
         nums.append(change.num)
-        texts.append(paper_text(change.paper))
+        texts.append(taste_text(change.paper))
     words, terms = _vectorisers(len(texts))
     if not texts:
         matrix = sp.csr_matrix((0, 0), dtype=np.float32)
@@ -152,7 +152,7 @@ def caught_up(library: Library, features: TasteFeatures) -> TasteFeatures:
     fresh = []
     for change in changes:
         known = features.row_of.get(change.num)
-        text = paper_text(change.paper)
+        text = taste_text(change.paper)
         if known is None or features.texts[known] != checksum(text):
             fresh.append((change, text))
     if not fresh:

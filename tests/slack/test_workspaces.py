@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from bot.config import Settings, load_settings
-from bot.daily import WorkspaceDigests
+from bot.daily import DueWorkspaceDigests
 from bot.library import load_sample_papers
 from bot.slack.client import make_client
 from bot.slack.slackbot import SlackBot
@@ -151,14 +151,14 @@ def test_two_workspaces_install_and_each_uses_its_own_token_state_and_digest(
     )
     workspaces = InstalledWorkspaces.open(SlackBot(app.runtime, make_client(oauth_settings)))
     assert workspaces.installed() == ["T0AAA", "T0BBB"]
-    WorkspaceDigests(oauth_settings, app.runtime, workspaces).tick(now)
+    DueWorkspaceDigests(oauth_settings, app.runtime, workspaces).tick(now)
     for team, channel, token in (("T0AAA", "C0AAA", token_a), ("T0BBB", "C0BBB", token_b)):
         posted = slack.messages.get(channel, [])
         assert len(posted) >= 2, (channel, posted)  # a header and its cards
         assert set(tokens_of(slack, "chat.postMessage", channel)) == {token}
         assert library.for_team(team).ledger.is_done(channel, days[team])
     before = len(slack.calls_to("chat.postMessage"))
-    WorkspaceDigests(oauth_settings, app.runtime, workspaces).tick(now + timedelta(minutes=1))
+    DueWorkspaceDigests(oauth_settings, app.runtime, workspaces).tick(now + timedelta(minutes=1))
     assert len(slack.calls_to("chat.postMessage")) == before  # done days are never posted again
 
 
@@ -195,7 +195,7 @@ def test_uninstalling_stops_that_workspaces_digest_and_keeps_its_saves(
     _, url = a.command("kan")
     assert "install" in a.responses(url)[0]["text"].lower()
     library.upsert_many([replace(load_sample_papers()[0], listed=now.date().isoformat())])
-    WorkspaceDigests(oauth_settings, app.runtime, workspaces).tick(now)
+    DueWorkspaceDigests(oauth_settings, app.runtime, workspaces).tick(now)
     assert "C0AAA" not in slack.messages
     assert set(tokens_of(slack, "chat.postMessage", "C0BBB")) == {token_b}
 

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 
 NEEDED = ("config.json", "model.safetensors", "tokenizer.json")
 DEFAULT_MAX_TOKENS = 256  # all-MiniLM-L6-v2's own max_seq_length
-# Texts per run. 8 is faster than 32 on these CPUs (8.6 vs 8.0 papers/s on one thread: less
-# padding) and the process peaks lower (368 vs 584 MB embedding the sample library), measured.
+# Texts per run: small batches pad less, so they are no slower on a CPU, and the process peaks
+# lower (`python -m bench.semantic` measures both).
 BATCH = 8
 
 

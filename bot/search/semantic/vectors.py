@@ -48,9 +48,8 @@ ROWS, ANN, HASHES, STATE, LOCK = (
 CHECKPOINT_EVERY = 2_000  # papers embedded between checkpoints (about two minutes on one core)
 EMBED_BATCH = 64  # papers read and embedded together
 # HNSW: 16 links a node (usearch's default), a wide search at insert for a good graph; at query
-# time `nearest` asks for 100 neighbours with a beam of 400. On the bench's synthetic vectors at
-# 100,000 that finds 0.88 of the 10 nearest (0.80 with a beam of 200, 0.95 with 1,000 at twice
-# the time; 32 links: 0.90 for 40% more build time), measured with bench/semantic.py's data.
+# time `nearest` asks for 100 neighbours with a beam of 400: the balance of recall and time
+# `python -m bench.semantic` measures (README, "Benchmarks", has the figures).
 CONNECTIVITY, EXPANSION_ADD, EXPANSION_SEARCH = 16, 128, 400
 
 
@@ -67,7 +66,7 @@ def folder_of(data_dir: Path) -> Path:
     return data_dir / VECTORS_DIR
 
 
-def paper_text(paper: Paper) -> str:
+def embedded_text(paper: Paper) -> str:
     """What a paper's vector is made of: its title and abstract, as the model was trained."""
     return f"{paper.title}. {paper.abstract}".strip()
 
@@ -181,7 +180,7 @@ class _Writer:
         self._digests_for(max(num for num, _ in batch) + 1)
         changed: dict[int, tuple[int, str, int]] = {}  # by key: one vector a paper
         for num, paper in batch:
-            text = paper_text(paper)
+            text = embedded_text(paper)
             digest = _digest(text)
             if int(self.hashes[num]) != digest:
                 changed[num] = (num, text, digest)

@@ -9,9 +9,10 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 
+from bot.delivery import Outcome
 from bot.models import Paper
 from bot.slack.listeners.guard import replies_on_error
-from bot.slack.slackbot import Outcome, SlackBot
+from bot.slack.slackbot import SlackBot
 
 log = logging.getLogger(__name__)
 
