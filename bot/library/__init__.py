@@ -35,24 +35,17 @@ from bot.library.catalog import (
 from bot.library.state import (
     DigestLedger,
     Follows,
+    OpenRows,
     PaperMessages,
     Saves,
     SeenEvents,
+    Spec,
     Tastes,
     WorkspaceDigests,
 )
 from bot.library.storage import DamagedFile, DataDirLock, StoreError, StoreWriteError, exclusive
-from bot.library.stores import (
-    CatalogStore,
-    EventsStore,
-    FollowsStore,
-    LedgerStore,
-    MessagesStore,
-    SavesStore,
-    TastesStore,
-    WorkspaceDigestsStore,
-)
-from bot.library.tables import SCHEMA_VERSION, KeyedTinyDB, check_schema, open_db
+from bot.library.stores import CatalogStore
+from bot.library.tables import SCHEMA_VERSION, FileRows, KeyedTinyDB, check_schema, open_db
 from bot.models import Paper
 
 log = logging.getLogger(__name__)
@@ -94,9 +87,7 @@ class Library:
         catalog = Catalog(self.data_dir / CATALOG_FILE, self._lock)
         self.catalog: CatalogStore = catalog
         state_db = self._bind_file_state("")
-        self.workspace_digests: WorkspaceDigestsStore = WorkspaceDigests(
-            state_db, self._lock, self.clock
-        )
+        self.workspace_digests = WorkspaceDigests(self._file_rows(state_db), self.clock)
         with self._lock.hold():
             new = not catalog.exists()
             if new and (self.data_dir / OLD_CATALOG_DIR).is_dir():
@@ -113,18 +104,24 @@ class Library:
         with self._lock.hold():
             if state_db.atomic_storage.read() is None:
                 state_db.keyed("_meta").put_many({"schema": {"version": SCHEMA_VERSION}})
-        self.saves: SavesStore = Saves(state_db, self._lock, self.clock, team)
-        self.messages: MessagesStore = PaperMessages(state_db, self._lock, self.clock, team)
-        self.ledger: LedgerStore = DigestLedger(state_db, self._lock, self.clock, team)
-        self.follows: FollowsStore = Follows(state_db, self._lock, self.clock, team)
-        self.events: EventsStore = SeenEvents(state_db, self._lock, self.clock, team)
-        self.tastes: TastesStore = Tastes(state_db, self._lock, self.clock, team)
+        self._bind_state(self._file_rows(state_db), team)
         return state_db
+
+    def _file_rows(self, state_db: KeyedTinyDB) -> OpenRows:
+        return lambda name, spec: FileRows(state_db, self._lock, name, spec.key)
+
+    def _bind_state(self, open_rows: OpenRows, team: str) -> None:
+        """The state tables of `team`, their rules in `state.py`, their rows in `open_rows`."""
+        self.saves = Saves(open_rows, self.clock, team)
+        self.messages = PaperMessages(open_rows, self.clock, team)
+        self.ledger = DigestLedger(open_rows, self.clock, team)
+        self.follows = Follows(open_rows, self.clock, team)
+        self.events = SeenEvents(open_rows, self.clock, team)
+        self.tastes = Tastes(open_rows, self.clock, team)
 
     def _open_database(self, url: str, sample_data: bool) -> None:
         from bot.library import pg_schema
         from bot.library.pg_catalog import PgCatalog
-        from bot.library.pg_state import PgWorkspaceDigests
 
         engine = pg_schema.connect(url)
         pg_schema.upgrade_or_explain(engine, self.clock())
@@ -132,28 +129,22 @@ class Library:
         catalog = PgCatalog(engine)
         self.catalog = catalog
         self._bind_database_state("")
-        self.workspace_digests = PgWorkspaceDigests(engine, self.clock)
+        self.workspace_digests = WorkspaceDigests(self._database_rows(""), self.clock)
         if not catalog.exists():
             catalog.create()
             if sample_data and catalog.count() == 0:
                 catalog.upsert_many(load_sample_papers(), self.clock())
 
     def _bind_database_state(self, team: str) -> None:
-        from bot.library.pg_state import (
-            PgDigestLedger,
-            PgFollows,
-            PgPaperMessages,
-            PgSaves,
-            PgSeenEvents,
-            PgTastes,
-        )
+        self._bind_state(self._database_rows(team), team)
 
-        self.saves = PgSaves(self.engine, self.clock, team)
-        self.messages = PgPaperMessages(self.engine, self.clock, team)
-        self.ledger = PgDigestLedger(self.engine, self.clock, team)
-        self.follows = PgFollows(self.engine, self.clock, team)
-        self.events = PgSeenEvents(self.engine, self.clock, team)
-        self.tastes = PgTastes(self.engine, self.clock, team)
+    def _database_rows(self, team: str) -> OpenRows:
+        from bot.library.pg_state import PgRows
+
+        def open_rows(name: str, spec: Spec) -> PgRows:
+            return PgRows(self.engine, name, spec.key, team if spec.per_team else None)
+
+        return open_rows
 
     # -- workspaces -----------------------------------------------------------------------
 
