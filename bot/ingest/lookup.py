@@ -13,7 +13,6 @@ from bot.config import Settings
 from bot.library import Library, StoreWriteError
 from bot.models import Paper
 from bot.sources.hf import RowError, parse_daily_row, parse_paper_object
-from bot.sources.hf_client import HFError, client_for
 
 log = logging.getLogger(__name__)
 SEARCH_SECONDS = 8.0  # Hugging Face's search answers as an update, so it may take this long
@@ -21,6 +20,10 @@ SEARCH_SECONDS = 8.0  # Hugging Face's search answers as an update, so it may ta
 
 def look_up_paper(settings: Settings, library: Library, paper_id: str) -> Paper | None:
     """The paper `paper_id` from Hugging Face, stored; None when unknown or unreachable."""
+    # The client (httpx, which brings its command line's rich and pygments) is imported when
+    # a paper is looked up: a serving bot's memory and a CLI's start pay for it only then.
+    from bot.sources.hf_client import HFError, client_for
+
     try:
         with client_for(settings, timeout=5, connect_timeout=3, max_attempts=2) as client:
             raw = client.paper(paper_id)
@@ -42,6 +45,8 @@ def search_hugging_face(
 ) -> list[Paper]:
     """Up to `limit` papers Hugging Face's paper search finds for `words` that are not in
     `known`, stored in the library (shown even when storing them failed)."""
+    from bot.sources.hf_client import HFError, client_for  # see look_up_paper
+
     try:
         with client_for(
             settings, timeout=SEARCH_SECONDS, connect_timeout=3, max_attempts=1
