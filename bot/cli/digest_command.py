@@ -12,7 +12,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.cli.errors import EXIT_FAILED, EXIT_OK, UsageError
 from bot.cli.opening import open_runtime, parse_day
 from bot.config import channel_problem
-from bot.daily import DueWorkspaceDigests, before_digest
+from bot.daily import before_digest
+from bot.daily.workspaces import DueWorkspaceDigests
 from bot.delivery import PrintMessenger
 from bot.digest import preview_digest, run_digest
 from bot.runtime import Runtime

@@ -14,7 +14,8 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import SETUP_HINT, Settings, SettingsError
-from bot.daily import DueWorkspaceDigests, start_scheduler, start_workspace_scheduler
+from bot.daily import start_scheduler
+from bot.daily.workspaces import DueWorkspaceDigests, start_workspace_scheduler
 from bot.library import StoreError
 from bot.runtime import Runtime
 from bot.slack.app import app_for

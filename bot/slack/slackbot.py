@@ -1,5 +1,7 @@
-"""`SlackBot`: what the bot does in Slack on behalf of a user: post, share, save, confirm,
-refresh the Home tab. It is also the digest's and the alerts' `Messenger`.
+"""`SlackBot`: the bot's Web API adapter: post, share, join, tell, publish the Home tab
+(`bot.home` builds it), and the save, unsave and Not interested changes (`bot.saving`,
+`bot.for_you`) with the Home tab refreshed after them. It is also the digest's and the
+alerts' `Messenger`.
 
 Listeners stay a few lines long by calling these; rendering is `bot.render`, answers to
 `/papers` are `bot.answers`. Every failure is logged once with what to do, never raised into
@@ -9,7 +11,6 @@ Bolt (which would answer Slack with an error and make it retry).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,11 +18,11 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import for_you, render
+from bot import for_you, render, saving
 from bot.answers import Answers
 from bot.commands import Commands
 from bot.delivery import Outcome, PostRefused
-from bot.digest import latest_digest_papers
+from bot.home import home_view
 from bot.library import StoreWriteError
 from bot.models import Paper, canonical_id
 from bot.render import replies
@@ -146,62 +147,28 @@ class SlackBot:
     # -- saving ------------------------------------------------------------------------------
 
     def save(self, user: str, paper: Paper) -> Outcome:
-        title, emoji = render.title_of(paper), self.save_emoji[0]
-        return self._change_list(
-            user, paper, self.library.saves.add, "save", lambda c: replies.saved(title, c, emoji)
-        )
+        return self._refreshed(user, saving.save(self.library, user, paper, self.save_emoji[0]))
 
     def unsave(self, user: str, paper: Paper) -> Outcome:
-        title = render.title_of(paper)
-        return self._change_list(
-            user, paper, self.library.saves.remove, "remove", lambda c: replies.unsaved(title, c)
-        )
+        return self._refreshed(user, saving.unsave(self.library, user, paper))
 
     def hide(self, user: str, paper: Paper) -> Outcome:
         """Not interested (button or reaction): For you never picks it for them again."""
-        outcome = for_you.not_interested(self.runtime, user, paper)
-        if outcome.changed:
-            self.refresh_home(user)
-        return outcome
+        return self._refreshed(user, for_you.not_interested(self.runtime, user, paper))
 
     def unhide(self, user: str, paper: Paper) -> Outcome:
-        outcome = for_you.interested_again(self.runtime, user, paper)
+        return self._refreshed(user, for_you.interested_again(self.runtime, user, paper))
+
+    def _refreshed(self, user: str, outcome: Outcome) -> Outcome:
+        """The person's Home tab shows what changed."""
         if outcome.changed:
             self.refresh_home(user)
         return outcome
-
-    def _change_list(
-        self,
-        user: str,
-        paper: Paper,
-        change: Callable[[str, str], bool],
-        verb: str,
-        said: Callable[[bool], str],
-    ) -> Outcome:
-        """Save or unsave, refresh the user's Home tab, and say what happened."""
-        try:
-            changed = change(user, paper.id)
-        except StoreWriteError as error:
-            log.error("%s of %s for %s failed: %s", verb, paper.id, user, error)
-            return Outcome(False, replies.could_not_save(verb), failed=True)
-        if changed:
-            self.refresh_home(user)
-        return Outcome(changed, said(changed))
 
     # -- App Home ----------------------------------------------------------------------------
 
     def refresh_home(self, user: str) -> None:
-        day, digest = latest_digest_papers(self.library)
-        first, last = self.library.catalog.listing_span()
-        picks = for_you.home_picks(self.runtime, user, datetime.now(UTC).date())
-        view = render.home_view(
-            self.library.saved_papers(user),
-            day,
-            digest,
-            self.save_emoji,
-            library=(len(self.library), first, last),
-            for_you=render.for_you_home_blocks(picks.papers, picks.empty),
-        )
+        view = home_view(self.runtime, user, datetime.now(UTC).date())
         try:
             self.client.views_publish(user_id=user, view=view)
         except SlackApiError as error:

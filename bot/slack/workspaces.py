@@ -187,7 +187,8 @@ def copy_installations(source: InstallationStore, target: InstallationStore) -> 
 
 
 class InstalledWorkspaces:
-    """The workspaces papers-bot is installed in, for the digest job (`bot.daily.Workspaces`)."""
+    """The workspaces papers-bot is installed in, for the digest job
+    (`bot.daily.workspaces.Workspaces`)."""
 
     def __init__(self, slackbot: SlackBot, store: InstallationStore, states: OAuthStateStore):
         self.slackbot = slackbot

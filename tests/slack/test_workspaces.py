@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from bot.config import Settings, load_settings
-from bot.daily import DueWorkspaceDigests
+from bot.daily.workspaces import DueWorkspaceDigests
 from bot.library import load_sample_papers
 from bot.slack.client import make_client
 from bot.slack.slackbot import SlackBot
