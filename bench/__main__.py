@@ -6,7 +6,8 @@ papers (bench/scale.py), then `/papers` latency while another process imports 10
 key phrases against Hugging Face's (bench/summary_quality.py), and For you against
 arxiv-sanity's SVM with its cost at 100,000 papers (bench/recommend_quality.py); search
 quality with and without meaning (bench/search_quality.py), and what search by meaning costs
-at 100,000 papers with the plan for a million (bench/semantic.py)."""
+at 100,000 papers with the plan for a million (bench/semantic.py); and how fast a pasted
+paper link gets its card (bench/unfurl.py)."""
 
 import json
 import sys
@@ -20,6 +21,7 @@ from bench import (
     search_quality,
     semantic,
     summary_quality,
+    unfurl,
 )
 from bench.measure import RESULTS, run
 
@@ -43,4 +45,7 @@ report["summaries"] = summary_quality.main()
 report["for_you"] = {"quality": recommend_quality.quality(), "cost": recommend_quality.cost()}
 recommend_quality.show_quality(report["for_you"]["quality"])
 recommend_quality.show_cost(report["for_you"]["cost"])
+links = unfurl.measure()
+print(unfurl.table(links))
+report["unfurl"] = links
 RESULTS.write_text(json.dumps(report, indent=2) + "\n")

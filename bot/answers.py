@@ -21,6 +21,7 @@ from bot.render.search_text import notes_text
 from bot.runtime import Runtime
 from bot.search import Note, SearchResponse
 from bot.search.query import parse_query
+from bot.team import TeamCounts, counts_for, most_read
 from bot.text import whole_number
 
 log = logging.getLogger(__name__)
@@ -63,9 +64,10 @@ class Answers:
 
     # -- search ------------------------------------------------------------------------------
 
-    def search_reply(self, text: str, progress: Progress | None) -> Reply:
-        """`/papers QUERY` (or an arXiv id or URL). `progress` is told first when the answer
-        needs the network (a paper looked up on Hugging Face), so nobody is left waiting."""
+    def search_reply(self, text: str, progress: Progress | None, channel: str = "") -> Reply:
+        """`/papers QUERY` (or an arXiv id or URL), typed in `channel`. `progress` is told
+        first when the answer needs the network (a paper looked up on Hugging Face), so nobody
+        is left waiting."""
         response = self.search.search(text, limit=SEARCH_LIMIT)
         if response.paper_id and not response.results:
             if progress is not None:
@@ -74,11 +76,24 @@ class Answers:
             if paper is not None:
                 return Reply(render.paper_card_message(paper, replies.NEW_FROM_HUGGING_FACE))
             response.message = [Note("unknown-anywhere", response.paper_id)]
-        reply = Reply(render.search_results_message(response))
+        week = self.team_counts([r.paper.id for r in response.results], channel)
+        reply = Reply(render.search_results_message(response, week))
         reply.shown = [r.paper for r in response.results]
         if self._too_few(response):
             reply.ask_hugging_face = response
         return reply
+
+    def team_counts(self, paper_ids: list[str], here: str) -> dict[str, TeamCounts]:
+        """The team's week for these papers, as `here` may see it (none when switched off)."""
+        if not self.runtime.settings.team_signals:
+            return {}
+        return counts_for(self.library, paper_ids, here)
+
+    def team(self, here: str) -> Reply:
+        """`/papers team`: what the workspace shared and saved most in the last 7 days."""
+        if not self.runtime.settings.team_signals:
+            return Reply(render.team_message([], off=True))
+        return Reply(render.team_message(most_read(self.library, here)))
 
     def after_answer(self, reply: Reply) -> None:
         """Once an answer is sent: LLM TL;DRs for the papers it showed (PAPERS_LLM_URL), in

@@ -90,6 +90,7 @@ WORDS: tuple[Word, ...] = (
     Word(("unfollow",), lambda c, t: c.answers.follow(t.user, t.rest, False)),
     Word(("following",), lambda c, t: c.answers.following(t.user), _nothing),
     Word(("digest",), _digest),
+    Word(("team",), lambda c, t: c.answers.team(t.channel), _nothing),
 )
 _BY_NAME = {name: word for word in WORDS for name in word.names}
 
@@ -114,7 +115,7 @@ class Commands:
         typed = Typed(user, channel, text, text.partition(" ")[2].strip(), progress)
         word = word_for(text)
         if word is None:
-            reply = self.answers.search_reply(text, progress)
+            reply = self.answers.search_reply(text, progress, channel)
         else:
             reply = word.handle(self, typed)
         missing = self.runtime.library.missing_parts()

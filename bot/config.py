@@ -42,6 +42,7 @@ GROUPS = {
     "llm": "LLM TL;DRs (optional; off unless both the URL and the model are set)",
     "semantic": "Search by meaning (added to the contract)",
     "arxiv": "arXiv",
+    "sharing": "Links and team signals (added to the contract)",
 }
 
 
@@ -613,6 +614,31 @@ class Settings:
         "the arXiv API, for proxies and tests",
         "The arXiv API; change only for a proxy or a local stand-in.",
         must="an http(s) URL",
+        added=True,
+    )
+    # -- links and team signals -----------------------------------------------------------------
+    unfurl: bool = setting(
+        "PAPERS_UNFURL",
+        _flag,
+        True,
+        "sharing",
+        "unfurl arXiv, Hugging Face and alphaXiv links with a paper card and remember the share "
+        "(`0` off: Slack's own preview stays)",
+        "Unfurl arXiv, Hugging Face and alphaXiv links with a paper card (Save, react to save); "
+        "0 leaves links to Slack's own preview.",
+        shown="on",
+        added=True,
+    )
+    team_signals: bool = setting(
+        "PAPERS_TEAM_SIGNALS",
+        _flag,
+        True,
+        "sharing",
+        "show how often the team shared and saved a paper this week (counts only, never who "
+        "saved; `0` off)",
+        "Show how often the workspace shared and saved a paper in the last 7 days (counts "
+        "only, never who saved), on cards, /papers team and the Home tab; 0 hides them.",
+        shown="on",
         added=True,
     )
     # What was wrong with the values read (each names its variable); not a setting.

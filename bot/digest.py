@@ -26,6 +26,7 @@ from bot import render
 from bot.delivery import Messenger, PostRefused
 from bot.library import Library
 from bot.models import Paper
+from bot.team import TeamCounts, counts_for
 
 log = logging.getLogger(__name__)
 FIRST_DIGEST_DAYS = 3  # a channel's first digest looks back this far
@@ -62,10 +63,19 @@ def latest_digest_papers(library: Library) -> tuple[str | None, list[Paper]]:
     return library.latest_listing()
 
 
-def digest_card(paper: Paper, plan: Sequence[str], save_emoji: Sequence[str]) -> dict[str, Any]:
-    """A card ranked by its place in the digest's plan (the same on a resumed run)."""
+def digest_card(
+    paper: Paper, plan: Sequence[str], save_emoji: Sequence[str], week: dict[str, TeamCounts]
+) -> dict[str, Any]:
+    """A card ranked by its place in the digest's plan (the same on a resumed run), with the
+    team's counts of the week (`week`, as the channel may see them)."""
     rank = plan.index(paper.id) + 1 if paper.id in plan else len(plan) + 1
-    return render.digest_card_message(paper, rank, save_emoji)
+    return render.digest_card_message(paper, rank, save_emoji, week.get(paper.id))
+
+
+def _week(
+    library: Library, channel: str, papers: Sequence[Paper], signals: bool
+) -> dict[str, TeamCounts]:
+    return counts_for(library, [p.id for p in papers], here=channel) if signals else {}
 
 
 def preview_digest(
@@ -75,14 +85,18 @@ def preview_digest(
     day: date,
     size: int,
     save_emoji: list[str],
+    signals: bool = True,
 ) -> list[Paper]:
-    """`--dry-run`: send what the digest would post to `messenger`; the ledger is untouched."""
+    """`--dry-run`: send what the digest would post to `messenger`; the ledger is untouched.
+    `signals`: cards carry the team's counts (PAPERS_TEAM_SIGNALS)."""
     papers = choose_papers(library, channel, day, size)
     if papers:
         messenger.post(channel, render.digest_header_message(day, papers))
         plan = [p.id for p in papers]
+        week = _week(library, channel, papers, signals)
         for paper in papers:
-            messenger.post(channel, digest_card(paper, plan, save_emoji), thread_ts="header")
+            card = digest_card(paper, plan, save_emoji, week)
+            messenger.post(channel, card, thread_ts="header")
     return papers
 
 
@@ -96,9 +110,11 @@ def run_digest(
     pace: float = POST_INTERVAL,
     sleep: Callable[[float], None] = time.sleep,
     freshen: Freshen | None = None,
+    signals: bool = True,
 ) -> DigestResult:
     """`freshen`: looks the chosen papers up for AI summaries that appeared since they were
-    listed (`bot.ingest.freshen`), before anything is posted."""
+    listed (`bot.ingest.freshen`), before anything is posted; `signals`: cards carry the
+    team's counts (PAPERS_TEAM_SIGNALS)."""
     result = DigestResult(channel, day)
     with library.run_alone(f"digest-{channel}") as alone:
         if not alone:
@@ -109,10 +125,12 @@ def run_digest(
         if papers is None:
             return result
         plan = list((library.ledger.digest(channel, day) or {}).get("papers", []))
+        week = _week(library, channel, papers, signals)
         for paper in papers:
             if pace:
                 sleep(pace)
-            _post_card(library, messenger, result, paper, digest_card(paper, plan, save_emoji))
+            card = digest_card(paper, plan, save_emoji, week)
+            _post_card(library, messenger, result, paper, card)
         library.ledger.finish(channel, day)
     return result
 

@@ -114,7 +114,7 @@ def set_morning_picks(runtime: Runtime, user: str, on: bool) -> str:
 
 
 def forget_me(runtime: Runtime, user: str) -> str:
-    """Delete the person's saves, follows, Not interested marks, picks and model."""
+    """Delete the person's saves, follows, Not interested marks, picks, shares and model."""
     library = runtime.library
     saves = [paper_id for paper_id, _ in library.saves.of_user(user)]
     follows = library.follows.of_user(user)
@@ -123,6 +123,7 @@ def forget_me(runtime: Runtime, user: str) -> str:
             library.saves.remove(user, paper_id)
         library.follows.forget(user)  # the follows, and which papers were sent to them
         library.tastes.forget(user)
+        library.shares.forget(user)  # the links they posted no longer count for the team
     except StoreWriteError as error:
         log.error("forget me for %s failed: %s", user, error)
         return replies.COULD_NOT_FORGET

@@ -9,6 +9,7 @@ from typing import Any
 from bot import for_you, render
 from bot.digest import latest_digest_papers
 from bot.runtime import Runtime
+from bot.team import most_read
 
 
 def home_view(runtime: Runtime, user: str, today: date) -> dict[str, Any]:
@@ -16,6 +17,7 @@ def home_view(runtime: Runtime, user: str, today: date) -> dict[str, Any]:
     day, digest = latest_digest_papers(library)
     first, last = library.catalog.listing_span()
     picks = for_you.home_picks(runtime, user, today)
+    week = most_read(library, limit=5) if runtime.settings.team_signals else []
     return render.home_view(
         library.saved_papers(user),
         day,
@@ -23,4 +25,5 @@ def home_view(runtime: Runtime, user: str, today: date) -> dict[str, Any]:
         runtime.settings.save_emoji,
         library=(len(library), first, last),
         for_you=render.for_you_home_blocks(picks.papers, picks.empty),
+        team=render.team_home_blocks(week),
     )

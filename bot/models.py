@@ -17,7 +17,7 @@ _NEW_ID = r"(?P<new>\d{4}\.\d{4,5})"
 # Old-style ids: archive(.SUBJECT)/YYMMNNN, e.g. hep-th/9901001, math.GT/0309136.
 _OLD_ID = r"(?P<old>[a-z]+(?:-[a-z]+)?(?:\.[A-Z]{2})?/\d{7})"
 _VERSION = r"(?:v\d+)?"
-_HOSTS = r"(?:https?://)?(?:www\.|export\.)?(?:arxiv\.org/(?:abs|pdf|html)/|huggingface\.co/papers/|hf\.co/papers/)"
+_HOSTS = r"(?:https?://)?(?:www\.|export\.)?(?:arxiv\.org/(?:abs|pdf|html)/|huggingface\.co/papers/|hf\.co/papers/|alphaxiv\.org/(?:abs|overview|pdf)/)"
 _ID_RE = re.compile(
     rf"^(?:{_HOSTS}|arxiv:\s*)?(?:{_NEW_ID}|{_OLD_ID}){_VERSION}(?:\.pdf)?/?(?:[?#].*)?$",
     re.IGNORECASE,

@@ -48,6 +48,7 @@ def post_or_print_digest(args: argparse.Namespace) -> int:
                 day,
                 settings.digest_size,
                 settings.save_emoji,
+                signals=settings.team_signals,
             )
             if not papers:
                 print(f"{channel}: nothing new to post for {day}")
@@ -74,6 +75,7 @@ def _post_digests(runtime: Runtime, channels: list[str], day: date) -> int:
                 settings.digest_size,
                 settings.save_emoji,
                 freshen=before_digest(runtime, runtime.library),
+                signals=settings.team_signals,
             )
         except Exception as error:  # report and go on with the next channel
             print(f"{channel}: digest failed: {error}", file=sys.stderr)

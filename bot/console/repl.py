@@ -9,12 +9,14 @@ rendered as readable text. Same listeners, same renderers, same library: no seco
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
@@ -38,17 +40,22 @@ from bot.slack.slackbot import SlackBot
 from bot.text import whole_number
 
 USER, CHANNEL = "U0CONSOLE", "C0CONSOLE"
+UNFURL_DOMAINS = ("arxiv.org", "huggingface.co", "alphaxiv.org")  # as manifest.yml lists them
+LINK = re.compile(r"https?://[^\s<>|]+")
 SECRET = "console-signing-secret"
 CONSOLE_HELP = """Commands:
   /papers QUERY | /papers help | /papers trending | /papers saved | /papers 2408.08338 ...
   press N        press button [N] of the last answer (or just type N)
   channel        the messages the bot posted in #console
+  paste TEXT     post TEXT in #console as you; its arXiv / Hugging Face / alphaXiv links unfurl
   react N EMOJI  react to channel message N (e.g. react 2 bookmark); unreact N EMOJI
   home           open the bot's App Home tab
   digest         post today's digest to #console (from the library; no network)
   help | quit"""
 ONLY_PAPERS = "Only /papers is a command here; type help."
-CONSOLE_TYPE = "Type /papers QUERY, press N, react N bookmark, channel, home, digest, help, quit."
+CONSOLE_TYPE = (
+    "Type /papers QUERY, press N, paste TEXT, react N bookmark, channel, home, digest, help, quit."
+)
 
 
 @dataclass
@@ -161,6 +168,34 @@ class Console:
             }
         )
 
+    def paste(self, text: str) -> None:
+        """Post `text` in #console as the console's user; Slack sends the bot `link_shared`
+        for its links to the manifest's unfurl domains."""
+        if not text:
+            self.write(
+                "Usage: paste TEXT, e.g. paste have you seen https://arxiv.org/abs/2408.08338"
+            )
+            return
+        ts = self.standin.post_as(USER, CHANNEL, text)
+        links = [
+            {"domain": domain, "url": url}
+            for url in LINK.findall(text)
+            if (domain := urlsplit(url).hostname or "").removeprefix("www.") in UNFURL_DOMAINS
+        ]
+        self.write(f"(you posted message {len(self.channel_messages())} in #console)")
+        if links:
+            event = {
+                "type": "link_shared",
+                "channel": CHANNEL,
+                "user": USER,
+                "message_ts": ts,
+                "unfurl_id": f"{CHANNEL}.{ts}",
+                "source": "conversations_history",
+                "links": links,
+                "event_ts": ts,
+            }
+            self.event(event)
+
     def home(self) -> None:
         self._opening_home = True
         try:
@@ -187,6 +222,7 @@ class Console:
             self.settings.digest_size,
             self.settings.save_emoji,
             pace=0,
+            signals=self.settings.team_signals,
         )
         self._show(self.standin.calls[before:])
         if not result.posted:
@@ -221,6 +257,14 @@ class Console:
                     None,
                     {"type": "view", "view_id": "V0"},
                 )
+            elif method == "chat.unfurl":
+                for card in (args.get("unfurls") or {}).values():
+                    self._render(
+                        {"blocks": card.get("blocks"), "text": card.get("fallback", "")},
+                        "the bot unfurled the link",
+                        None,
+                        {"type": "message", "channel_id": args.get("channel")},
+                    )
             elif method == "file_upload":
                 self.write(args["bytes"].decode("utf-8", "replace"))
             else:
@@ -292,6 +336,7 @@ class Console:
             "channel": lambda rest: self.list_channel(),
             "home": lambda rest: self.home(),
             "digest": lambda rest: self.digest(),
+            "paste": lambda rest: self.paste(rest),
         }
 
     def react_line(self, rest: str, added: bool) -> None:

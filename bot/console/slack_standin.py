@@ -175,6 +175,13 @@ class SlackStandIn(LocalHTTPServer):
             self.messages.setdefault(channel, []).append(message)
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
+    def post_as(self, user: str, channel: str, text: str) -> str:
+        """A person's message in `channel` (the console's `paste`); its ts."""
+        ts = self._new_ts()
+        with self._lock:
+            self.messages.setdefault(channel, []).append({"ts": ts, "text": text, "user": user})
+        return ts
+
     def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         error = self.payload_error("chat.postEphemeral", args)
         return (
@@ -197,6 +204,37 @@ class SlackStandIn(LocalHTTPServer):
         if already:
             result["warning"] = "already_in_channel"
         return result
+
+    def _m_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel", ""))
+        if channel.startswith("D"):
+            return {"ok": True, "channel": {"id": channel, "is_im": True, "is_private": True}}
+        info = self.channels.get(channel)
+        if info is None or (info.get("is_private") and not info.get("is_member")):
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "channel": {"id": channel, "is_im": False, "is_mpim": False, **info}}
+
+    def _m_chat_unfurl(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Slack's rules: addressed by channel + ts or by unfurl_id + source, and a map from
+        each URL to its attachment (here: blocks, held to Block Kit's limits)."""
+        by_message = bool(args.get("channel") and args.get("ts"))
+        by_id = bool(args.get("unfurl_id") and args.get("source"))
+        if by_message == by_id:
+            return {"ok": False, "error": "invalid_arguments"}
+        unfurls = args.get("unfurls")
+        if isinstance(unfurls, str):
+            with contextlib.suppress(ValueError):
+                unfurls = json.loads(unfurls)
+        if not isinstance(unfurls, dict) or not unfurls:
+            return {"ok": False, "error": "invalid_unfurls_format"}
+        for unfurl in unfurls.values():
+            if not isinstance(unfurl, dict):
+                return {"ok": False, "error": "invalid_unfurls_format"}
+            fallback = {"blocks": unfurl.get("blocks"), "text": unfurl.get("fallback", "")}
+            error = self.payload_error("chat.unfurl", fallback)
+            if error:
+                return {"ok": False, "error": error}
+        return {"ok": True}
 
     def _m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         users = str(args.get("users", ""))

@@ -151,6 +151,7 @@ def _run_daily(settings: Settings, runtime: Runtime, messenger: Messenger, day: 
                 settings.digest_size,
                 settings.save_emoji,
                 freshen=before_digest(runtime, runtime.library),
+                signals=settings.team_signals,
             )
             log.info("digest %s %s: posted %d %s", channel, day, len(result.posted), result.note)
             shown += result.posted

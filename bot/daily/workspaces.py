@@ -94,6 +94,7 @@ class DueWorkspaceDigests:
                 settings.digest_size,
                 settings.save_emoji,
                 freshen=before_digest(self.runtime, library),
+                signals=settings.team_signals,
             )
         except Exception as error:
             log.exception(

@@ -39,6 +39,7 @@ from bot.library.state import (
     PaperMessages,
     Saves,
     SeenEvents,
+    Shares,
     Spec,
     Tastes,
     WorkspaceDigests,
@@ -118,6 +119,7 @@ class Library:
         self.follows = Follows(open_rows, self.clock, team)
         self.events = SeenEvents(open_rows, self.clock, team)
         self.tastes = Tastes(open_rows, self.clock, team)
+        self.shares = Shares(open_rows, self.clock, team)
 
     def _open_database(self, url: str, sample_data: bool) -> None:
         from bot.library import pg_schema

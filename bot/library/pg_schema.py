@@ -2,9 +2,10 @@
 
 Tables mirror the embedded store: the catalog (`papers`, with the change feed's `seq`, and
 `listings`), and the state, where every user and channel is scoped by its workspace (`team`):
-saves, paper messages, follows, alerts, the digest ledger; Slack event ids are unique per app,
-so `events` has none. `schema_version` records which migrations ran; `upgrade` runs the missing
-ones in one transaction (PostgreSQL's DDL is transactional), and is harmless to repeat.
+saves, paper messages, shared links, follows, alerts, the digest ledger; Slack event ids are
+unique per app, so `events` has none. `schema_version` records which migrations ran;
+`upgrade` runs the missing ones in one transaction (PostgreSQL's DDL is transactional), and is
+harmless to repeat.
 """
 
 from __future__ import annotations
@@ -192,6 +193,19 @@ picks_sent = Table(  # migration 5: each person's morning picks, claimed before 
     Column("ts", Text),
 )
 
+shares = Table(  # added by migration 6: papers people posted as links, for the team's signals
+    "shares",
+    metadata,
+    Column("team", Text, primary_key=True),
+    Column("channel", Text, primary_key=True),
+    Column("ts", Text, primary_key=True),
+    Column("paper_id", Text, primary_key=True),
+    Column("user_id", Text, nullable=False),
+    Column("private", Boolean, nullable=False),
+    Column("at", Text, nullable=False),
+    Index("shares_by_time", "team", "at"),  # the team's week
+)
+
 VERSION_1 = [
     schema_version,
     papers,
@@ -228,6 +242,12 @@ def _add_tastes(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _add_shares(conn: Connection) -> None:
+    shares.create(conn, checkfirst=True)
+    # The team's week reads the saves of 7 days (`KeyedRows.at_least`), not every save.
+    conn.execute(text("CREATE INDEX IF NOT EXISTS saves_by_time ON saves (team, saved_at)"))
+
+
 # Migrations in order; version N is MIGRATIONS[N - 1]. Append, never edit one that shipped.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_tables,
@@ -235,6 +255,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _add_fetched_days,
     _add_llm_calls,
     _add_tastes,
+    _add_shares,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 UPGRADE_LOCK = 0x70617065  # an advisory lock: two replicas upgrading at once take turns

@@ -85,6 +85,12 @@ class PgRows:
         with self._conn() as conn:
             return [self._row(found) for found in conn.execute(query)]
 
+    def at_least(self, field: str, value: Any) -> list[Row]:
+        tests = [*self._scope(), self._column(field) >= value]
+        query = select(self.table).where(*tests).order_by(*self._order())
+        with self._conn() as conn:
+            return [self._row(found) for found in conn.execute(query)]
+
     def last(self, order: tuple[str, ...], present: str | None = None, **equal: Any) -> Row | None:
         tests = self._where(equal)
         if present is not None:

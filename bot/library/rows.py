@@ -30,6 +30,10 @@ class KeyedRows(Protocol):
         """The rows whose fields equal these (None: the field is empty), oldest first."""
         ...
 
+    def at_least(self, field: str, value: Any) -> list[Row]:
+        """The rows whose `field` is `value` or more (a week of shares), in written order."""
+        ...
+
     def last(self, order: tuple[str, ...], present: str | None = None, **equal: Any) -> Row | None:
         """Of the rows matching `equal` (and with `present` set), the one greatest in `order`."""
         ...

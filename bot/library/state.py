@@ -102,6 +102,10 @@ class Saves(StateTable):
     def contains(self, user: str, paper_id: str) -> bool:
         return self._saves.get(user, paper_id) is not None
 
+    def since(self, at: str) -> list[Row]:
+        """Every save of the workspace at or after the ISO time `at` (counts, never names)."""
+        return self._saves.at_least("saved_at", at)
+
     def of_user(self, user: str) -> list[tuple[str, str]]:
         """(paper id, saved at) of the user's reading list, newest first."""
         rows = [(r["paper"], r["saved_at"]) for r in self._saves.where(user=user)]
@@ -126,6 +130,43 @@ class PaperMessages(StateTable):
     def paper_for(self, channel: str, ts: str) -> str | None:
         record = self.rows_of["posts"].get(channel, ts)
         return str(record["paper"]) if record else None
+
+
+class Shares(StateTable):
+    """Papers people posted as links in Slack (table `shares`, key (channel, ts, paper)): which
+    message carries which papers, so a reaction on it saves them, and the team's signals.
+
+    `private`: shared in a DM, a group DM or a private channel, so it counts only inside that
+    conversation. `at` is the clock's ISO time, so times compare as text.
+    """
+
+    TABLES = {"shares": Spec(("channel", "ts", "paper"))}
+
+    @property
+    def _shares(self) -> KeyedRows:
+        return self.rows_of["shares"]
+
+    def record(self, channel: str, ts: str, user: str, paper_ids: list[str], private: bool) -> int:
+        """Remember that `user`'s message (channel, ts) carries these papers; how many were
+        new (a retried or repeated event adds nothing)."""
+        at = self.clock()
+        rows = [
+            {"channel": channel, "ts": ts, "paper": p, "user": user, "private": private, "at": at}
+            for p in paper_ids
+        ]
+        return self._shares.add_many_once(rows)
+
+    def papers_in(self, channel: str, ts: str) -> list[str]:
+        """The papers the message (channel, ts) carries, in the order they were recorded."""
+        return [row["paper"] for row in self._shares.where(channel=channel, ts=ts)]
+
+    def since(self, at: str) -> list[Row]:
+        """Every share of the workspace at or after the ISO time `at`."""
+        return self._shares.at_least("at", at)
+
+    def forget(self, user: str) -> None:
+        """The person's shares go too (`/papers forget me`): who shared is not in the key."""
+        self._shares.remove_where(user=user)
 
 
 class SeenEvents(StateTable):

@@ -105,6 +105,9 @@ class FileRows:
     def where(self, **equal: Any) -> list[Row]:
         return [dict(row) for row in self._rows().values() if matches(row, equal)]
 
+    def at_least(self, field: str, value: Any) -> list[Row]:
+        return [dict(row) for row in self._rows().values() if row.get(field, value) >= value]
+
     def last(self, order: tuple[str, ...], present: str | None = None, **equal: Any) -> Row | None:
         rows = [r for r in self.where(**equal) if present is None or r.get(present)]
         return max(rows, key=lambda r: tuple(r.get(f) or "" for f in order), default=None)

@@ -67,8 +67,22 @@ from bot.render.reading_list import (
     home_view,
     saved_list_message,
 )
+from bot.render.team import (
+    TEAM_HEADING,
+    several_saved,
+    team_home_blocks,
+    team_line,
+    team_message,
+    unfurl_card,
+)
 
 __all__ = [
+    "TEAM_HEADING",
+    "several_saved",
+    "team_home_blocks",
+    "team_line",
+    "team_message",
+    "unfurl_card",
     "INTERNAL_ERROR",
     "damage_warning",
     "with_warning",

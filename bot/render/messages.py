@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -30,8 +30,10 @@ from bot.render.cards import (
     title_of,
 )
 from bot.render.search_text import message_text, note_text, notes_text
+from bot.render.team import team_line
 from bot.search import Note, SearchResponse, SearchResult
 from bot.summarize import shorten
+from bot.team import TeamCounts
 from bot.text import plural
 
 HELP_EXAMPLES = [
@@ -48,7 +50,8 @@ HELP_EXAMPLES = [
     ("/papers digest", "where and when the daily digest goes"),
     ("/papers foryou", "papers picked for you from what you saved (only you see them)"),
     ("/papers picks on", "your top new papers in a DM each morning (/papers picks off)"),
-    ("/papers forget me", "delete your saves, follows, marks and picks"),
+    ("/papers team", "what the team shared and saved most this week (counts only)"),
+    ("/papers forget me", "delete your saves, follows, marks, picks and shares"),
 ]
 
 
@@ -63,13 +66,18 @@ def help_message(save_emoji: Sequence[str], note: str | None = None) -> dict[str
             "*papers-bot* finds ML papers in the team's library and keeps your reading list."
         ),
         text_section("\n".join(lines)),
-        context(f"React with {emoji} on any paper the bot posted to save it to your list."),
+        context(
+            f"React with {emoji} on any paper the bot posted, or on a message with an arXiv or "
+            "Hugging Face link, to save it to your list."
+        ),
     ]
     return message("papers-bot: " + "; ".join(cmd for cmd, _ in HELP_EXAMPLES), blocks)
 
 
-def search_results_message(response: SearchResponse) -> dict[str, Any]:
-    """The answer to `/papers QUERY`."""
+def search_results_message(
+    response: SearchResponse, team: Mapping[str, TeamCounts] | None = None
+) -> dict[str, Any]:
+    """The answer to `/papers QUERY`; `team`: the week's counts of the papers shown."""
     query = esc_short(response.query, 200)
     notes = esc(notes_text(response.notes))
     if not response.results:
@@ -92,7 +100,14 @@ def search_results_message(response: SearchResponse) -> dict[str, Any]:
         heading += f"\n{notes}"
     full = response.paper_id is not None
     items = [
-        (r.paper, CardOptions(matched=[] if full else r.matched, full=full))
+        (
+            r.paper,
+            CardOptions(
+                matched=[] if full else r.matched,
+                full=full,
+                team=team_line((team or {}).get(r.paper.id)),
+            ),
+        )
         for r in response.results
     ]
     fallback = f"{plural(shown, 'paper')} for {query}: " + "; ".join(
@@ -178,9 +193,15 @@ def digest_header_message(day: date, papers: Sequence[Paper]) -> dict[str, Any]:
     return message(f"Trending papers · {label}: {plural(count, 'paper')}", blocks)
 
 
-def digest_card_message(paper: Paper, rank: int, save_emoji: Sequence[str]) -> dict[str, Any]:
+def digest_card_message(
+    paper: Paper, rank: int, save_emoji: Sequence[str], team: TeamCounts | None = None
+) -> dict[str, Any]:
     emoji = emoji_names(save_emoji)
-    options = CardOptions(buttons=(SAVE, MORE, HIDE), note=f"#{rank} · react with {emoji} to save")
+    options = CardOptions(
+        buttons=(SAVE, MORE, HIDE),
+        note=f"#{rank} · react with {emoji} to save",
+        team=team_line(team),
+    )
     return message(paper_fallback(paper), card_blocks(paper, options))
 
 

@@ -145,9 +145,11 @@ def home_view(
     max_saved: int = 30,
     library: tuple[int, str | None, str | None] | None = None,
     for_you: Sequence[dict[str, Any]] = (),
+    team: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """The App Home tab: For you (`for_you`, its blocks), your reading list with Remove
-    buttons, then the latest digest, and what the library holds (`library`: papers, first and
+    buttons, then the latest digest, the team's week (`team`, its blocks), and what the
+    library holds (`library`: papers, first and
     last Daily Papers day)."""
     blocks: list[dict[str, Any]] = [*for_you, divider()] if for_you else []
     blocks.append(header("Your reading list"))
@@ -174,6 +176,8 @@ def home_view(
             )
     else:
         blocks.append(text_section("No digest yet."))
+    if team:
+        blocks += [divider(), *team]
     if library is not None:
         blocks.append(context(library_line(*library)))
     blocks.append(context("Search with `/papers QUERY` · help: `/papers help`"))

@@ -107,7 +107,7 @@ def morning_picks(on: bool) -> str:
 def forgotten(saves: int, follows: int) -> str:
     return (
         f"Done: I forgot your {saves} saved papers, {follows} follows, your Not "
-        "interested marks and your picks."
+        "interested marks, your picks and the links you shared."
     )
 
 

@@ -11,6 +11,8 @@ Bolt (which would answer Slack with an error and make it retry).
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +31,41 @@ from bot.render import replies
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
+# How long a conversation's kind (public, or private/DM) is trusted before Slack is asked again:
+# a channel made private counts as private within the hour.
+KIND_SECONDS = 3600.0
+
+
+class ConversationKinds:
+    """Whether a conversation is private (a DM, a group DM, a private channel), asked of Slack
+    (`conversations.info`) once an hour per conversation; what cannot be told is private, so
+    nothing about it is shown elsewhere."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, str], tuple[bool, float]] = {}
+        self._lock = threading.Lock()
+
+    def is_private(self, client: WebClient, team: str, channel: str) -> bool:
+        if channel.startswith("D"):  # a DM's id says so
+            return True
+        with self._lock:
+            known = self._known.get((team, channel))
+        if known is not None and time.monotonic() - known[1] < KIND_SECONDS:
+            return known[0]
+        try:
+            info = client.conversations_info(channel=channel)["channel"]
+            private = bool(info.get("is_private") or info.get("is_im") or info.get("is_mpim"))
+        except (SlackApiError, KeyError, TypeError) as error:
+            log.warning(
+                "could not tell whether %s is public (%s): counted as private", channel, error
+            )
+            return True
+        with self._lock:
+            self._known[(team, channel)] = (private, time.monotonic())
+        return private
+
+
+KINDS = ConversationKinds()
 
 
 def respond_with(respond: Respond, message: dict[str, Any], replace_original: bool = False) -> None:
@@ -136,6 +173,43 @@ class SlackBot:
         except SlackApiError as error:
             log.warning("could not join %s: %s", channel, error.response.get("error"))
             return False
+
+    def unfurl(self, where: dict[str, str], unfurls: dict[str, Any]) -> bool:
+        """One `chat.unfurl` with a card per URL; `where`: {channel, ts} for a posted
+        message, {unfurl_id, source} for the composer's preview. False when Slack refused."""
+        try:
+            if "ts" in where:
+                self.client.chat_unfurl(channel=where["channel"], ts=where["ts"], unfurls=unfurls)
+            else:
+                self.client.chat_unfurl(
+                    unfurl_id=where["unfurl_id"], source=where["source"], unfurls=unfurls
+                )
+            return True
+        except SlackApiError as error:
+            log.warning(
+                "unfurl in %s refused: %s",
+                where.get("channel", "the composer"),
+                error.response.get("error"),
+            )
+            return False
+
+    def is_private(self, channel: str) -> bool:
+        return KINDS.is_private(self.client, self.library.team, channel)
+
+    def first_time(self, body: dict[str, Any]) -> bool:
+        """Slack retries an event it thinks we missed; each is acted on once. Only events we
+        act on are remembered."""
+        event_id = body.get("event_id")
+        if not event_id:
+            return True
+        try:
+            first = self.library.events.first_sighting(str(event_id))
+        except Exception:  # a write failure must not stop the event; what follows is idempotent
+            log.exception("could not record event id %s", event_id)
+            return True
+        if not first:
+            log.info("event %s was already handled; dropping the retry", event_id)
+        return first
 
     def tell(self, channel: str, user: str, text: str) -> None:
         """A message only `user` sees, in `channel` (events have no response_url)."""

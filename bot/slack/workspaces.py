@@ -41,6 +41,9 @@ BOT_SCOPES = [
     "reactions:read",
     "im:write",
     "files:write",
+    "links:read",
+    "links:write",
+    "channels:read",
 ]
 STATE_SECONDS = 600  # an "Add to Slack" click must come back within 10 minutes
 INSTALL_PATH, REDIRECT_PATH = "/slack/install", "/slack/oauth_redirect"

@@ -18,6 +18,7 @@ import httpx
 
 from bot import __version__
 from bot.config import Settings
+from bot.models import Paper
 from bot.sources.arxiv import Feed, FeedError, parse_feed
 from bot.sources.polite import RateLimit, RetryPolicy, SourceError, send_with_retries
 
@@ -86,6 +87,11 @@ class ArxivClient:
             "sortOrder": "descending",
         }
         return self._feed(params)
+
+    def paper(self, paper_id: str) -> Paper | None:
+        """One paper by its id (`id_list`); None when arXiv has no such paper."""
+        feed = self._feed({"id_list": paper_id, "max_results": 1})
+        return next((p for p in feed.papers if p.id == paper_id), None)
 
     def _feed(self, params: dict[str, object]) -> Feed:
         def failed(problem: str) -> ArxivError:

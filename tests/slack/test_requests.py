@@ -67,7 +67,9 @@ def test_manifest_is_valid_against_slacks_schema() -> None:
         "reaction_added",
         "reaction_removed",
         "app_home_opened",
+        "link_shared",
     }
+    assert manifest["features"]["unfurl_domains"] == ["arxiv.org", "huggingface.co", "alphaxiv.org"]
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
         "commands",
         "chat:write",
@@ -76,6 +78,9 @@ def test_manifest_is_valid_against_slacks_schema() -> None:
         "reactions:read",
         "im:write",
         "files:write",
+        "links:read",
+        "links:write",
+        "channels:read",
     }
 
 

@@ -171,3 +171,24 @@ def test_console_buttons_keep_their_numbers_and_odd_digits_are_no_crash(tmp_path
     # A save updates the Home tab without printing it; `home` prints it.
     assert "App Home tab was updated" in out and "YOUR READING LIST" not in out
     assert "Usage: `/papers saved`" in out
+
+
+def test_console_paste_unfurls_links_and_a_reaction_saves_them(tmp_path: Path) -> None:
+    """`paste` posts a person's message; its paper links come back as cards (the real
+    link_shared listener), and a reaction on that message saves every paper it links."""
+    script = (
+        "paste see https://arxiv.org/abs/2408.08338v2 and https://www.alphaxiv.org/abs/2503.10632"
+        " (not https://example.com/2408.08338)\n"
+        "react 1 bookmark\n/papers team\npaste\nquit\n"
+    )
+    result = run_papers_bot(
+        tmp_path, "console", input=script, PAPERS_DATA_DIR=str(tmp_path / "data")
+    )
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert out.count("the bot unfurled the link") == 2
+    assert (
+        "Saved *Activation Space Selectable" in out and "Saved *Kolmogorov-Arnold Attention" in out
+    )
+    assert "shared once · saved by 1 this week" in out
+    assert "Usage: paste TEXT" in out

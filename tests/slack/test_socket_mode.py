@@ -1,10 +1,14 @@
-"""Socket Mode: apps.connections.open, then a slash command envelope over a local websocket."""
+"""Socket Mode: apps.connections.open, then envelopes (a slash command, a `link_shared` event)
+over a local websocket, to the same Bolt app."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import threading
+from collections.abc import Iterator
+from typing import Any
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from websockets.sync.server import serve
@@ -17,24 +21,13 @@ from tests.slack.conftest import all_text
 from tests.slack.standin import TestSlack
 
 
-def test_slash_command_over_socket_mode(settings: Settings, standin: TestSlack) -> None:
-    acks: queue.Queue[dict] = queue.Queue()
-    response_url = standin.response_url("socket")
-    envelope = {
-        "envelope_id": "env-1",
-        "type": "slash_commands",
-        "accepts_response_payload": True,
-        "payload": {
-            "command": "/papers",
-            "text": "kan",
-            "user_id": "U0ALICE",
-            "channel_id": "C0PAPERS",
-            "team_id": "T0STANDIN",
-            "api_app_id": "A0",
-            "response_url": response_url,
-            "trigger_id": "t1",
-        },
-    }
+@contextlib.contextmanager
+def socket_mode(
+    settings: Settings, standin: TestSlack, envelope: dict[str, Any]
+) -> Iterator[tuple[queue.Queue[dict[str, Any]], Runtime]]:
+    """A bot connected in Socket Mode to a local websocket that sends `envelope` after the
+    hello; yields the acks the bot sends back, and its runtime."""
+    acks: queue.Queue[dict[str, Any]] = queue.Queue()
 
     def slack_side(websocket) -> None:  # a websockets ServerConnection
         websocket.send(json.dumps({"type": "hello", "num_connections": 1}))
@@ -52,18 +45,76 @@ def test_slash_command_over_socket_mode(settings: Settings, standin: TestSlack) 
                 "slack_signing_secret": None,
             }
         )
-        app = create_app(
-            socket_settings, make_client(socket_settings), Runtime.open(socket_settings)
-        )
+        runtime = Runtime.open(socket_settings)
+        app = create_app(socket_settings, make_client(socket_settings), runtime)
         handler = SocketModeHandler(app, standin.app_token)
         handler.connect()
         try:
-            ack = acks.get(timeout=10)
-            assert ack["envelope_id"] == "env-1"
-            answer = standin.wait_for("response_url")[0].args
-            assert "2408.08338" in all_text(answer) and "2503.10632" in all_text(answer)
-            [opened] = standin.calls_to("apps.connections.open")
-            assert opened.token == standin.app_token
+            yield acks, runtime
         finally:
             handler.close()
-        server.shutdown()
+            server.shutdown()
+
+
+def test_slash_command_over_socket_mode(settings: Settings, standin: TestSlack) -> None:
+    response_url = standin.response_url("socket")
+    envelope = {
+        "envelope_id": "env-1",
+        "type": "slash_commands",
+        "accepts_response_payload": True,
+        "payload": {
+            "command": "/papers",
+            "text": "kan",
+            "user_id": "U0ALICE",
+            "channel_id": "C0PAPERS",
+            "team_id": "T0STANDIN",
+            "api_app_id": "A0",
+            "response_url": response_url,
+            "trigger_id": "t1",
+        },
+    }
+    with socket_mode(settings, standin, envelope) as (acks, _):
+        ack = acks.get(timeout=10)
+        assert ack["envelope_id"] == "env-1"
+        answer = standin.wait_for("response_url")[0].args
+        assert "2408.08338" in all_text(answer) and "2503.10632" in all_text(answer)
+        [opened] = standin.calls_to("apps.connections.open")
+        assert opened.token == standin.app_token
+
+
+def test_link_shared_over_socket_mode_unfurls_the_paper(
+    settings: Settings, standin: TestSlack
+) -> None:
+    """The same listener behind a Socket Mode envelope: acked, then one chat.unfurl."""
+    url = "https://arxiv.org/abs/2408.08338v3"
+    ts = "1767300000.000100"
+    envelope = {
+        "envelope_id": "env-link",
+        "type": "events_api",
+        "accepts_response_payload": False,
+        "payload": {
+            "team_id": "T0STANDIN",
+            "api_app_id": "A0",
+            "type": "event_callback",
+            "event_id": "Ev-socket-link",
+            "event_time": 1767300000,
+            "authorizations": [{"team_id": "T0STANDIN", "user_id": "UBOT", "is_bot": True}],
+            "event": {
+                "type": "link_shared",
+                "channel": "C0PAPERS",
+                "is_bot_user_member": True,
+                "user": "U0ALICE",
+                "message_ts": ts,
+                "unfurl_id": f"C0PAPERS.{ts}.abc",
+                "source": "conversations_history",
+                "links": [{"domain": "arxiv.org", "url": url}],
+                "event_ts": ts,
+            },
+        },
+    }
+    with socket_mode(settings, standin, envelope) as (acks, runtime):
+        assert acks.get(timeout=10)["envelope_id"] == "env-link"
+        [call] = standin.wait_for("chat.unfurl")
+        assert call.args["channel"] == "C0PAPERS" and call.args["ts"] == ts
+        assert "Kolmogorov" in json.dumps(call.args["unfurls"][url])
+        assert runtime.library.shares.papers_in("C0PAPERS", ts) == ["2408.08338"]

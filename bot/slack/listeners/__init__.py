@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from bot.slack.listeners import buttons, events, slash_command
+from bot.slack.listeners import buttons, events, links, slash_command
 from bot.slack.slackbot import SlackBot
 
 
@@ -10,3 +10,4 @@ def register_all(app: App, slackbot: SlackBot) -> None:
     slash_command.register(app, slackbot)
     buttons.register(app, slackbot)
     events.register(app, slackbot)
+    links.register(app, slackbot)

@@ -1,5 +1,6 @@
-"""Events: saving by reaction, unsaving when the reaction goes, Not interested by the hide
-reaction (PAPERS_HIDE_EMOJI), and the App Home tab."""
+"""Events: saving by reaction (on the bot's cards and on people's messages whose paper links
+it unfurled), unsaving when the reaction goes, Not interested by the hide reaction
+(PAPERS_HIDE_EMOJI), and the App Home tab."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 
+from bot import render
 from bot.delivery import Outcome
 from bot.models import Paper
 from bot.slack.listeners.guard import replies_on_error
@@ -23,28 +25,17 @@ def reaction_name(event: dict[str, Any]) -> str:
 
 
 def register(app: App, slackbot: SlackBot) -> None:
-    def paper_for(bot: SlackBot, event: dict[str, Any]) -> Paper | None:
+    def papers_for(bot: SlackBot, event: dict[str, Any]) -> list[Paper]:
+        """The papers the reacted-to message carries: the bot's own post, or a person's
+        message whose links the bot unfurled."""
         item = event.get("item") or {}
         known = (*bot.save_emoji, *bot.runtime.settings.hide_emoji)
         if item.get("type") != "message" or reaction_name(event) not in known:
-            return None
-        paper_id = bot.library.messages.paper_for(item.get("channel", ""), item.get("ts", ""))
-        return bot.library.get(paper_id) if paper_id else None
-
-    def first_time(bot: SlackBot, body: dict[str, Any]) -> bool:
-        """Slack retries an event it thinks we missed; each is acted on once. Only events we
-        act on are remembered (state.json is rewritten for each)."""
-        event_id = body.get("event_id")
-        if not event_id:
-            return True
-        try:
-            first = bot.library.events.first_sighting(str(event_id))
-        except Exception:  # a write failure must not stop the event; saves are idempotent
-            log.exception("could not record event id %s", event_id)
-            return True
-        if not first:
-            log.info("event %s was already handled; dropping the retry", event_id)
-        return first
+            return []
+        channel, ts = str(item.get("channel", "")), str(item.get("ts", ""))
+        posted = bot.library.messages.paper_for(channel, ts)
+        ids = [posted] if posted else bot.library.shares.papers_in(channel, ts)
+        return bot.library.get_many(ids)
 
     def react(
         event: dict[str, Any],
@@ -53,14 +44,15 @@ def register(app: App, slackbot: SlackBot) -> None:
         change: Callable[[SlackBot, bool], Callable[[str, Paper], Outcome]],
     ) -> None:
         bot = slackbot.in_workspace(context)
-        paper = paper_for(bot, event)
-        if paper is None or not first_time(bot, body):
+        papers = papers_for(bot, event)
+        if not papers or not bot.first_time(body):
             return
         user = event.get("user", "")
         hiding = reaction_name(event) not in bot.save_emoji  # the Not interested emoji
-        outcome = change(bot, hiding)(user, paper)
-        if outcome.worth_telling:
-            bot.tell(event["item"]["channel"], user, outcome.text)
+        outcomes = [change(bot, hiding)(user, paper) for paper in papers]
+        told = [outcome.text for outcome in outcomes if outcome.worth_telling]
+        if told:
+            bot.tell(event["item"]["channel"], user, render.several_saved(told))
 
     guard = replies_on_error(slackbot)
 
