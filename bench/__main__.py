@@ -7,12 +7,15 @@ key phrases against Hugging Face's (bench/summary_quality.py), and For you again
 arxiv-sanity's SVM with its cost at 100,000 papers (bench/recommend_quality.py); search
 quality with and without meaning (bench/search_quality.py), and what search by meaning costs
 at 100,000 papers with the plan for a million (bench/semantic.py); and how fast a pasted
-paper link gets its card (bench/unfurl.py)."""
+paper link gets its card (bench/unfurl.py); asking a paper: the judged questions
+(bench/ask_quality.py) and the answer's latency on a 60-page paper (bench/ask_latency.py)."""
 
 import json
 import sys
 
 from bench import (
+    ask_latency,
+    ask_quality,
     backfill,
     outside_import,
     postgres,
@@ -48,4 +51,8 @@ recommend_quality.show_cost(report["for_you"]["cost"])
 links = unfurl.measure()
 print(unfurl.table(links))
 report["unfurl"] = links
+asked = {"quality": ask_quality.measure(), "latency": ask_latency.measure()}
+print(ask_quality.table(asked["quality"]))
+print(ask_latency.table(asked["latency"]))
+report["ask"] = asked
 RESULTS.write_text(json.dumps(report, indent=2) + "\n")

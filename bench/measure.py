@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -220,7 +220,10 @@ class ServedBot:
 
 @contextlib.contextmanager
 def served_bot(
-    data_dir: Path, background_refresh: bool = False, database_url: str | None = None
+    data_dir: Path,
+    background_refresh: bool = False,
+    database_url: str | None = None,
+    **changes: Any,
 ) -> Iterator[ServedBot]:
     """A bot on `data_dir`, warmed up as `papers-bot run` does before serving (and catching up
     with other processes in the background, when asked)."""
@@ -241,6 +244,7 @@ def served_bot(
         hf_api_url="http://127.0.0.1:9/api",  # offline: nothing listens there
         database_url=database_url,
     )
+    settings = replace(settings, **changes)
     runtime = Runtime.open(settings, serving=True)  # as `papers-bot run` opens it
     runtime.warm_up()
     if background_refresh:

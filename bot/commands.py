@@ -13,7 +13,11 @@ from dataclasses import dataclass
 
 from bot import for_you, render
 from bot.answers import Answers, Progress, Reply, text_reply
+from bot.ask import ask_library, ask_paper
 from bot.digest_settings import digest_setting_reply
+from bot.ingest.lookup import look_up_anywhere
+from bot.models import canonical_id
+from bot.render import ask as ask_render
 from bot.render import replies
 from bot.runtime import Runtime
 
@@ -79,6 +83,30 @@ def _digest(commands: Commands, typed: Typed) -> Reply:
     return Reply(replies.mrkdwn_message(answer.text), join=answer.now_in)
 
 
+def _ask(commands: Commands, typed: Typed) -> Reply:
+    """`/papers ask ID QUESTION` (one paper) or `/papers ask QUESTION` (the library)."""
+    runtime = commands.runtime
+    first, _, question = typed.rest.partition(" ")
+    paper_id = canonical_id(first)
+    if paper_id is None:
+        if not typed.rest:
+            return text_reply(ask_render.ASK_USAGE)
+        question = typed.rest[: ask_render.QUESTION_LIMIT]
+        return Reply(ask_render.library_answer_message(question, ask_library(runtime, question)))
+    question = question.strip()[: ask_render.QUESTION_LIMIT]
+    if not question:
+        return text_reply(ask_render.ASK_USAGE)
+    paper = runtime.library.get(paper_id)
+    if typed.progress is not None:  # a fetch may follow: say so at once
+        typed.progress(ask_render.reading_message(paper))
+    if paper is None:
+        paper = look_up_anywhere(runtime.settings, runtime.library, paper_id, "ask", 6.0)
+        if paper is None:
+            return text_reply(ask_render.unknown_paper(paper_id))
+        runtime.search.refresh(wait=False)
+    return Reply(ask_render.answer_message(ask_paper(runtime, paper, question), paper))
+
+
 WORDS: tuple[Word, ...] = (
     Word(("", "help", "-h", "--help", "?"), _help),
     Word(("trending",), lambda c, t: c.answers.trending(), _nothing),
@@ -91,6 +119,7 @@ WORDS: tuple[Word, ...] = (
     Word(("following",), lambda c, t: c.answers.following(t.user), _nothing),
     Word(("digest",), _digest),
     Word(("team",), lambda c, t: c.answers.team(t.channel), _nothing),
+    Word(("ask",), _ask),
 )
 _BY_NAME = {name: word for word in WORDS for name in word.names}
 

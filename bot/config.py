@@ -30,6 +30,7 @@ SETUP_HINT = "See README.md, section 'Slack setup', and .env.example."
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_HF_API_URL = "https://huggingface.co/api"
 DEFAULT_ARXIV_API_URL = "https://export.arxiv.org/api/query"
+DEFAULT_ARXIV_HTML_URL = "https://arxiv.org/html"
 ARXIV_CATEGORY_RE = re.compile(r"[a-z][a-z-]*(\.[A-Za-z][A-Za-z-]*)?")
 DATABASE_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 
@@ -613,6 +614,17 @@ class Settings:
         "arxiv",
         "the arXiv API, for proxies and tests",
         "The arXiv API; change only for a proxy or a local stand-in.",
+        must="an http(s) URL",
+        added=True,
+    )
+    arxiv_html_url: str = setting(
+        "ARXIV_HTML_URL",
+        _url,
+        DEFAULT_ARXIV_HTML_URL,
+        "arxiv",
+        "arXiv's HTML full texts (`URL/ID`), read to answer `/papers ask`; for proxies and tests",
+        "arXiv's HTML full texts (LaTeXML), read to answer /papers ask; change only for a proxy "
+        "or a local stand-in.",
         must="an http(s) URL",
         added=True,
     )

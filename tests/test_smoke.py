@@ -25,8 +25,10 @@ import httpx
 import pytest
 
 from bot.console.slack_requests import signed_headers
+from bot.library import Library
 from bot.search.semantic.fusion import LABEL
 from tests.fakes.arxiv import ArxivStandIn
+from tests.fakes.arxiv_html import ArxivHtmlStandIn
 from tests.fakes.hf import HFStandIn
 from tests.postgres_server import fresh_database
 from tests.slack.conftest import SECRET, TOKEN, all_text
@@ -35,6 +37,7 @@ from tests.slack.test_run_and_console import free_port
 
 PAPERS_BOT = Path(sys.executable).with_name("papers-bot")
 CHANNEL = "C0PAPERS"
+ASK_PAGE = Path(__file__).parent / "data" / "ask" / "2508.08468.html"
 MEANING_QUERY = "questions about long videos"  # the query that crashed: two words and more
 
 
@@ -82,9 +85,19 @@ def services(fixtures: Path) -> Iterator[tuple[TestSlack, HFStandIn, ArxivStandI
 
 
 @pytest.fixture(scope="module")
+def html(fixtures: Path) -> Iterator[ArxivHtmlStandIn]:
+    """arXiv's HTML pages: the real one kept in tests/data/ask, served for every paper of the
+    2026-07-31 listing (`papers-bot fulltext`, then `/papers ask`)."""
+    standin = ArxivHtmlStandIn(fixtures / "ask", min_interval=0.9).start()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture(scope="module")
 def user(
     tmp_path_factory: pytest.TempPathFactory,
     services: tuple[TestSlack, HFStandIn, ArxivStandIn],
+    html: ArxivHtmlStandIn,
     fixtures: Path,
 ) -> User:
     """A folder with `.env` as README's Slack setup writes it, and the fixtures imported."""
@@ -99,6 +112,7 @@ def user(
                 f"PAPERS_CHANNEL={CHANNEL}",
                 f"HF_API_URL={hf.url}",
                 f"ARXIV_API_URL={arxiv.url}",
+                f"ARXIV_HTML_URL={html.url}",
                 "PAPERS_REMOTE_SEARCH=0",
             ]
         )
@@ -161,6 +175,21 @@ def test_digest_printed_then_posted(
 def test_console_answers_by_meaning(user: User) -> None:
     session = user.ok("console", stdin=f"/papers {MEANING_QUERY}\nquit\n")
     assert "[1 Save] [2 Share]" in session.stdout
+
+
+def test_fulltext_then_a_question_in_the_console(user: User, html: ArxivHtmlStandIn) -> None:
+    """A day's full texts fetched ahead (`papers-bot fulltext`), then `/papers ask` in the
+    console answered from what was kept, with no fetch."""
+    listed = Library(user.folder / "data").listed_on("2026-07-31")[0].id
+    html.extra = {listed: ASK_PAGE.read_bytes()}  # the others have no page: 404
+    filled = user.ok("fulltext", "--since", "2026-07-31", "--until", "2026-07-31")
+    assert "kept 1, no HTML page" in filled.stdout and "failed 0" in filled.stdout
+    assert listed in {r.paper for r in html.requests}
+    asked = len(html.requests)
+    question = f"/papers ask {listed} which phone was used as the user equipment?\nquit\n"
+    session = user.ok("console", stdin=question)
+    assert "Reading" in session.stdout and "Google Pixel 8" in session.stdout
+    assert len(html.requests) == asked  # kept: nothing fetched again
 
 
 def test_run_answers_a_papers_request(

@@ -51,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     digest.add_argument("--channel", help="channel id (default: PAPERS_CHANNEL)")
     digest.add_argument("--date", help="digest day, YYYY-MM-DD (default: today)")
     digest.add_argument("--dry-run", action="store_true", help="print instead of posting")
+    fulltext = sub.add_parser(
+        "fulltext", help="fetch and keep the full texts (arXiv HTML) of days' papers, for asking"
+    )
+    fulltext.add_argument("--since", required=True, help="the first listing day, YYYY-MM-DD")
+    fulltext.add_argument("--until", help="the last listing day (default: today, UTC)")
     db = sub.add_parser("db", help="the PostgreSQL database: upgrade its schema, copy a library")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_sub.add_parser("upgrade", help="create or migrate the schema of DATABASE_URL")
@@ -143,6 +148,12 @@ def digest_command(args: argparse.Namespace) -> int:
     return post_or_print_digest(args)
 
 
+def fulltext_command(args: argparse.Namespace) -> int:
+    from bot.cli.fulltext_command import fulltext_command as fill
+
+    return fill(args)
+
+
 def db_command(args: argparse.Namespace) -> int:
     from bot.cli.db_commands import copy_command, upgrade_command
 
@@ -165,6 +176,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "console": console_command,
     "fetch": fetch_command,
     "digest": digest_command,
+    "fulltext": fulltext_command,
     "db": db_command,
     "doctor": doctor_command,
 }

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -68,6 +69,27 @@ class Button:
     container: dict[str, Any]
 
 
+class _CountingPool(ThreadPoolExecutor):
+    """Bolt's listener pool, counting the listeners still running: the console shows an
+    answer once its listener is done (a "Reading the paper…" first is not the answer)."""
+
+    def __init__(self, max_workers: int):
+        super().__init__(max_workers=max_workers)
+        self.running = 0
+        self._count = threading.Lock()
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self._count:
+            self.running += 1
+        future = super().submit(fn, *args, **kwargs)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, future: Future[Any]) -> None:
+        with self._count:
+            self.running -= 1
+
+
 class Console:
     def __init__(self, settings: Settings, write: Callable[[str], None] = print):
         self.write = write
@@ -90,7 +112,7 @@ class Console:
         if semantic is not None:  # the sample library's vectors, made while you type
             semantic.start_background(self.runtime.library)
         self.slackbot = SlackBot(self.runtime, make_client(self.settings))
-        self._listeners = ThreadPoolExecutor(max_workers=LISTENER_THREADS)
+        self._listeners = _CountingPool(LISTENER_THREADS)
         self.app: App = app_for(self.slackbot, executor=self._listeners)
         # Every button shown keeps its number for the whole session, as buttons of earlier
         # messages stay clickable in Slack.
@@ -113,14 +135,19 @@ class Console:
         headers.update(signed_headers(body, SECRET))
         return self.app.dispatch(BoltRequest(body=body, headers=headers)).status
 
-    def _until_quiet(self, before: int, timeout: float = 10.0, quiet: float = 0.3) -> list[Call]:
-        """Calls the app made to Slack since `before`, once it stopped making them."""
+    def _until_quiet(self, before: int, timeout: float = 15.0, quiet: float = 0.3) -> list[Call]:
+        """Calls the app made to Slack since `before`, once it stopped making them and no
+        listener is still at work."""
         deadline, seen, last_change = time.monotonic() + timeout, before, time.monotonic()
         while time.monotonic() < deadline:
             count = len(self.standin.calls)
             if count != seen:
                 seen, last_change = count, time.monotonic()
-            elif count > before and time.monotonic() - last_change >= quiet:
+            elif (
+                count > before
+                and time.monotonic() - last_change >= quiet
+                and self._listeners.running == 0
+            ):
                 break
             time.sleep(0.02)
         return self.standin.calls[before:]

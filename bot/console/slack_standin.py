@@ -175,6 +175,18 @@ class SlackStandIn(LocalHTTPServer):
             self.messages.setdefault(channel, []).append(message)
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
+    def _m_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        error = self.payload_error("chat.update", args)
+        if error:
+            return {"ok": False, "error": error}
+        channel, ts = args.get("channel", ""), args.get("ts", "")
+        with self._lock:
+            for message in self.messages.get(channel, []):
+                if message["ts"] == ts:
+                    message.update(text=args.get("text"), blocks=args.get("blocks"))
+                    return {"ok": True, "channel": channel, "ts": ts}
+        return {"ok": False, "error": "message_not_found"}
+
     def post_as(self, user: str, channel: str, text: str) -> str:
         """A person's message in `channel` (the console's `paste`); its ts."""
         ts = self._new_ts()

@@ -68,6 +68,12 @@ CREATE TABLE IF NOT EXISTS fetched_days (
     PRIMARY KEY (source, day)
 );
 CREATE TABLE IF NOT EXISTS llm_calls (day TEXT PRIMARY KEY, calls INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS fulltexts (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    at TEXT NOT NULL,
+    body BLOB
+);
 """
 
 
@@ -80,6 +86,16 @@ class UpsertResult:
     @property
     def changed(self) -> list[str]:
         return self.added + self.updated
+
+
+@dataclass(frozen=True)
+class StoredText:
+    """A paper's full text as the catalog keeps it: `status` "html" (the parsed page in
+    `body`, zlib-compressed JSON) or "missing" (arXiv had no HTML page at `at`)."""
+
+    status: str
+    at: str
+    body: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -479,6 +495,18 @@ class Catalog:
         with self._writing() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO fetched_days VALUES (?, ?, ?, ?)", (source, day, rows, now)
+            )
+
+    def full_text(self, paper_id: str) -> StoredText | None:
+        """The paper's full text as kept (or that arXiv has none), None when never fetched."""
+        rows = self._rows("SELECT status, at, body FROM fulltexts WHERE id = ?", (paper_id,))
+        return StoredText(rows[0][0], rows[0][1], rows[0][2]) if rows else None
+
+    def keep_full_text(self, paper_id: str, stored: StoredText) -> None:
+        with self._writing() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO fulltexts VALUES (?, ?, ?, ?)",
+                (paper_id, stored.status, stored.at, stored.body),
             )
 
     def take_llm_call(self, day: str, limit: int) -> bool:

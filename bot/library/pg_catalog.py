@@ -18,10 +18,17 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 
-from bot.library.catalog import Change, UpsertResult, fold_duplicates, planned_changes
+from bot.library.catalog import (
+    Change,
+    StoredText,
+    UpsertResult,
+    fold_duplicates,
+    planned_changes,
+)
 from bot.library.pg_schema import (
     catalog_meta,
     fetched_days,
+    fulltexts,
     listings,
     llm_calls,
     papers,
@@ -107,6 +114,24 @@ class PgCatalog:
         )
         with translated_errors("the catalog", write=True), self.engine.begin() as conn:
             return conn.execute(counted).first() is not None
+
+    def full_text(self, paper_id: str) -> StoredText | None:
+        query = select(fulltexts.c.status, fulltexts.c.at, fulltexts.c.body).where(
+            fulltexts.c.id == paper_id
+        )
+        with translated_errors("the catalog"), self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return StoredText(row[0], row[1], row[2]) if row else None
+
+    def keep_full_text(self, paper_id: str, stored: StoredText) -> None:
+        row = {"id": paper_id, "status": stored.status, "at": stored.at, "body": stored.body}
+        statement = insert(fulltexts).values(row)
+        statement = statement.on_conflict_do_update(
+            index_elements=[fulltexts.c.id],
+            set_={"status": stored.status, "at": stored.at, "body": stored.body},
+        )
+        with translated_errors("the catalog", write=True), self.engine.begin() as conn:
+            conn.execute(statement)
 
     def exists(self) -> bool:
         """Whether this catalog was created before (it has its identity)."""

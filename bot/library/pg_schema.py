@@ -24,6 +24,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Table,
     Text,
@@ -206,6 +207,15 @@ shares = Table(  # added by migration 6: papers people posted as links, for the 
     Index("shares_by_time", "team", "at"),  # the team's week
 )
 
+fulltexts = Table(  # added by migration 7: papers' full texts (arXiv HTML), for asking them
+    "fulltexts",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("status", Text, nullable=False),  # "html", or "missing" (no page, remembered 7 days)
+    Column("at", Text, nullable=False),
+    Column("body", LargeBinary),  # the parsed passages, zlib-compressed JSON
+)
+
 VERSION_1 = [
     schema_version,
     papers,
@@ -248,6 +258,10 @@ def _add_shares(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX IF NOT EXISTS saves_by_time ON saves (team, saved_at)"))
 
 
+def _add_fulltexts(conn: Connection) -> None:
+    fulltexts.create(conn, checkfirst=True)
+
+
 # Migrations in order; version N is MIGRATIONS[N - 1]. Append, never edit one that shipped.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_tables,
@@ -256,6 +270,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _add_llm_calls,
     _add_tastes,
     _add_shares,
+    _add_fulltexts,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 UPGRADE_LOCK = 0x70617065  # an advisory lock: two replicas upgrading at once take turns

@@ -285,6 +285,11 @@ class DigestLedger(StateTable):
         newest = self._digests.last(("day", "at"), present="header_ts")
         return (newest["day"], list(newest.get("papers") or [])) if newest else (None, [])
 
+    def papers_under(self, channel: str, header_ts: str) -> list[str]:
+        """The papers of the digest whose header is (channel, header_ts), in its order."""
+        found = self._digests.where(channel=channel, header_ts=header_ts)
+        return list(found[0].get("papers") or []) if found else []
+
     def plan(self, channel: str, day: date, paper_ids: list[str]) -> None:
         """Claim the digest before its header is posted (header_ts None: in flight)."""
         record = {

@@ -42,6 +42,7 @@ HELP_EXAMPLES = [
     ("/papers author:goldstein distillation", "by an author"),
     ("/papers diffusion cat:cs.CV", "in an arXiv category"),
     ("/papers 2408.08338", "one paper by arXiv id or URL, in full"),
+    ("/papers ask 2408.08338 what basis functions do they use?", "answers quoted from the paper"),
     ("/papers trending", "the latest Daily Papers list, by upvotes"),
     ("/papers saved", "your reading list (also in the bot's Home tab)"),
     ("/papers saved bibtex", "your reading list as BibTeX"),

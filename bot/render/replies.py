@@ -19,6 +19,7 @@ PICKS_USAGE = "Usage: `/papers picks on` or `/papers picks off`."
 PAPER_GONE = "That paper is not in the library any more."
 CANNOT_SHARE_HERE = "I can't share that here."
 NOTHING_DELETED = "Nothing was deleted."
+ANSWER_SHARED = "Shared the question and its answer in the channel."
 FILE_NOT_ATTACHED = "I couldn't attach the file here; try in a DM with me."
 NOT_IN_CONVERSATION = "I can't post in this conversation. Invite me with `/invite @papers-bot`."
 SHARED_NOT_REMEMBERED = (

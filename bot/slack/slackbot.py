@@ -134,6 +134,15 @@ class SlackBot:
             raise PostRefused(str(error.response.get("error"))) from error
         return str(response["ts"])
 
+    def update(self, channel: str, ts: str, message: dict[str, Any]) -> None:
+        """Replace a message the bot posted ("Reading the paper…" by its answer)."""
+        try:
+            self.client.chat_update(
+                channel=channel, ts=ts, text=message["text"], blocks=message.get("blocks")
+            )
+        except SlackApiError as error:
+            raise PostRefused(str(error.response.get("error"))) from error
+
     def open_dm(self, user: str) -> str:
         return str(self.client.conversations_open(users=user)["channel"]["id"])
 

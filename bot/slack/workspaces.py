@@ -44,6 +44,7 @@ BOT_SCOPES = [
     "links:read",
     "links:write",
     "channels:read",
+    "app_mentions:read",
 ]
 STATE_SECONDS = 600  # an "Add to Slack" click must come back within 10 minutes
 INSTALL_PATH, REDIRECT_PATH = "/slack/install", "/slack/oauth_redirect"

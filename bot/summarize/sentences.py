@@ -1,9 +1,10 @@
-"""Sentences of an abstract, and text cut to a length at a word boundary."""
+"""Text cut to a length at a word boundary; sentences are `bot.text.split_sentences`."""
 
 from __future__ import annotations
 
-import re
+from bot.text import split_sentences
 
+__all__ = ["ELLIPSIS", "shorten", "split_sentences"]
 ELLIPSIS = "…"
 
 
@@ -19,20 +20,3 @@ def shorten(text: str, limit: int) -> str:
     if space >= limit // 2:
         cut = cut[:space]
     return cut.rstrip(" ,;:.-–—") + ELLIPSIS
-
-
-_ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "etc.", "vs.", "cf.", "Fig.", "Eq.", "approx.", "resp.")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"“])")
-
-
-def split_sentences(text: str) -> list[str]:
-    protected = " ".join(text.split())
-    for i, abbreviation in enumerate(_ABBREVIATIONS):
-        protected = protected.replace(abbreviation, f"\x00{i}\x00")
-    parts = _SENTENCE_END.split(protected)
-    restore = re.compile(r"\x00(\d+)\x00")
-    return [
-        restore.sub(lambda m: _ABBREVIATIONS[int(m.group(1))], p).strip()
-        for p in parts
-        if p.strip()
-    ]

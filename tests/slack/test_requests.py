@@ -68,6 +68,7 @@ def test_manifest_is_valid_against_slacks_schema() -> None:
         "reaction_removed",
         "app_home_opened",
         "link_shared",
+        "app_mention",
     }
     assert manifest["features"]["unfurl_domains"] == ["arxiv.org", "huggingface.co", "alphaxiv.org"]
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
@@ -81,6 +82,7 @@ def test_manifest_is_valid_against_slacks_schema() -> None:
         "links:read",
         "links:write",
         "channels:read",
+        "app_mentions:read",
     }
 
 

@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from bot.slack.listeners import buttons, events, links, slash_command
+from bot.slack.listeners import ask, buttons, events, links, slash_command
 from bot.slack.slackbot import SlackBot
 
 
@@ -11,3 +11,4 @@ def register_all(app: App, slackbot: SlackBot) -> None:
     buttons.register(app, slackbot)
     events.register(app, slackbot)
     links.register(app, slackbot)
+    ask.register(app, slackbot)

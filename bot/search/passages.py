@@ -1,0 +1,264 @@
+"""Answers quoted from a paper itself: its sentences ranked for a question.
+
+Every passage of the paper (`bot.ingest.fulltext`) is cut into sentences, and the sentences
+are ranked for the question with BM25 (a sentence's own score and its paragraph's, each
+relative to the paper's best), over the search's own analysis of words (stems, parts of
+hyphenated words, acronyms). The best 1-3 are shown verbatim, each labelled with where it
+stands (`§3.2 ¶4`) and linked to that section of arXiv's HTML page.
+
+When nothing matches enough of the question, the answer abstains ("I could not find that in the
+paper") with the three closest sections. What counts as enough is `ANSWER_FLOOR`: the share of
+the question's weight (its words' IDF in the paper; a word the paper never uses weighs as much
+as its rarest) that the best sentence and its paragraph cover. It was measured on the judged
+questions of `bench/ask_quality.py`, never guessed (README, "Asking a paper").
+
+With an LLM configured, a 1-3 sentence answer is written from the quotes alone; a sentence
+that cites no quote, or a quote that was not shown, is dropped (`grounded_sentences`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from bot.models import Paper
+from bot.search.analyzer import analyze
+from bot.sources.arxiv_html import FullText, Passage
+from bot.text import split_sentences
+
+log = logging.getLogger(__name__)
+
+ANSWER_FLOOR = 0.35  # measured: bench/ask_quality.py sweeps it (README, "Asking a paper")
+SECOND_QUOTE = 0.6  # a 2nd or 3rd quote must rank at least this share of the first
+MOST_QUOTES = 3
+PARAGRAPH_WEIGHT = 0.5  # the paragraph around a sentence is context, worth half the sentence
+K1, B = 1.2, 0.75  # BM25's usual constants
+HTML_PAGE = "https://arxiv.org/html"
+# Words of a question that say nothing about what is asked of this paper.
+QUESTION_WORDS = frozenset({"paper", "author", "they", "their", "use", "used", "using"})
+_LEADS_BACK = re.compile(r"^(This|These|It|Its|They|Their|Such)\b")
+
+
+@dataclass
+class Sentence:
+    text: str
+    passage: Passage
+    paragraph: int  # index of its passage
+    before: str | None  # the sentence before it in the same passage
+
+
+@dataclass
+class Quote:
+    text: str  # verbatim, whitespace folded; with the sentence before when it leads back
+    label: str
+    url: str
+    score: float
+    paper: Paper | None = None
+
+
+@dataclass
+class Answer:
+    question: str
+    quotes: list[Quote] = field(default_factory=list)
+    closest: list[tuple[str, str]] = field(default_factory=list)  # (section, url) on abstaining
+    coverage: float = 0.0  # the measure the floor is applied to
+    from_abstract: bool = False
+    problem: str | None = None  # why the full text could not be read now
+    summary: list[str] = field(default_factory=list)  # the LLM's grounded sentences
+
+    @property
+    def abstained(self) -> bool:
+        return not self.quotes
+
+
+def terms_of(text: str) -> list[str]:
+    """The search's terms of `text`: each word's stem and, when it splits, its parts."""
+    terms = []
+    for word in analyze(text):
+        terms.append(word.whole)
+        terms.extend(p for p in word.parts if len(p) > 1)
+    return terms
+
+
+def question_terms(question: str) -> list[str]:
+    return list(dict.fromkeys(t for t in terms_of(question) if t not in QUESTION_WORDS))
+
+
+def sentences_of(full: FullText) -> list[Sentence]:
+    out = []
+    for n, passage in enumerate(full.passages):
+        before = None
+        for text in split_sentences(passage.text):
+            out.append(Sentence(text, passage, n, before))
+            before = text
+    return out
+
+
+class BM25:
+    """Okapi BM25 over a small collection (a paper's sentences, or its paragraphs)."""
+
+    def __init__(self, documents: Sequence[list[str]]):
+        self.docs = [Counter(d) for d in documents]
+        self.lengths = [len(d) for d in documents]
+        self.average = (sum(self.lengths) / len(self.lengths)) if self.lengths else 0.0
+        frequency: Counter[str] = Counter()
+        for doc in self.docs:
+            frequency.update(doc.keys())
+        n = len(self.docs)
+        self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in frequency.items()}
+        self.rarest = math.log(1 + (n + 0.5) / 0.5) if n else 1.0  # a word no document has
+
+    def weight(self, term: str) -> float:
+        return self.idf.get(term, self.rarest)
+
+    def score(self, n: int, query: Sequence[str]) -> float:
+        doc, length = self.docs[n], self.lengths[n]
+        norm = K1 * (1 - B + B * length / self.average) if self.average else K1
+        total = 0.0
+        for term in query:
+            tf = doc.get(term, 0)
+            if tf:
+                total += self.idf[term] * tf * (K1 + 1) / (tf + norm)
+        return total
+
+
+def rank_sentences(
+    full: FullText, question: str
+) -> tuple[list[tuple[float, float, Sentence]], list[str], BM25]:
+    """(rank, coverage, sentence) best first; the question's terms; the sentences' BM25."""
+    query = question_terms(question)
+    sentences = sentences_of(full)
+    if not query or not sentences:
+        return [], query, BM25([])
+    sentence_terms = [terms_of(s.text) for s in sentences]
+    headings = {s.anchor: s.label for s in full.sections}
+    # A paragraph's context includes its section's title ("Limitations", "Basis functions"):
+    # the words a question borrows from the heading are often not in the sentence itself.
+    paragraph_terms = [terms_of(f"{headings.get(p.anchor, '')} {p.text}") for p in full.passages]
+    by_sentence, by_paragraph = BM25(sentence_terms), BM25(paragraph_terms)
+    raw = [by_sentence.score(n, query) for n in range(len(sentences))]
+    para = [by_paragraph.score(n, query) for n in range(len(full.passages))]
+    top_s, top_p = max(raw) or 1.0, max(para) or 1.0
+    total = sum(by_sentence.weight(t) for t in query)
+    ranked = []
+    for n, sentence in enumerate(sentences):
+        covered = set(sentence_terms[n]) | set(paragraph_terms[sentence.paragraph])
+        coverage = sum(by_sentence.weight(t) for t in query if t in covered) / total
+        # How much of the question the sentence and its context cover counts as much as how
+        # strongly the sentence matches: a short sentence repeating one word loses to the one
+        # answering all of it.
+        rank = raw[n] / top_s + PARAGRAPH_WEIGHT * para[sentence.paragraph] / top_p + coverage
+        ranked.append((rank, coverage, sentence))
+    ranked.sort(key=lambda r: -r[0])
+    return ranked, query, by_sentence
+
+
+def section_url(paper_id: str, anchor: str) -> str:
+    return f"{HTML_PAGE}/{paper_id}" + (f"#{anchor}" if anchor else "")
+
+
+def quoted(sentence: Sentence) -> str:
+    """The sentence as the paper writes it, with the one before when it leads back ("This
+    shows …", "They …"): a quote must make sense alone."""
+    if sentence.before and _LEADS_BACK.match(sentence.text):
+        return f"{sentence.before} {sentence.text}"
+    return sentence.text
+
+
+def answer_from(
+    full: FullText, question: str, paper: Paper | None = None, floor: float = ANSWER_FLOOR
+) -> Answer:
+    """The quotes that answer `question` from this paper's text, or the abstention."""
+    answer = Answer(question, from_abstract=full.source == "abstract")
+    ranked, _, _ = rank_sentences(full, question)
+    if not ranked:
+        answer.closest = closest_sections(full, question)
+        return answer
+    best_rank, answer.coverage, _ = ranked[0]
+    if answer.coverage < floor:
+        answer.closest = closest_sections(full, question)
+        return answer
+    seen: set[str] = set()
+    for rank, _, sentence in ranked:
+        if len(answer.quotes) == MOST_QUOTES or rank < SECOND_QUOTE * best_rank:
+            break
+        text = quoted(sentence)
+        if text in seen or any(text in s or s in text for s in seen):
+            continue
+        seen.add(text)
+        url = section_url(full.paper_id, sentence.passage.anchor)
+        answer.quotes.append(Quote(text, sentence.passage.label, url, rank, paper))
+    return answer
+
+
+def closest_sections(full: FullText, question: str, count: int = 3) -> list[tuple[str, str]]:
+    """The sections whose titles and text are nearest the question (for an abstention)."""
+    query = question_terms(question)
+    labels = [s for s in full.sections if s.passages]
+    if not labels:
+        return []
+    texts = {
+        s.anchor: " ".join([s.label] + [p.text for p in full.passages if p.anchor == s.anchor])
+        for s in labels
+    }
+    index = BM25([terms_of(texts[s.anchor]) for s in labels])
+    scored = sorted(range(len(labels)), key=lambda n: -index.score(n, query))
+    return [(labels[n].label, section_url(full.paper_id, labels[n].anchor)) for n in scored[:count]]
+
+
+# -- the optional LLM ------------------------------------------------------------------------
+
+_CITED = re.compile(r"((?:\s*\[\d+\])+)\s*[.!?]?\s*$")
+
+
+def llm_messages(question: str, quotes: Sequence[Quote]) -> list[dict[str, str]]:
+    numbered = "\n".join(f"[{n}] {q.text}" for n, q in enumerate(quotes, start=1))
+    return [
+        {
+            "role": "system",
+            "content": (
+                "You answer questions about a research paper using only the numbered quotes "
+                "from it. Write one to three short sentences. End every sentence with the "
+                "numbers of the quotes it relies on, like [1] or [1][2]. Never add facts that "
+                "are not in the quotes. If the quotes do not answer the question, reply exactly: "
+                "cannot answer"
+            ),
+        },
+        {"role": "user", "content": f"Quotes:\n{numbered}\n\nQuestion: {question}"},
+    ]
+
+
+def grounded_sentences(answer: str, quotes: int) -> list[str]:
+    """The LLM's sentences that each end citing only quotes it was shown; [] for "cannot
+    answer" or when none does."""
+    if "cannot answer" in answer.lower():
+        return []
+    kept = []
+    for sentence in split_sentences(answer):
+        cited = _CITED.search(sentence)
+        numbers = [int(n) for n in re.findall(r"\[(\d+)\]", cited.group(1))] if cited else []
+        if numbers and all(1 <= n <= quotes for n in numbers):
+            kept.append(sentence)
+        else:
+            log.info("an LLM sentence citing %s was dropped (quotes 1-%d)", numbers, quotes)
+    return kept[:3]
+
+
+def with_llm_summary(
+    answer: Answer, complete: Callable[[list[dict[str, str]]], str] | None
+) -> Answer:
+    """`answer` with the LLM's grounded sentences, when an LLM is at hand (`complete`) and the
+    answer has quotes; the quotes are always kept."""
+    if complete is None or not answer.quotes:
+        return answer
+    try:
+        written = complete(llm_messages(answer.question, answer.quotes))
+    except Exception as error:  # the quotes are the answer; the LLM is a bonus
+        log.warning("the LLM could not summarise the quotes: %s", error)
+        return answer
+    answer.summary = grounded_sentences(written, len(answer.quotes))
+    return answer
