@@ -55,6 +55,7 @@ def sixty_page_paper(sentences: list[str], sections: int = 60, paragraphs: int =
 
 
 def measure(fetched: int = 10, stored: int = 30) -> dict[str, Any]:
+    from bot.search import semantic
     from bot.text import split_sentences
     from tests.fakes.arxiv_html import ArxivHtmlStandIn
 
@@ -69,7 +70,8 @@ def measure(fetched: int = 10, stored: int = 30) -> dict[str, Any]:
         standin.extra = {i: page for i in ids}
         times: dict[str, list[float]] = {"ack": [], "reading": [], "fetched": [], "stored": []}
         try:
-            with served_bot(data, arxiv_html_url=standin.url, semantic=False) as bot:
+            meaning = semantic.installed()  # as a bot runs by default: by meaning when installed
+            with served_bot(data, arxiv_html_url=standin.url, semantic=meaning) as bot:
                 import httpx
 
                 with httpx.Client(timeout=30) as http:
@@ -102,7 +104,7 @@ def measure(fetched: int = 10, stored: int = 30) -> dict[str, Any]:
         kind: {"n": len(v), "p50": percentile(v, 50), "p95": percentile(v, 95), "max": max(v)}
         for kind, v in times.items()
         if v
-    } | {"page_bytes": len(page)}
+    } | {"page_bytes": len(page), "by_meaning": meaning}
 
 
 def table(report: dict[str, Any]) -> str:
@@ -114,7 +116,8 @@ def table(report: dict[str, Any]) -> str:
     }
     lines = [
         "",
-        f"Asking a 60-page paper ({report['page_bytes'] / 1e3:.0f} kB of HTML), ms",
+        f"Asking a 60-page paper ({report['page_bytes'] / 1e3:.0f} kB of HTML; by meaning too: "
+        f"{report['by_meaning']}), ms",
         f"{'':42} {'n':>4} {'p50':>9} {'p95':>9} {'max':>9}",
     ]
     for kind, label in labels.items():

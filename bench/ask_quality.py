@@ -17,10 +17,17 @@ where there is no answer); on a tie, the one with fewer wrong answers, then the 
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
-from bot.search.passages import ANSWER_FLOOR, answer_from, closest_sections, sentences_of
+from bot.search.passages import (
+    ANSWER_FLOOR,
+    Embed,
+    answer_from,
+    closest_sections,
+    sentences_of,
+)
 from bot.sources.arxiv_html import FullText, parse_full_text
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "ask"
@@ -67,13 +74,25 @@ def score(outcomes: list[tuple[list[str], list[str]]]) -> dict[str, float]:
     }
 
 
+def embedding() -> Embed | None:
+    """The packaged embedding model, when the `[semantic]` extra is installed."""
+    from bot.search import semantic
+
+    if not semantic.installed():
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        embedder = semantic.Semantic(Path(tmp)).embedder()
+    return lambda texts: embedder.embed(texts).tolist()
+
+
 def measure() -> dict[str, Any]:
     texts, questions = papers(), judged()
+    meaning = embedding()
 
-    def run(floor: float) -> dict[str, float]:
+    def run(floor: float, embed: Embed | None = None) -> dict[str, float]:
         outcomes = []
         for item in questions:
-            answer = answer_from(texts[item["paper"]], item["question"], floor=floor)
+            answer = answer_from(texts[item["paper"]], item["question"], floor=floor, embed=embed)
             outcomes.append(([q.text for q in answer.quotes], item["answers"]))
         return score(outcomes)
 
@@ -89,6 +108,7 @@ def measure() -> dict[str, Any]:
         "best_floor": best,
         "ours": sweep[ANSWER_FLOOR] if ANSWER_FLOOR in sweep else run(ANSWER_FLOOR),
         "baseline": base,
+        "ours_with_meaning": run(ANSWER_FLOOR, meaning) if meaning else None,
         "sweep": {str(f): sweep[f] for f in FLOORS},
     }
 
@@ -108,6 +128,8 @@ def table(report: dict[str, Any]) -> str:
         )
 
     lines.append(row(f"quotes, floor {report['floor_in_use']}", report["ours"]))
+    if report["ours_with_meaning"]:
+        lines.append(row("quotes, by meaning too", report["ours_with_meaning"]))
     lines.append(row("baseline: first sentences, best section", report["baseline"]))
     lines.append("the floor swept:")
     for floor, r in report["sweep"].items():

@@ -13,7 +13,7 @@ from bot.ingest.fulltext import Reading, read_paper, stored_reading
 from bot.library import Library
 from bot.models import Paper
 from bot.runtime import Runtime
-from bot.search.passages import Answer, answer_from, with_llm_summary
+from bot.search.passages import Answer, Embed, answer_from, with_llm_summary
 from bot.sources.arxiv_html import abstract_only
 from bot.sources.llm_client import LLMClient, LLMError
 
@@ -30,7 +30,7 @@ def ask_paper(runtime: Runtime, paper: Paper, question: str) -> Answer:
     """The answer to `question` from `paper`'s full text (fetched and kept when needed), with
     the LLM's grounded sentences when one is configured."""
     reading = read_paper(runtime.settings, runtime.library, paper)
-    answer = answer_from(reading.full, question, paper)
+    answer = answer_from(reading.full, question, paper, embed=meaning_of(runtime))
     answer.problem = reading.problem
     return with_llm_summary(answer, _llm_for(runtime, [paper.id], question))
 
@@ -47,11 +47,25 @@ def ask_library(runtime: Runtime, question: str) -> list[tuple[Paper, Answer]]:
         reading = stored_reading(runtime.library, paper) or Reading(
             abstract_only(paper.id, paper.abstract)
         )
-        answer = answer_from(reading.full, question, paper)
+        answer = answer_from(reading.full, question, paper, embed=meaning_of(runtime))
         answer.quotes = answer.quotes[:QUOTES_PER_PAPER]
         if answer.quotes:
             answered.append((paper, answer))
     return answered
+
+
+def meaning_of(runtime: Runtime) -> Embed | None:
+    """The embedding model, when search by meaning is on and its parts work; else None (the
+    quotes are ranked by words alone)."""
+    semantic = runtime.search.semantic
+    if semantic is None:
+        return None
+    try:
+        embedder = semantic.embedder()
+    except Exception as error:  # ModelMissing, a native part: words alone, said once a call
+        log.warning("quotes ranked by words alone: %s", error)
+        return None
+    return lambda texts: embedder.embed(texts).tolist()
 
 
 def papers_of_message(library: Library, channel: str, ts: str) -> list[Paper]:

@@ -171,3 +171,20 @@ def test_fulltext_command_fills_the_days_papers_and_resumes(
     bad = run_papers_bot(tmp_path, "fulltext", "--since", "tomorrow", **env)
     assert bad.returncode == 2 and "--since must be YYYY-MM-DD" in bad.stderr
     assert replace(paper(), title="x").id == SPLINES  # the record type is the library's
+
+
+def test_the_embedding_model_reorders_the_best_candidates_by_meaning() -> None:
+    """The `[semantic]` extra (installed by `make test`): the question's meaning lifts the
+    sentence that answers it among the lexical candidates; the abstention stays lexical."""
+    from bench.ask_quality import embedding
+
+    embed = embedding()
+    assert embed is not None, "make test installs the [semantic] extra"
+    full = parse_full_text(page(AVSE), AVSE)
+    question = "What is the chunk length t_chunk set to?"
+    by_words = [q.text for q in answer_from(full, question).quotes]
+    by_meaning = [q.text for q in answer_from(full, question, embed=embed).quotes]
+    assert not any("=40 ms, congruent" in q for q in by_words)
+    assert any("=40 ms, congruent" in q for q in by_meaning)
+    declined = answer_from(full, "What BLEU score do they report on WMT14?", embed=embed)
+    assert declined.abstained

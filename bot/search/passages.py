@@ -1,10 +1,12 @@
 """Answers quoted from a paper itself: its sentences ranked for a question.
 
-Every passage of the paper (`bot.ingest.fulltext`) is cut into sentences, and the sentences
-are ranked for the question with BM25 (a sentence's own score and its paragraph's, each
-relative to the paper's best), over the search's own analysis of words (stems, parts of
-hyphenated words, acronyms). The best 1-3 are shown verbatim, each labelled with where it
-stands (`§3.2 ¶4`) and linked to that section of arXiv's HTML page.
+Every passage of the paper (`bot.sources.arxiv_html`) is cut into sentences, ranked for the
+question with BM25 (a sentence's own score and its paragraph's, each relative to the paper's
+best, plus the share of the question they cover) over the search's own analysis of words
+(stems, parts of hyphenated words, acronyms); with the embedding model installed, the best
+`CANDIDATES` are reordered by their meaning's closeness to the question too. The best 1-3 are
+shown verbatim, labelled with where each stands (`§3.2 ¶4`) and linked to that section of
+arXiv's HTML page.
 
 When nothing matches enough of the question, the answer abstains ("I could not find that in the
 paper") with the three closest sections. What counts as enough is `ANSWER_FLOOR`: the share of
@@ -31,8 +33,11 @@ from bot.sources.arxiv_html import FullText, Passage
 from bot.text import split_sentences
 
 log = logging.getLogger(__name__)
+Embed = Callable[[list[str]], Sequence[Sequence[float]]]  # texts -> unit vectors
 
 ANSWER_FLOOR = 0.35  # measured: bench/ask_quality.py sweeps it (README, "Asking a paper")
+CANDIDATES = 30  # sentences reordered by meaning, when the embedding model is installed
+MEANING_WEIGHT = 1.0  # a cosine (0-1) beside a rank of up to 2.5: bench/ask_quality.py
 SECOND_QUOTE = 0.6  # a 2nd or 3rd quote must rank at least this share of the first
 MOST_QUOTES = 3
 PARAGRAPH_WEIGHT = 0.5  # the paragraph around a sentence is context, worth half the sentence
@@ -170,18 +175,26 @@ def quoted(sentence: Sentence) -> str:
 
 
 def answer_from(
-    full: FullText, question: str, paper: Paper | None = None, floor: float = ANSWER_FLOOR
+    full: FullText,
+    question: str,
+    paper: Paper | None = None,
+    floor: float = ANSWER_FLOOR,
+    embed: Embed | None = None,
 ) -> Answer:
-    """The quotes that answer `question` from this paper's text, or the abstention."""
+    """The quotes that answer `question` from this paper's text, or the abstention. `embed`
+    (the embedding model, when installed) reorders the best candidates by meaning too."""
     answer = Answer(question, from_abstract=full.source == "abstract")
     ranked, _, _ = rank_sentences(full, question)
     if not ranked:
         answer.closest = closest_sections(full, question)
         return answer
-    best_rank, answer.coverage, _ = ranked[0]
+    answer.coverage = ranked[0][1]
     if answer.coverage < floor:
         answer.closest = closest_sections(full, question)
         return answer
+    if embed is not None:
+        ranked = by_meaning_too(ranked, question, embed)
+    best_rank = ranked[0][0]
     seen: set[str] = set()
     for rank, _, sentence in ranked:
         if len(answer.quotes) == MOST_QUOTES or rank < SECOND_QUOTE * best_rank:
@@ -193,6 +206,23 @@ def answer_from(
         url = section_url(full.paper_id, sentence.passage.anchor)
         answer.quotes.append(Quote(text, sentence.passage.label, url, rank, paper))
     return answer
+
+
+def by_meaning_too(
+    ranked: list[tuple[float, float, Sentence]], question: str, embed: Embed
+) -> list[tuple[float, float, Sentence]]:
+    """The best `CANDIDATES` reordered with their cosine to the question added (weighted
+    `MEANING_WEIGHT`); only these are embedded, so a 60-page paper costs a few tens of short
+    texts, not its thousands of sentences."""
+    candidates = ranked[:CANDIDATES]
+    vectors = embed([question, *(s.text for _, _, s in candidates)])
+    asked = vectors[0]
+    scored = [
+        (rank + MEANING_WEIGHT * sum(a * b for a, b in zip(asked, vector, strict=True)), cov, s)
+        for (rank, cov, s), vector in zip(candidates, vectors[1:], strict=True)
+    ]
+    scored.sort(key=lambda r: -r[0])
+    return scored + ranked[CANDIDATES:]
 
 
 def closest_sections(full: FullText, question: str, count: int = 3) -> list[tuple[str, str]]:
