@@ -5,6 +5,7 @@ kept (both backends), a 404 remembered, a stall answered from the abstract."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -188,3 +189,25 @@ def test_the_embedding_model_reorders_the_best_candidates_by_meaning() -> None:
     assert any("=40 ms, congruent" in q for q in by_meaning)
     declined = answer_from(full, "What BLEU score do they report on WMT14?", embed=embed)
     assert declined.abstained
+
+
+def test_two_questions_at_once_fetch_one_page_at_a_time(
+    tmp_path: Path, html: ArxivHtmlStandIn
+) -> None:
+    """A slow page holds the next fetch back until it is done: one request at a time."""
+    library = Library(tmp_path / "data")
+    settings = Settings(data_dir=tmp_path / "data", arxiv_html_url=html.url)
+    html.stall_seconds = 2
+    html.fail("stall", count=1)  # the first request takes 2 s (within the 3.5 s timeout)
+    readers = [
+        threading.Thread(target=read_paper, args=(settings, library, paper(p)))
+        for p in (SPLINES, READING_ORDER)
+    ]
+    for reader in readers:
+        reader.start()
+        time.sleep(0.1)
+    for reader in readers:
+        reader.join(timeout=20)
+    first, second = html.requests
+    assert second.at - first.at >= 2.0  # not sent while the first was still being answered
+    assert stored_reading(library, paper(READING_ORDER)) is not None

@@ -1,11 +1,12 @@
 """arXiv's HTML full texts (`GET {ARXIV_HTML_URL}/{ID}`, the latest version) over httpx,
-politely: one request at a time and at least a second apart across this process, a
-User-Agent naming papers-bot, 429 and 503 retried after their Retry-After. A paper without
-an HTML page answers 404: `None`, not an error."""
+politely: one request at a time and at least a second apart across this process (a lock and a
+shared `RateLimit`), a User-Agent naming papers-bot, 429 and 503 retried after their
+Retry-After. A paper without an HTML page answers 404: `None`, not an error."""
 
 from __future__ import annotations
 
 import functools
+import threading
 import time
 from collections.abc import Callable
 
@@ -21,6 +22,9 @@ LARGEST_PAGE = 20_000_000  # bytes; a 60-page paper's page is about 1 MB
 
 class FullTextFetchError(SourceError):
     """arXiv's HTML page could not be read now; the message says why."""
+
+
+_ONE_AT_A_TIME = threading.Lock()  # arXiv's pages are read one at a time by this process
 
 
 @functools.cache
@@ -72,6 +76,7 @@ class FullTextClient:
         def failed(problem: str) -> FullTextFetchError:
             return FullTextFetchError(f"{url} failed {self.policy.attempts} times ({problem})")
 
-        return send_with_retries(
-            lambda: self._http.get(url), accept, self.policy, failed, self.rate, "arXiv HTML"
-        )
+        with _ONE_AT_A_TIME:
+            return send_with_retries(
+                lambda: self._http.get(url), accept, self.policy, failed, self.rate, "arXiv HTML"
+            )
