@@ -13,9 +13,10 @@ from bot.ingest.fulltext import Reading, read_paper, stored_reading
 from bot.library import Library
 from bot.models import Paper
 from bot.runtime import Runtime
-from bot.search.passages import Answer, Embed, answer_from, with_llm_summary
+from bot.search.passages import Answer, Embed, answer_from
 from bot.sources.arxiv_html import abstract_only
 from bot.sources.llm_client import LLMClient, LLMError
+from bot.summarize.quoted_answer import with_llm_summary
 
 log = logging.getLogger(__name__)
 

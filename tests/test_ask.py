@@ -18,8 +18,9 @@ from bot.config import Settings
 from bot.ingest.fulltext import read_paper, stored_reading
 from bot.library import Library
 from bot.models import Paper
-from bot.search.passages import ANSWER_FLOOR, answer_from, grounded_sentences
+from bot.search.passages import ANSWER_FLOOR, answer_from
 from bot.sources.arxiv_html import FullTextError, parse_full_text
+from bot.summarize.quoted_answer import grounded_sentences
 from tests.conftest import run_papers_bot
 from tests.fakes.arxiv_html import ArxivHtmlStandIn
 

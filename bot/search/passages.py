@@ -14,13 +14,11 @@ the question's weight (its words' IDF in the paper; a word the paper never uses 
 as its rarest) that the best sentence and its paragraph cover. It was measured on the judged
 questions of `bench/ask_quality.py`, never guessed (README, "Asking a paper").
 
-With an LLM configured, a 1-3 sentence answer is written from the quotes alone; a sentence
-that cites no quote, or a quote that was not shown, is dropped (`grounded_sentences`).
+The optional LLM's answer, written from these quotes alone, is `bot.summarize.quoted_answer`.
 """
 
 from __future__ import annotations
 
-import logging
 import math
 import re
 from collections import Counter
@@ -32,7 +30,6 @@ from bot.search.analyzer import analyze
 from bot.sources.arxiv_html import FullText, Passage
 from bot.text import split_sentences
 
-log = logging.getLogger(__name__)
 Embed = Callable[[list[str]], Sequence[Sequence[float]]]  # texts -> unit vectors
 
 ANSWER_FLOOR = 0.35  # measured: bench/ask_quality.py sweeps it (README, "Asking a paper")
@@ -238,57 +235,3 @@ def closest_sections(full: FullText, question: str, count: int = 3) -> list[tupl
     index = BM25([terms_of(texts[s.anchor]) for s in labels])
     scored = sorted(range(len(labels)), key=lambda n: -index.score(n, query))
     return [(labels[n].label, section_url(full.paper_id, labels[n].anchor)) for n in scored[:count]]
-
-
-# -- the optional LLM ------------------------------------------------------------------------
-
-_CITED = re.compile(r"((?:\s*\[\d+\])+)\s*[.!?]?\s*$")
-
-
-def llm_messages(question: str, quotes: Sequence[Quote]) -> list[dict[str, str]]:
-    numbered = "\n".join(f"[{n}] {q.text}" for n, q in enumerate(quotes, start=1))
-    return [
-        {
-            "role": "system",
-            "content": (
-                "You answer questions about a research paper using only the numbered quotes "
-                "from it. Write one to three short sentences. End every sentence with the "
-                "numbers of the quotes it relies on, like [1] or [1][2]. Never add facts that "
-                "are not in the quotes. If the quotes do not answer the question, reply exactly: "
-                "cannot answer"
-            ),
-        },
-        {"role": "user", "content": f"Quotes:\n{numbered}\n\nQuestion: {question}"},
-    ]
-
-
-def grounded_sentences(answer: str, quotes: int) -> list[str]:
-    """The LLM's sentences that each end citing only quotes it was shown; [] for "cannot
-    answer" or when none does."""
-    if "cannot answer" in answer.lower():
-        return []
-    kept = []
-    for sentence in split_sentences(answer):
-        cited = _CITED.search(sentence)
-        numbers = [int(n) for n in re.findall(r"\[(\d+)\]", cited.group(1))] if cited else []
-        if numbers and all(1 <= n <= quotes for n in numbers):
-            kept.append(sentence)
-        else:
-            log.info("an LLM sentence citing %s was dropped (quotes 1-%d)", numbers, quotes)
-    return kept[:3]
-
-
-def with_llm_summary(
-    answer: Answer, complete: Callable[[list[dict[str, str]]], str] | None
-) -> Answer:
-    """`answer` with the LLM's grounded sentences, when an LLM is at hand (`complete`) and the
-    answer has quotes; the quotes are always kept."""
-    if complete is None or not answer.quotes:
-        return answer
-    try:
-        written = complete(llm_messages(answer.question, answer.quotes))
-    except Exception as error:  # the quotes are the answer; the LLM is a bonus
-        log.warning("the LLM could not summarise the quotes: %s", error)
-        return answer
-    answer.summary = grounded_sentences(written, len(answer.quotes))
-    return answer
