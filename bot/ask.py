@@ -72,9 +72,8 @@ def meaning_of(runtime: Runtime) -> Embed | None:
 def papers_of_message(library: Library, channel: str, ts: str) -> list[Paper]:
     """The papers a message carries, as the bot knows them: its own card, a person's message
     whose links it unfurled, or a digest's header (whose thread holds the cards)."""
-    posted = library.messages.paper_for(channel, ts)
-    ids = [posted] if posted else library.shares.papers_in(channel, ts)
-    return library.get_many(ids or library.ledger.papers_under(channel, ts))
+    carried = library.papers_carried_by(channel, ts)
+    return carried or library.get_many(library.ledger.papers_under(channel, ts))
 
 
 def _llm_for(

@@ -227,6 +227,12 @@ class Library:
         """What was set aside as damaged since this process started ("arXiv month 26-07")."""
         return sorted(self.catalog.damaged.values())
 
+    def papers_carried_by(self, channel: str, ts: str) -> list[Paper]:
+        """The papers of message (channel, ts), as the bot knows them: a card it posted, or a
+        person's message whose paper links it unfurled."""
+        posted = self.messages.paper_for(channel, ts)
+        return self.get_many([posted] if posted else self.shares.papers_in(channel, ts))
+
     def saved_papers(self, user: str) -> list[Paper]:
         """The user's reading list as papers, newest save first."""
         return self.get_many(paper_id for paper_id, _ in self.saves.of_user(user))

@@ -84,6 +84,13 @@ def share_failed(code: str) -> str:
     return f"Sharing failed ({code}); try again."
 
 
+def share_refused(code: str) -> str:
+    """What to tell someone whose Share Slack refused (`code`: Slack's error)."""
+    if code in ("not_in_channel", "channel_not_found"):
+        return NOT_IN_CONVERSATION
+    return share_failed(code)
+
+
 def not_interested(title: str, changed: bool) -> str:
     shown = esc_short(title, 150)
     if changed:

@@ -165,11 +165,8 @@ class SlackBot:
         try:
             self.post_paper(channel, paper, "share", message)
         except PostRefused as error:
-            code = error.code
-            log.warning("sharing %s in %s failed: %s", paper.id, channel, code)
-            if code in ("not_in_channel", "channel_not_found"):
-                return replies.NOT_IN_CONVERSATION
-            return replies.share_failed(code)
+            log.warning("sharing %s in %s failed: %s", paper.id, channel, error.code)
+            return replies.share_refused(error.code)
         except StoreWriteError:
             return replies.SHARED_NOT_REMEMBERED
         return None

@@ -15,6 +15,7 @@ from bot.delivery import PostRefused
 from bot.models import Paper, canonical_id
 from bot.render import ask as ask_render
 from bot.render import replies
+from bot.slack.listeners.buttons import click_context
 from bot.slack.listeners.guard import replies_on_error
 from bot.slack.slackbot import SlackBot
 
@@ -39,12 +40,8 @@ def register(app: App, slackbot: SlackBot) -> None:
 
     def share_answer(body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
         bot = slackbot.in_workspace(context)
-        user = str((body.get("user") or {}).get("id", ""))
-        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-            "channel_id"
-        )
-        actions = body.get("actions") or [{}]
-        found = ask_render.read_share_value(str(actions[0].get("value", "")))
+        user, channel, value = click_context(body)
+        found = ask_render.read_share_value(value)
         if found is None or not channel:
             respond(text=replies.CANNOT_SHARE_HERE, response_type="ephemeral")
             return
@@ -56,12 +53,11 @@ def register(app: App, slackbot: SlackBot) -> None:
             bot.post(channel, message)
         except PostRefused as error:
             log.warning("sharing an answer in %s failed: %s", channel, error.code)
-            text = (
-                replies.NOT_IN_CONVERSATION
-                if error.code in ("not_in_channel", "channel_not_found")
-                else replies.share_failed(error.code)
+            respond(
+                text=replies.share_refused(error.code),
+                response_type="ephemeral",
+                replace_original=False,
             )
-            respond(text=text, response_type="ephemeral", replace_original=False)
             return
         respond(text=replies.ANSWER_SHARED, response_type="ephemeral", replace_original=False)
 

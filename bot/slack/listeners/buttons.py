@@ -18,7 +18,7 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _context(body: dict[str, Any]) -> tuple[str, str | None, str]:
+def click_context(body: dict[str, Any]) -> tuple[str, str | None, str]:
     """(user, channel, button value) of a click; odd shapes read as empty, never a crash."""
     user = str(_dict(body.get("user")).get("id", ""))
     channel = _dict(body.get("channel")).get("id") or _dict(body.get("container")).get("channel_id")
@@ -43,7 +43,7 @@ def register(app: App, slackbot: SlackBot) -> None:
 
     def save(body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
         bot = slackbot.in_workspace(context)
-        user, _, value = _context(body)
+        user, _, value = click_context(body)
         paper = bot.paper_from_value(value)
         if paper is None:
             return reply(body, respond, replies.PAPER_GONE)
@@ -51,7 +51,7 @@ def register(app: App, slackbot: SlackBot) -> None:
 
     def remove(body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
         bot = slackbot.in_workspace(context)
-        user, _, value = _context(body)
+        user, _, value = click_context(body)
         paper = bot.paper_from_value(value)
         if paper is None:
             return reply(body, respond, replies.PAPER_GONE)
@@ -64,7 +64,7 @@ def register(app: App, slackbot: SlackBot) -> None:
 
     def share(body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
         bot = slackbot.in_workspace(context)
-        user, channel, value = _context(body)
+        user, channel, value = click_context(body)
         paper = bot.paper_from_value(value)
         if paper is None or not channel:
             return reply(body, respond, replies.CANNOT_SHARE_HERE)
@@ -73,7 +73,7 @@ def register(app: App, slackbot: SlackBot) -> None:
 
     def more_like_this(body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
         bot = slackbot.in_workspace(context)
-        user, _, value = _context(body)
+        user, _, value = click_context(body)
         paper = bot.paper_from_value(value)
         if paper is None:
             return reply(body, respond, replies.PAPER_GONE)
@@ -84,7 +84,7 @@ def register(app: App, slackbot: SlackBot) -> None:
 
     def not_interested(body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
         bot = slackbot.in_workspace(context)
-        user, _, value = _context(body)
+        user, _, value = click_context(body)
         paper = bot.paper_from_value(value)
         if paper is None:
             return reply(body, respond, replies.PAPER_GONE)
@@ -92,7 +92,7 @@ def register(app: App, slackbot: SlackBot) -> None:
 
     def more_picks(body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
         bot = slackbot.in_workspace(context)
-        user, _, value = _context(body)
+        user, _, value = click_context(body)
         offset = whole_number(value) or 0
         picked = for_you.picks_page(bot.runtime, user, offset)
         more = render.for_you_message(picked.papers, offset, picked.more, picked.empty)
@@ -100,7 +100,7 @@ def register(app: App, slackbot: SlackBot) -> None:
 
     def forget_me(body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
         bot = slackbot.in_workspace(context)
-        user, _, value = _context(body)
+        user, _, value = click_context(body)
         if value != "confirm":
             return reply(body, respond, replies.NOTHING_DELETED)
         done = for_you.forget_me(bot.runtime, user)
@@ -109,7 +109,7 @@ def register(app: App, slackbot: SlackBot) -> None:
 
     def page(body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
         bot = slackbot.in_workspace(context)
-        user, _, value = _context(body)
+        user, _, value = click_context(body)
         number = value.removeprefix("saved:")
         listing = render.saved_list_message(
             bot.library.saved_papers(user),

@@ -32,10 +32,7 @@ def register(app: App, slackbot: SlackBot) -> None:
         known = (*bot.save_emoji, *bot.runtime.settings.hide_emoji)
         if item.get("type") != "message" or reaction_name(event) not in known:
             return []
-        channel, ts = str(item.get("channel", "")), str(item.get("ts", ""))
-        posted = bot.library.messages.paper_for(channel, ts)
-        ids = [posted] if posted else bot.library.shares.papers_in(channel, ts)
-        return bot.library.get_many(ids)
+        return bot.library.papers_carried_by(str(item.get("channel", "")), str(item.get("ts", "")))
 
     def react(
         event: dict[str, Any],
