@@ -1,10 +1,9 @@
 """Follow alerts: after an ingest, new papers that match a user's follow go to them in one DM.
 
-"Match well" means every word of the followed topic matches (coverage 1.0, through the same
-engine as search: acronyms, typos and word forms included) and the score clears a floor that
-keeps one stray mention deep in an abstract out. An author follow (`author:goldstein`,
-`author:"Tom Goldstein"`) matches every new paper by that author. Each paper reaches each user
-once, ever.
+"Match well" is `bot.search.topics`' rule, the channel digests' too: every word of the
+followed topic matched, with a score over a floor that keeps one stray mention deep in an
+abstract out; an author follow (`author:goldstein`) matches every new paper by that author.
+Each paper reaches each user once, ever.
 """
 
 from __future__ import annotations
@@ -16,28 +15,16 @@ from bot import render
 from bot.delivery import Messenger
 from bot.models import Paper
 from bot.runtime import Runtime
-from bot.search.filters import author_matches
-from bot.search.query import parse_query
+from bot.search.topics import topic_matches
 
 log = logging.getLogger(__name__)
-MIN_SCORE = 3.0
-SEARCH_DEPTH = 200
 
 
 def follow_matches(runtime: Runtime, query: str, new_ids: set[str]) -> list[Paper]:
-    parsed = parse_query(query)
-    if not parsed.text and parsed.authors:  # `author:NAME`: every new paper of theirs
-        papers = (runtime.library.get(paper_id) for paper_id in sorted(new_ids))
-        return [
-            p for p in papers if p and all(author_matches(a, p.authors) for a in parsed.authors)
-        ]
-    # By the words alone: an alert says a new paper is about the topic, not near it.
-    response = runtime.search.search(query, limit=SEARCH_DEPTH, meaning=False)
-    return [
-        r.paper
-        for r in response.results
-        if r.paper.id in new_ids and r.coverage == 1.0 and r.score >= MIN_SCORE
-    ]
+    """The new papers on the followed topic (`bot.search.topics`: the digests' rule too)."""
+    papers = runtime.library.get_many(sorted(new_ids))
+    matched = topic_matches(runtime.search, query, papers)
+    return [p for p in papers if p.id in matched]
 
 
 def send_follow_alerts(

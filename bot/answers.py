@@ -21,6 +21,7 @@ from bot.render.search_text import notes_text
 from bot.runtime import Runtime
 from bot.search import Note, SearchResponse
 from bot.search.query import parse_query
+from bot.search.topics import topic_problem
 from bot.team import TeamCounts, counts_for, most_read
 from bot.text import whole_number
 
@@ -29,7 +30,6 @@ SEARCH_LIMIT = 5
 REMOTE_BELOW = 3  # fewer good matches (every query word found) than this: ask Hugging Face
 SUMMARISED_AFTER_SEARCH = 5  # a search's top results get LLM TL;DRs for their next showing
 REMOTE_SHOWN = 3  # papers from Hugging Face shown under the library's own
-MAX_FOLLOW_CHARS = 200
 
 Progress = Callable[[dict[str, Any]], None]
 
@@ -47,6 +47,8 @@ class Reply:
     # A public channel the bot should join (the digest now goes there, and its reactions
     # must reach the bot).
     join: str | None = None
+    # Posted in the channel for everyone, after the reply (a channel's digest was changed).
+    announce: dict[str, Any] | None = None
 
 
 def text_reply(text: str) -> Reply:
@@ -171,18 +173,10 @@ class Answers:
 
     def unfollowable(self, query: str) -> tuple[str, str] | None:
         """Why a follow could never alert anyone, as (reason, detail); None when it can."""
-        if len(query) > MAX_FOLLOW_CHARS:
-            return "too_long", f"{len(query):,} characters, at most {MAX_FOLLOW_CHARS}"
-        parsed = parse_query(query)
-        if parsed.paper_id:
-            return "one_paper", parsed.paper_id
-        if parsed.problem:
-            return "query_problem", notes_text(parsed.notes)
-        if not parsed.text and not parsed.authors:
-            return "date_only", ""
-        if parsed.text and not self.search.has_words(parsed.text):
-            return "too_common", ""
-        return None
+        problem = topic_problem(self.search, query)
+        if problem is None:
+            return None
+        return problem.reason, problem.detail or notes_text(problem.notes)
 
     def following(self, user: str) -> Reply:
         return text_reply(replies.following(self.follows.of_user(user)))

@@ -76,11 +76,12 @@ def _picks(commands: Commands, typed: Typed) -> Reply:
 
 
 def _digest(commands: Commands, typed: Typed) -> Reply:
-    library = commands.runtime.library
+    runtime = commands.runtime
     answer = digest_setting_reply(
-        commands.runtime.settings, library, library.team, typed.user, typed.channel, typed.rest
+        runtime.settings, runtime.library, runtime.search, typed.user, typed.channel, typed.rest
     )
-    return Reply(replies.mrkdwn_message(answer.text), join=answer.now_in)
+    message = replies.mrkdwn_message(answer.text)
+    return Reply(message, join=answer.now_in, announce=answer.announce)
 
 
 def _ask(commands: Commands, typed: Typed) -> Reply:

@@ -1,9 +1,12 @@
-"""The daily digest: choose the day's best papers for a channel, post them once, ever.
+"""A channel's digest: choose the best papers for it, post them once, ever.
 
 For a channel and a day: the papers listed since that channel's last digest (so Monday's
-covers the weekend), most upvoted first, at most `size`, never one already posted there. A
-header message, then each paper as a card in the header's thread. A day with nothing new posts
-nothing (and logs why): an empty "nothing today" message in a busy channel is noise.
+covers the weekend; a weekly digest its seven days), on its topic when it has one (by the
+topic rule of `bot.search.topics`), most upvoted first then most relevant, at most `size`,
+never one already posted there. A header message (a weekly one with the team's week), then
+each paper as a card in the header's thread. A day with nothing new posts nothing (and logs
+why): an empty "nothing today" message in a busy channel is noise, unless a topic's channel
+asked for that line (`Selection.quiet` False).
 
 Never twice (the `DigestLedger`): only one run per channel at a time (a second one, from cron or
 the start-up catch-up, steps aside); the digest is claimed before its header is posted and each
@@ -26,12 +29,36 @@ from bot import render
 from bot.delivery import Messenger, PostRefused
 from bot.library import Library
 from bot.models import Paper
-from bot.team import TeamCounts, counts_for
+from bot.render.digests import nothing_on_topic_message
+from bot.team import TeamCounts, counts_for, most_read
 
 log = logging.getLogger(__name__)
 FIRST_DIGEST_DAYS = 3  # a channel's first digest looks back this far
+WEEK_DAYS = 7
+TEAM_WEEK_SIZE = 5
+NOTHING_NEW = "nothing new since the last digest"
 POST_INTERVAL = 1.0  # Slack allows about one message per second per channel
 Freshen = Callable[[list[Paper]], list[Paper]]
+# The candidates on the channel's topic, each with its relevance (`bot.search.topics`).
+TopicMatcher = Callable[[Sequence[Paper]], dict[str, float]]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a channel's digest takes, beyond its size: a week or the days since its last
+    one, a topic (and what matches it), whether a day with nothing on it stays quiet."""
+
+    weekly: bool = False
+    topic: str = ""
+    matches: TopicMatcher | None = None
+    quiet: bool = True
+
+    @property
+    def first_days(self) -> int:
+        return WEEK_DAYS if self.weekly else FIRST_DIGEST_DAYS
+
+
+DAILY = Selection()
 
 
 @dataclass
@@ -43,15 +70,23 @@ class DigestResult:
     note: str = ""
 
 
-def choose_papers(library: Library, channel: str, day: date, size: int) -> list[Paper]:
+def choose_papers(
+    library: Library, channel: str, day: date, size: int, selection: Selection = DAILY
+) -> list[Paper]:
     ledger = library.ledger
-    since = ledger.previous_day(channel, day) or day - timedelta(days=FIRST_DIGEST_DAYS)
+    since = ledger.previous_day(channel, day) or day - timedelta(days=selection.first_days)
+    if selection.weekly:  # a week at most, also after a long pause
+        since = max(since, day - timedelta(days=WEEK_DAYS))
     window = [
         p
         for p in library.listed_between(since.isoformat(), day.isoformat())
         if not ledger.was_posted(channel, p.id)
     ]
-    window.sort(key=lambda p: (-p.upvotes, p.listed or "", p.id))
+    relevance: dict[str, float] = {}
+    if selection.topic and selection.matches is not None:
+        relevance = selection.matches(window)
+        window = [p for p in window if p.id in relevance]
+    window.sort(key=lambda p: (-p.upvotes, -relevance.get(p.id, 0.0), p.listed or "", p.id))
     return window[:size]
 
 
@@ -86,12 +121,13 @@ def preview_digest(
     size: int,
     save_emoji: list[str],
     signals: bool = True,
+    selection: Selection = DAILY,
 ) -> list[Paper]:
     """`--dry-run`: send what the digest would post to `messenger`; the ledger is untouched.
     `signals`: cards carry the team's counts (PAPERS_TEAM_SIGNALS)."""
-    papers = choose_papers(library, channel, day, size)
+    papers = choose_papers(library, channel, day, size, selection)
     if papers:
-        messenger.post(channel, render.digest_header_message(day, papers))
+        messenger.post(channel, _header(library, channel, day, papers, selection, signals))
         plan = [p.id for p in papers]
         week = _week(library, channel, papers, signals)
         for paper in papers:
@@ -111,17 +147,19 @@ def run_digest(
     sleep: Callable[[float], None] = time.sleep,
     freshen: Freshen | None = None,
     signals: bool = True,
+    selection: Selection = DAILY,
 ) -> DigestResult:
     """`freshen`: looks the chosen papers up for AI summaries that appeared since they were
     listed (`bot.ingest.freshen`), before anything is posted; `signals`: cards carry the
-    team's counts (PAPERS_TEAM_SIGNALS)."""
+    team's counts (PAPERS_TEAM_SIGNALS), a weekly header the team's week; `selection`: the
+    channel's cadence and topic."""
     result = DigestResult(channel, day)
     with library.run_alone(f"digest-{channel}") as alone:
         if not alone:
             result.note = "another digest for this channel is running; it posts them"
             log.info("digest %s %s: %s", channel, day, result.note)
             return result
-        papers = _papers_to_post(library, messenger, result, size, freshen)
+        papers = _papers_to_post(library, messenger, result, size, freshen, selection, signals)
         if papers is None:
             return result
         plan = list((library.ledger.digest(channel, day) or {}).get("papers", []))
@@ -141,6 +179,8 @@ def _papers_to_post(
     result: DigestResult,
     size: int,
     freshen: Freshen | None = None,
+    selection: Selection = DAILY,
+    signals: bool = True,
 ) -> list[Paper] | None:
     """The papers still to post, after claiming and posting the header if needed; None when
     there is nothing to do (`result.note` says why)."""
@@ -150,15 +190,15 @@ def _papers_to_post(
         result.note = "already posted"
         return None
     if record is None:
-        papers = choose_papers(library, channel, day, size)
+        papers = choose_papers(library, channel, day, size, selection)
         if not papers:
-            result.note = "nothing new since the last digest"
-            log.info("digest %s %s: %s", channel, day, result.note)
+            _nothing_to_post(library, messenger, result, selection)
             return None
         papers = _freshened(papers, freshen)
         ledger.plan(channel, day, [p.id for p in papers])
+        header = _header(library, channel, day, papers, selection, signals)
         try:
-            result.header_ts = messenger.post(channel, render.digest_header_message(day, papers))
+            result.header_ts = messenger.post(channel, header)
         except PostRefused:
             ledger.drop_plan(channel, day)
             raise
@@ -181,6 +221,39 @@ def _papers_to_post(
         )
     planned = (library.get(p) for p in record["papers"])
     return [p for p in planned if p and not ledger.was_posted(channel, p.id)]
+
+
+def _header(
+    library: Library,
+    channel: str,
+    day: date,
+    papers: list[Paper],
+    selection: Selection,
+    signals: bool,
+) -> dict[str, Any]:
+    team_week = most_read(library, channel, TEAM_WEEK_SIZE) if selection.weekly and signals else []
+    return render.digest_header_message(day, papers, selection.weekly, selection.topic, team_week)
+
+
+def _nothing_to_post(
+    library: Library, messenger: Messenger, result: DigestResult, selection: Selection
+) -> None:
+    """Nothing new (on the topic): nothing is posted and the day stays open (papers listed
+    later that day still make it), unless a topic's channel asked to hear it: then one
+    line, and the day is done."""
+    ledger, channel, day, topic = library.ledger, result.channel, result.day, selection.topic
+    result.note = f"nothing on {topic} since the last digest" if topic else NOTHING_NEW
+    log.info("digest %s %s: %s", channel, day, result.note)
+    if not topic or selection.quiet:
+        return
+    ledger.plan(channel, day, [])
+    try:
+        result.header_ts = messenger.post(channel, nothing_on_topic_message(day, topic))
+    except PostRefused:
+        ledger.drop_plan(channel, day)
+        raise
+    ledger.header_posted(channel, day, result.header_ts)
+    ledger.finish(channel, day, note=result.note)
 
 
 def _freshened(papers: list[Paper], freshen: Freshen | None) -> list[Paper]:

@@ -1,108 +1,239 @@
-"""Each workspace's daily digest, set by its people in Slack (multi-workspace mode):
+"""Channel digests, as people set them in Slack, in every mode (one workspace by token, or
+many installed by OAuth):
 
-- `/papers digest here 09:00 Europe/Berlin`: the channel it is typed in, the time, the zone
-  (time and zone optional: 09:00 and UTC, or what was set before);
-- `/papers digest off`: no more digests in this workspace;
-- `/papers digest`: what is set now.
+- `/papers digest here [daily | weekly DAY] [HH:MM] [ZONE] [topic QUERY] [--quiet-days off]`
+  typed in a channel: that channel gets a digest (daily at 09:00 in the workspace's last zone
+  or UTC, no topic, unless said; what was set before stays where nothing new is said);
+- `/papers digest` in a channel: its setting; `/papers digest list`: every channel's;
+- `/papers digest off`: no more digest in this channel.
 
-In token mode (one workspace) the digest is the operator's: PAPERS_CHANNEL, PAPERS_DIGEST_TIME
-and PAPERS_TIMEZONE; the command says so and changes nothing.
+A change is posted in the channel for everyone (`DigestReply.announce`). In token mode,
+PAPERS_CHANNEL with PAPERS_DIGEST_TIME and PAPERS_TIMEZONE is the operator's default channel
+digest: listed like the others, and changed or stopped from Slack like them (a stored row
+for that channel takes its place).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import Settings, channel_problem, zone_name
 from bot.library import Library, StoreWriteError
+from bot.models import WEEKDAYS, ChannelDigest
+from bot.render import digests as words
 from bot.render import replies
+from bot.render.search_text import notes_text
+from bot.search.engine import SearchEngine
+from bot.search.topics import topic_problem
 
 DEFAULT_TIME, DEFAULT_ZONE = "09:00", "UTC"
+_TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+_QUIET = re.compile(r"(?i)--quiet-days(?:=|\s+)(on|off)\b")
+_TOPIC = re.compile(r"(?i)(?:^|\s)topic(?:\s+(.*)|$)", re.DOTALL)  # the rest is the query
 
 
 @dataclass(frozen=True)
 class Due:
-    """A workspace whose digest should be posted now: in `channel`, for `day` (its date)."""
+    """A channel digest whose time has come: for `day` (its local date)."""
 
-    team: str
-    channel: str
+    digest: ChannelDigest
     day: date
 
+    @property
+    def team(self) -> str:
+        return self.digest.team
 
-def last_run_time(time: str, zone_name: str, now: datetime) -> datetime:
-    """The latest time `time` (HH:MM) in zone `zone_name` at or before `now`."""
-    zone = ZoneInfo(zone_name)
-    hour, minute = (int(x) for x in time.split(":"))
-    local = now.astimezone(zone)
-    today = datetime(local.year, local.month, local.day, hour, minute, tzinfo=zone)
-    if today <= local:
-        return today
-    yesterday = local.date() - timedelta(days=1)
-    return datetime(yesterday.year, yesterday.month, yesterday.day, hour, minute, tzinfo=zone)
+    @property
+    def channel(self) -> str:
+        return self.digest.channel
 
 
-def due_digests(library: Library, now: datetime, grace_hours: float) -> list[Due]:
-    """The workspaces whose digest time passed less than the grace ago and whose digest of
-    that day is not finished (a crash mid-digest is finished by the next look)."""
+# -- which digests there are, and which are due -------------------------------------------------
+
+
+def operator_digests(settings: Settings) -> list[ChannelDigest]:
+    """PAPERS_CHANNEL's digests (token mode: its channel ids belong to the one workspace)."""
+    if settings.many_workspaces:
+        return []
+    return [
+        ChannelDigest("", channel, time=settings.digest_time, zone=settings.timezone)
+        for channel in settings.channels
+    ]
+
+
+def channel_digests(
+    settings: Settings, library: Library, team: str | None = None
+) -> list[ChannelDigest]:
+    """Every channel's digest (of `team` when given), on or off: set in Slack, then the
+    operator's defaults that no Slack setting replaced."""
+    stored = [ChannelDigest.from_row(row) for row in library.channel_digests.all(team)]
+    have = {(d.team, d.channel) for d in stored}
+    defaults = [
+        d
+        for d in operator_digests(settings)
+        if (d.team, d.channel) not in have and (team is None or d.team == team)
+    ]
+    return sorted(stored + defaults, key=lambda d: (d.team, d.channel))
+
+
+def due_digests(settings: Settings, library: Library, now: datetime) -> list[Due]:
+    """The digests whose time passed less than PAPERS_DIGEST_GRACE_HOURS ago and whose
+    digest of that day is not finished (a crash mid-digest is finished by the next look)."""
+    grace = timedelta(hours=settings.digest_grace_hours)
     due = []
-    for row in library.workspace_digests.all():
-        scheduled = last_run_time(row["time"], row["zone"], now)
-        if now - scheduled > timedelta(hours=grace_hours):
+    for digest in channel_digests(settings, library):
+        if not digest.active:
+            continue
+        scheduled = digest.last_run(now)
+        if now - scheduled > grace:
             continue
         day = scheduled.date()
-        if not library.for_team(row["team"]).ledger.is_done(row["channel"], day):
-            due.append(Due(row["team"], row["channel"], day))
+        if not library.for_team(digest.team).ledger.is_done(digest.channel, day):
+            due.append(Due(digest, day))
     return due
+
+
+def switch_off(library: Library, digest: ChannelDigest, reason: str) -> bool:
+    """Slack refused the channel: its digest is off (kept, with why), not retried daily."""
+    row = replace(digest, active=False, off_reason=reason).row()
+    if library.channel_digests.get(digest.team, digest.channel) is None:
+        library.channel_digests.set(row)  # the operator's default: now off, as a row
+        return True
+    return library.channel_digests.switch_off(digest.team, digest.channel, None, reason)
+
+
+# -- `/papers digest ...` ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class DigestReply:
     text: str
-    now_in: str | None = None  # the channel the digest was just set to go to
+    now_in: str | None = None  # the channel the digest was just set to go to (to join)
+    announce: dict[str, Any] | None = None  # posted in the channel for everyone
 
 
 def digest_setting_reply(
-    settings: Settings, library: Library, team: str, user: str, channel: str, text: str
+    settings: Settings,
+    library: Library,
+    search: SearchEngine,
+    user: str,
+    channel: str,
+    text: str,
 ) -> DigestReply:
-    """The reply to `/papers digest [here [HH:MM] [ZONE] | off]` typed in `channel`."""
-    words = text.split()
-    if not settings.many_workspaces:
-        return DigestReply(_operator_setting(settings))
+    """The reply to `/papers digest [here ... | off | list]` typed by `user` in `channel`."""
+    first = text.split()[0].lower() if text.split() else ""
+    team = library.team
     try:
-        if not words:
-            return DigestReply(describe(library, team))
-        if words[0].lower() == "off":
-            return DigestReply(replies.digest_off(library.workspace_digests.remove(team)))
-        if words[0].lower() == "here":
-            return _set_here(library, team, user, channel, words[1:])
+        if not first:
+            return DigestReply(words.channel_setting(channel, _this(settings, library, channel)))
+        if first == "list" and len(text.split()) == 1:
+            return DigestReply(words.digest_list(channel_digests(settings, library, team)))
+        if first not in ("here", "off"):
+            return DigestReply(words.DIGEST_NOT_UNDERSTOOD)
+        if channel_problem(channel, "channel") or not channel.startswith(("C", "G")):
+            return DigestReply(words.DIGEST_NOT_IN_DM)
+        if first == "off" and len(text.split()) == 1:
+            return _off(settings, library, user, channel)
+        if first == "here":
+            return _set_here(settings, library, search, user, channel, text.split(None, 1)[1:])
     except StoreWriteError:
-        return DigestReply(replies.DIGEST_COULD_NOT_CHANGE)
-    return DigestReply(replies.DIGEST_NOT_UNDERSTOOD)
+        return DigestReply(words.DIGEST_COULD_NOT_CHANGE)
+    return DigestReply(words.DIGEST_NOT_UNDERSTOOD)
 
 
-def describe(library: Library, team: str) -> str:
-    return replies.digest_setting(library.workspace_digests.get(team))
+def _this(settings: Settings, library: Library, channel: str) -> ChannelDigest | None:
+    found = [d for d in channel_digests(settings, library, library.team) if d.channel == channel]
+    return found[0] if found else None
+
+
+def _off(settings: Settings, library: Library, user: str, channel: str) -> DigestReply:
+    before = _this(settings, library, channel)
+    if before is None or not before.active:
+        return DigestReply(words.digest_off(False))
+    off = replace(before, active=False, set_by=user, off_reason=None)
+    library.channel_digests.set(off.row())
+    return DigestReply(words.digest_off(True), announce=words.changed_line(user, off))
 
 
 def _set_here(
-    library: Library, team: str, user: str, channel: str, words: list[str]
+    settings: Settings,
+    library: Library,
+    search: SearchEngine,
+    user: str,
+    channel: str,
+    rest: list[str],
 ) -> DigestReply:
-    if channel_problem(channel, "channel") or not channel.startswith(("C", "G")):
-        return DigestReply(replies.DIGEST_NOT_IN_DM)
-    before = library.workspace_digests.get(team) or {}
-    time, zone = before.get("time", DEFAULT_TIME), before.get("zone", DEFAULT_ZONE)
-    for word in words:
-        if re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", word):
-            time = f"{int(word.split(':')[0]):02d}:{word.split(':')[1]}"
+    before = _this(settings, library, channel)
+    start = before or ChannelDigest(library.team, channel, zone=_workspace_zone(settings, library))
+    parsed = _parse(start, rest[0] if rest else "")
+    if isinstance(parsed, str):
+        return DigestReply(parsed)
+    if parsed.topic:
+        problem = topic_problem(search, parsed.topic)
+        if problem is not None:
+            why = replies.topic_refused(problem.reason, problem.detail or notes_text(problem.notes))
+            return DigestReply(words.topic_refused(why))
+    digest = replace(parsed, active=True, set_by=user, off_reason=None)
+    library.channel_digests.set(digest.row())
+    return DigestReply(
+        words.digest_set(digest), now_in=channel, announce=words.changed_line(user, digest)
+    )
+
+
+def _workspace_zone(settings: Settings, library: Library) -> str:
+    """The zone of the workspace's last digest set in Slack, else the operator's, else UTC."""
+    rows = library.channel_digests.all(library.team)
+    if rows:
+        return str(max(rows, key=lambda row: row.get("set_at") or "")["zone"])
+    return settings.timezone if operator_digests(settings) else DEFAULT_ZONE
+
+
+def _parse(start: ChannelDigest, text: str) -> ChannelDigest | str:
+    """`start` changed by what follows `here`; a reply saying what was not understood."""
+    quiet = _QUIET.search(text)
+    if quiet:
+        start = replace(start, quiet=quiet.group(1).lower() == "on")
+        text = (text[: quiet.start()] + text[quiet.end() :]).strip()
+    found = _TOPIC.search(text)
+    before, topic = (text[: found.start()], found.group(1) or "") if found else (text, "")
+    if found and not topic.strip():
+        return words.DIGEST_NOT_UNDERSTOOD
+    digest = start
+    tokens = before.split()
+    while tokens:
+        word = tokens.pop(0)
+        lower = word.lower()
+        if lower == "daily":
+            digest = replace(digest, cadence="daily", weekday=None)
+        elif lower == "weekly":
+            day = _weekday(tokens[0]) if tokens else None
+            if day is None:
+                return words.weekday_missing()
+            tokens.pop(0)
+            digest = replace(digest, cadence="weekly", weekday=day)
+        elif _TIME.fullmatch(word):
+            hour, minute = word.split(":")
+            digest = replace(digest, time=f"{int(hour):02d}:{minute}")
         elif _is_zone(zone_name(word)):
-            zone = zone_name(word)
+            digest = replace(digest, zone=zone_name(word))
         else:
-            return DigestReply(replies.digest_word_unknown(word))
-    library.workspace_digests.set(team, channel, time, zone, user)
-    return DigestReply(replies.digest_set(channel, time, zone), now_in=channel)
+            return words.word_unknown(word)
+    topic = topic.strip()
+    if topic:
+        digest = replace(digest, topic="" if topic.lower() == "off" else topic)
+    return digest
+
+
+def _weekday(word: str) -> int | None:
+    lower = word.lower()
+    for number, name in enumerate(WEEKDAYS):
+        if len(lower) >= 3 and name.startswith(lower):
+            return number
+    return None
 
 
 def _is_zone(name: str) -> bool:
@@ -111,7 +242,3 @@ def _is_zone(name: str) -> bool:
     except (ZoneInfoNotFoundError, ValueError, OSError):
         return False
     return True
-
-
-def _operator_setting(settings: Settings) -> str:
-    return replies.operator_digest(settings.channels, settings.digest_time, settings.timezone)

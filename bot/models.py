@@ -10,7 +10,9 @@ from __future__ import annotations
 import operator
 import re
 from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 # New-style ids (since 2007): YYMM.NNNN (to 2014) or YYMM.NNNNN, optional version.
 _NEW_ID = r"(?P<new>\d{4}\.\d{4,5})"
@@ -124,3 +126,58 @@ class Paper:
 PAPER_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Paper))
 _KNOWN_FIELDS = frozenset(PAPER_FIELDS)
 _FIELD_VALUES = operator.itemgetter(*PAPER_FIELDS)  # in the order of Paper's fields
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class ChannelDigest:
+    """One channel's digest: when (daily, or weekly on `weekday`, at `time` in `zone`) and on
+    what (`topic`: a search; "" for every trending paper). `set_by` None: the operator's
+    default channel (PAPERS_CHANNEL), not set in Slack. `quiet`: a day with nothing on the
+    topic posts nothing (else one line saying so)."""
+
+    team: str
+    channel: str
+    cadence: str = "daily"  # or "weekly"
+    weekday: int | None = None  # weekly: 0 Monday .. 6 Sunday
+    time: str = "09:00"
+    zone: str = "UTC"
+    topic: str = ""
+    quiet: bool = True
+    active: bool = True
+    set_by: str | None = None
+    off_reason: str | None = None
+
+    @property
+    def weekly(self) -> bool:
+        return self.cadence == "weekly"
+
+    @property
+    def day_name(self) -> str:
+        return WEEKDAYS[self.weekday or 0].capitalize()
+
+    def last_run(self, now: datetime) -> datetime:
+        """Its latest scheduled time at or before `now` (DST moves the UTC time, never the
+        local one)."""
+        zone = ZoneInfo(self.zone)
+        hour, minute = (int(x) for x in self.time.split(":"))
+        local = now.astimezone(zone)
+        back = 0
+        if self.weekly:
+            back = (local.weekday() - (self.weekday or 0)) % 7
+        for days in (back, back + (7 if self.weekly else 1)):
+            day = local.date() - timedelta(days=days)
+            at = datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
+            if at <= local:
+                return at
+        raise AssertionError("unreachable: the second candidate is a full period earlier")
+
+    def row(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> ChannelDigest:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in row.items() if k in known})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from slack_sdk.oauth.installation_store import Installation, InstallationStore
 
 from bot.config import Settings
 from bot.library import Library
+from bot.models import ChannelDigest
 from bot.slack.workspaces import installation_stores
 from tests.conftest import run_papers_bot
 from tests.postgres_server import fresh_database
@@ -39,7 +41,8 @@ def _stateful_library(path: Path) -> Library:
     other.saves.add("U1", "2503.10632")
     other.follows.add("U1", "diffusion")
     other.messages.record("C9", "1700000000.000400", "2503.10632", "digest")
-    library.workspace_digests.set("T0OTHER", "C9", "08:30", "Europe/Berlin", "U1")
+    digest = ChannelDigest("T0OTHER", "C9", "weekly", 0, "08:30", "Europe/Berlin", "cat:cs.CV")
+    library.channel_digests.set(replace(digest, set_by="U1").row())
     library.catalog.mark_fetched("hf-daily", "2026-07-01", 31, "2026-07-04T00:00:00Z")
     installations(library).save(
         Installation(
@@ -71,9 +74,9 @@ def _state(library: Library) -> dict[str, Any]:
         for name in STATE
         for table, rows in getattr(library.for_team(team), name).export().items()
     }
-    digests = library.workspace_digests.export()["workspace_digests"]
+    digests = library.channel_digests.export()["channel_digests"]
     fetched = library.catalog.fetched_records()
-    return state | {"workspace_digests": comparable(digests), "fetched": comparable(fetched)}
+    return state | {"channel_digests": comparable(digests), "fetched": comparable(fetched)}
 
 
 def test_db_upgrade_makes_the_schema_once_and_says_so(tmp_path: Path, database: str) -> None:
@@ -111,7 +114,8 @@ def test_db_copy_moves_a_library_into_postgresql_and_back_without_loss(
     assert [p for p, _ in in_db.saves.of_user("U1")] == ["2408.08338"]
     assert [p for p, _ in in_db.for_team("T0OTHER").saves.of_user("U1")] == ["2503.10632"]
     assert in_db.teams() == ["", "T0OTHER"]
-    assert (in_db.workspace_digests.get("T0OTHER") or {})["zone"] == "Europe/Berlin"
+    moved = in_db.channel_digests.get("T0OTHER", "C9") or {}
+    assert (moved["zone"], moved["topic"], moved["weekday"]) == ("Europe/Berlin", "cat:cs.CV", 0)
     bot = installations(in_db).find_bot(enterprise_id=None, team_id="T0OTHER")
     assert bot is not None and bot.bot_token == "xoxb-other"
 

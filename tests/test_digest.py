@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,10 +18,13 @@ import pytest
 from bot.alerts import send_follow_alerts
 from bot.commands import Commands
 from bot.config import Settings
-from bot.daily import daily_job, digest_trigger, last_run_time, missed_day
+from bot.daily import daily_job, digest_trigger
+from bot.daily.workspaces import DueDigests, OneWorkspace, start_digest_scheduler
 from bot.digest import choose_papers, run_digest
+from bot.digest_settings import due_digests, operator_digests
 from bot.ingest.fetch import fetch
 from bot.ingest.freshen import freshen
+from bot.library import load_sample_papers
 from bot.models import Paper
 from bot.runtime import Runtime
 from bot.slack.client import make_client
@@ -342,26 +345,35 @@ def test_schedule_keeps_local_time_across_dst_in_los_angeles() -> None:
 
 def test_catch_up_after_a_restart_within_the_grace_only(settings, runtime, slackbot, hf) -> None:
     la = replace(settings, timezone="America/Los_Angeles", digest_time="09:00")
+    [default] = operator_digests(la)
     down_at_nine = datetime(2026, 7, 31, 18, 30, tzinfo=UTC)  # 11:30 in Los Angeles
-    assert last_run_time(la, down_at_nine).hour == 9
-    assert missed_day(la, runtime, down_at_nine) == FRIDAY
-    assert missed_day(la, runtime, datetime(2026, 7, 31, 21, 30, tzinfo=UTC)) is None  # 14:30
-    assert missed_day(la, runtime, datetime(2026, 7, 31, 15, 0, tzinfo=UTC)) is None  # yesterday's
+    assert default.last_run(down_at_nine).hour == 9
+    assert [d.day for d in due_digests(la, runtime.library, down_at_nine)] == [FRIDAY]
+    assert due_digests(la, runtime.library, datetime(2026, 7, 31, 21, 30, tzinfo=UTC)) == []
+    assert due_digests(la, runtime.library, datetime(2026, 7, 31, 15, 0, tzinfo=UTC)) == []
     fetch(runtime.library, [FRIDAY], quick_client(hf))
     run_digest(runtime.library, slackbot, CHANNEL, FRIDAY, 5, ["bookmark"], pace=0)
-    assert missed_day(la, runtime, down_at_nine) is None  # already posted: no second post
+    assert due_digests(la, runtime.library, down_at_nine) == []  # posted: no second post
 
 
 def test_scheduler_starts_and_catches_up(settings, runtime, slackbot, hf, slack) -> None:
-    from bot.daily import start_scheduler
-
-    fetch(runtime.library, [FRIDAY], quick_client(hf))
-    utc = replace(settings, digest_time="09:00", timezone="UTC")
-    scheduler = start_scheduler(utc, runtime, slackbot, now=datetime(2026, 7, 31, 10, tzinfo=UTC))
+    """The bot's scheduler in token mode: the minute tick runs at start, so a digest whose
+    time passed less than the grace ago is posted at once."""
+    now = datetime.now(UTC)
+    an_hour_ago = now - timedelta(hours=1)
+    utc = replace(settings, digest_time=f"{an_hour_ago:%H}:00", timezone="UTC")
+    today = an_hour_ago.date().isoformat()  # the digest's day (at midnight: yesterday)
+    sample = load_sample_papers()[:5]
+    runtime.library.upsert_many(
+        [replace(p, listed=today, upvotes=50 - i) for i, p in enumerate(sample)]
+    )
+    job = DueDigests(utc, runtime, OneWorkspace(slackbot), pace=0)
+    job.last_fetch = now  # fetched just now: the tick does not ask Hugging Face again
+    scheduler = start_digest_scheduler(utc, job)
     try:
         jobs = {j.id: j for j in scheduler.get_jobs()}
-        assert jobs["daily-digest"].misfire_grace_time == 3 * 3600
-        assert jobs["daily-digest"].coalesce is True
+        assert jobs["daily-digest-fetch"].misfire_grace_time == 3 * 3600
+        assert jobs["daily-digest-channels"].coalesce is True
         deadline = time.monotonic() + 20
         while len(slack.messages.get(CHANNEL, [])) < 6 and time.monotonic() < deadline:
             time.sleep(0.1)

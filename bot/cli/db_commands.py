@@ -70,10 +70,10 @@ def copy_command(args: argparse.Namespace) -> int:
             found += sum(map(len, rows.values()))
             problems += _missing_rows(name, rows, getattr(target.for_team(team), name).export())
         print(f"{name}: {added:,} added, {found:,} in the source")
-    rows = source.workspace_digests.export()
-    added = target.workspace_digests.load(rows)
-    print(f"workspace digests: {added:,} added, {sum(map(len, rows.values())):,} in the source")
-    problems += _missing_rows("workspace digests", rows, target.workspace_digests.export())
+    rows = source.channel_digests.export()
+    added = target.channel_digests.load(rows)
+    print(f"channel digests: {added:,} added, {sum(map(len, rows.values())):,} in the source")
+    problems += _missing_rows("channel digests", rows, target.channel_digests.export())
     if args.settings.slack_client_id:  # many workspaces: their bot tokens move too
         problems += _copy_installations(args.settings, source, target)
     for problem in problems:

@@ -1,4 +1,8 @@
-"""`papers-bot digest`: the daily digest once, now (for cron users), or `--dry-run` to print it."""
+"""`papers-bot digest`: digests once, now (for cron users), or `--dry-run` to print them.
+
+With `--channel`: that channel's digest (as set in Slack, else a daily one). Without, in token
+mode: PAPERS_CHANNEL's digests of the day, then every channel digest set in Slack that is due
+now; installed by OAuth: every digest due now, each with its workspace's token."""
 
 from __future__ import annotations
 
@@ -12,10 +16,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.cli.errors import EXIT_FAILED, EXIT_OK, UsageError
 from bot.cli.opening import open_runtime, parse_day
 from bot.config import channel_problem
-from bot.daily import before_digest
-from bot.daily.workspaces import DueWorkspaceDigests
+from bot.daily import before_digest, channel_digest, selection_for
+from bot.daily.workspaces import DueDigests, OneWorkspace, Workspaces
 from bot.delivery import PrintMessenger
 from bot.digest import preview_digest, run_digest
+from bot.digest_settings import channel_digests
 from bot.runtime import Runtime
 from bot.slack.client import make_client
 from bot.slack.runner import check_auth
@@ -30,10 +35,14 @@ def post_or_print_digest(args: argparse.Namespace) -> int:
     )
     settings = runtime.settings
     if settings.many_workspaces and not args.channel and not args.dry_run:
-        return _post_workspace_digests(runtime)
+        return _post_due_digests(runtime, _installed(runtime))
     channels = [args.channel] if args.channel else settings.channels
-    if not channels:
-        raise UsageError("name a channel: --channel C0123ABCD, or set PAPERS_CHANNEL")
+    set_in_slack = channel_digests(settings, runtime.library, runtime.library.team)
+    if not channels and (args.dry_run or not set_in_slack):
+        raise UsageError(
+            "name a channel: --channel C0123ABCD, set PAPERS_CHANNEL, or type "
+            "`/papers digest here` in a channel"
+        )
     problem = channel_problem(args.channel, "--channel") if args.channel else None
     if problem:
         raise UsageError(problem)
@@ -49,23 +58,32 @@ def post_or_print_digest(args: argparse.Namespace) -> int:
                 settings.digest_size,
                 settings.save_emoji,
                 signals=settings.team_signals,
+                selection=selection_for(runtime, channel_digest(runtime, channel)),
             )
             if not papers:
                 print(f"{channel}: nothing new to post for {day}")
         return EXIT_OK
-    return _post_digests(runtime, channels, day)
-
-
-def _post_digests(runtime: Runtime, channels: list[str], day: date) -> int:
-    settings = runtime.settings
     settings.require_bot_token()  # posting needs no signing secret
     client = make_client(settings)
     identity = check_auth(client)
     if isinstance(identity, int):
         return identity
     slackbot = SlackBot(runtime, client)
+    status = _post_digests(runtime, slackbot, channels, day)
+    if args.channel:
+        return status
+    due = _post_due_digests(runtime, OneWorkspace(slackbot), quiet=bool(channels))
+    return max(status, due)
+
+
+def _post_digests(runtime: Runtime, slackbot: SlackBot, channels: list[str], day: date) -> int:
+    settings = runtime.settings
     status = EXIT_OK
     for channel in channels:
+        digest = channel_digest(runtime, channel)
+        if not digest.active:
+            print(f"{channel}: its digest was switched off in Slack; not posted")
+            continue
         try:
             result = run_digest(
                 runtime.library,
@@ -76,6 +94,7 @@ def _post_digests(runtime: Runtime, channels: list[str], day: date) -> int:
                 settings.save_emoji,
                 freshen=before_digest(runtime, runtime.library),
                 signals=settings.team_signals,
+                selection=selection_for(runtime, digest),
             )
         except Exception as error:  # report and go on with the next channel
             print(f"{channel}: digest failed: {error}", file=sys.stderr)
@@ -88,18 +107,23 @@ def _post_digests(runtime: Runtime, channels: list[str], day: date) -> int:
     return status
 
 
-def _post_workspace_digests(runtime: Runtime) -> int:
-    """Installed in many workspaces: every digest due now (a cron job every few minutes can
-    do this instead of the replicas' minute tick), each with its workspace's token."""
-    settings = runtime.settings
+def _installed(runtime: Runtime) -> Workspaces | None:
     try:
-        workspaces = InstalledWorkspaces.open(SlackBot(runtime, make_client(settings)))
+        return InstalledWorkspaces.open(SlackBot(runtime, make_client(runtime.settings)))
     except SQLAlchemyError as error:
         print(f"papers-bot: cannot read the installations: {error}", file=sys.stderr)
+        return None
+
+
+def _post_due_digests(runtime: Runtime, workspaces: Workspaces | None, quiet: bool = False) -> int:
+    """Every channel digest due now (a cron job every few minutes can do this instead of the
+    bot's minute tick); `quiet`: say nothing when none is due."""
+    if workspaces is None:
         return EXIT_FAILED
-    done = DueWorkspaceDigests(settings, runtime, workspaces).tick()
+    done = DueDigests(runtime.settings, runtime, workspaces).tick()
     for due, outcome in done:
-        print(f"{due.team} {due.channel}: {outcome} for {due.day}")
-    if not done:
+        where = f"{due.team} {due.channel}" if due.team else due.channel
+        print(f"{where}: {outcome} for {due.day}")
+    if not done and not quiet:
         print("no digest is due now (or another process is posting them)")
     return EXIT_FAILED if any(o.startswith("failed") for _, o in done) else EXIT_OK

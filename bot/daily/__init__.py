@@ -1,12 +1,13 @@
-"""The daily job inside `papers-bot run`: fetch, follow alerts, then each channel's digest
-(`bot.daily.workspaces`: the same for each workspace at its own time, when installed in many).
+"""What runs around the digests: the fetch (Hugging Face, arXiv's categories), follow alerts,
+the freshening of a digest's papers, morning picks; and `daily_job`, the operator's channels'
+digests at once (`papers-bot digest`, for cron users).
 
-APScheduler 3 runs it every day at PAPERS_DIGEST_TIME in PAPERS_TIMEZONE (a CronTrigger with an
-IANA zone, so DST moves the UTC time, not the local one). `misfire_grace_time` is the grace
-(PAPERS_DIGEST_GRACE_HOURS, default 3; APScheduler's own default of 1 s would skip a late run)
-and `coalesce` folds missed runs into one. APScheduler forgets everything on restart, so at
-start we catch up: if today's run time passed less than the grace ago and a channel has no
-finished digest for that day, the job runs now. The digest ledger makes a second run a no-op.
+Inside `papers-bot run` every channel's digest comes at its own time from the minute tick of
+`bot.daily.workspaces` (in every mode), which also catches up after a restart: a digest whose
+time passed less than PAPERS_DIGEST_GRACE_HOURS ago and is not finished is posted then. The
+digest ledger makes a second run a no-op. APScheduler 3 fires the daily fetch at
+PAPERS_DIGEST_TIME in PAPERS_TIMEZONE (a CronTrigger with an IANA zone, so DST moves the UTC
+time, not the local one), with the grace as `misfire_grace_time`.
 """
 
 from __future__ import annotations
@@ -14,24 +15,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
-from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import digest_settings
 from bot.alerts import send_follow_alerts
 from bot.config import Settings
 from bot.delivery import Messenger
-from bot.digest import run_digest
+from bot.digest import Selection, run_digest
 from bot.for_you import send_morning_picks
 from bot.ingest.arxiv_fetch import fetch_category
 from bot.ingest.fetch import REFRESH_DAYS, days_back, fetch
 from bot.ingest.freshen import freshener
 from bot.library import Library
-from bot.models import Paper
+from bot.models import ChannelDigest, Paper
 from bot.runtime import Runtime
+from bot.search.topics import topic_matches
 from bot.sources.arxiv_client import arxiv_client_for
 from bot.sources.hf_client import client_for
 
@@ -43,22 +44,6 @@ ARXIV_DAYS = 3
 def digest_trigger(settings: Settings) -> CronTrigger:
     hour, minute = (int(x) for x in settings.digest_time.split(":"))
     return CronTrigger(hour=hour, minute=minute, timezone=ZoneInfo(settings.timezone))
-
-
-def last_run_time(settings: Settings, now: datetime) -> datetime:
-    """The latest scheduled time at or before `now`, in the digest's time zone."""
-    return digest_settings.last_run_time(settings.digest_time, settings.timezone, now)
-
-
-def missed_day(settings: Settings, runtime: Runtime, now: datetime) -> date | None:
-    """The digest day to catch up on after a restart, or None."""
-    scheduled = last_run_time(settings, now)
-    if now - scheduled > timedelta(hours=settings.digest_grace_hours):
-        return None
-    day = scheduled.date()
-    if all(runtime.library.ledger.is_done(c, day) for c in settings.channels):
-        return None
-    return day
 
 
 def daily_job(
@@ -74,19 +59,6 @@ def daily_job(
             return
         log.info("this replica runs the daily job of %s", day)
         _run_daily(settings, runtime, messenger, day)
-
-
-def _finish_a_missed_day(settings: Settings, runtime: Runtime, messenger: Messenger) -> None:
-    """With replicas: a day whose digest was started and not finished (its leader died, or
-    Slack failed it midway) is taken over, within the grace period. A day with nothing new
-    never started one: it is not retried every minute."""
-    day = missed_day(settings, runtime, datetime.now(UTC))
-    if day is None:
-        return
-    ledger = runtime.library.ledger
-    started = [c for c in settings.channels if (ledger.digest(c, day) or {}).get("papers")]
-    if any(not ledger.is_done(c, day) for c in started):
-        daily_job(settings, runtime, messenger, day)
 
 
 def fetch_latest(settings: Settings, runtime: Runtime, now: datetime) -> list[str]:
@@ -134,6 +106,19 @@ def before_digest(runtime: Runtime, library: Library) -> Callable[[list[Paper]],
     return run
 
 
+def selection_for(runtime: Runtime, digest: ChannelDigest) -> Selection:
+    """A channel digest's cadence and topic, the topic matched by the search's rule."""
+    matches = partial(topic_matches, runtime.search, digest.topic) if digest.topic else None
+    return Selection(digest.weekly, digest.topic, matches, digest.quiet)
+
+
+def channel_digest(runtime: Runtime, channel: str) -> ChannelDigest:
+    """The channel's digest as set (in Slack, or PAPERS_CHANNEL's), else a plain daily one."""
+    found = digest_settings.channel_digests(runtime.settings, runtime.library, runtime.library.team)
+    mine = [d for d in found if d.channel == channel]
+    return mine[0] if mine else ChannelDigest(runtime.library.team, channel)
+
+
 def _run_daily(settings: Settings, runtime: Runtime, messenger: Messenger, day: date) -> None:
     added = fetch_latest(settings, runtime, datetime.now(UTC))
     try:
@@ -142,6 +127,10 @@ def _run_daily(settings: Settings, runtime: Runtime, messenger: Messenger, day: 
         log.exception("follow alerts failed")
     shown: list[str] = []
     for channel in settings.channels:
+        digest = channel_digest(runtime, channel)
+        if not digest.active:
+            log.info("the digest of %s was switched off in Slack; not posted", channel)
+            continue
         try:
             result = run_digest(
                 runtime.library,
@@ -152,6 +141,7 @@ def _run_daily(settings: Settings, runtime: Runtime, messenger: Messenger, day: 
                 settings.save_emoji,
                 freshen=before_digest(runtime, runtime.library),
                 signals=settings.team_signals,
+                selection=selection_for(runtime, digest),
             )
             log.info("digest %s %s: posted %d %s", channel, day, len(result.posted), result.note)
             shown += result.posted
@@ -170,39 +160,3 @@ def morning_picks(
         log.info("morning picks sent to %d people", len(sent))
     except Exception:
         log.exception("morning picks failed; the digest is out")
-
-
-def start_scheduler(
-    settings: Settings, runtime: Runtime, messenger: Messenger, now: datetime | None = None
-) -> BackgroundScheduler:
-    scheduler = BackgroundScheduler(timezone=ZoneInfo(settings.timezone))
-    scheduler.add_job(
-        daily_job,
-        digest_trigger(settings),
-        args=(settings, runtime, messenger),
-        id=JOB_ID,
-        misfire_grace_time=int(settings.digest_grace_hours * 3600) or None,
-        coalesce=True,
-        max_instances=1,
-        replace_existing=True,
-    )
-    if settings.database_url:
-        scheduler.add_job(
-            _finish_a_missed_day,
-            IntervalTrigger(seconds=settings.takeover_seconds),
-            args=(settings, runtime, messenger),
-            id=f"{JOB_ID}-takeover",
-            max_instances=1,
-            coalesce=True,
-        )
-    catch_up = missed_day(settings, runtime, now or datetime.now(UTC))
-    if catch_up is not None:
-        log.info("the digest of %s was missed while the bot was down; running it now", catch_up)
-        scheduler.add_job(
-            daily_job,
-            args=(settings, runtime, messenger, catch_up),
-            id=f"{JOB_ID}-catch-up",
-            max_instances=1,
-        )
-    scheduler.start()
-    return scheduler

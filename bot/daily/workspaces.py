@@ -1,12 +1,20 @@
-"""Many workspaces (installed by OAuth): each workspace's digest at its own time and zone, as
-its people set it in Slack (`/papers digest here ...`), checked every minute; one fetch for
-all of them. The one-workspace digest is `bot.daily`'s.
+"""Every channel's digest at its own time, in every mode: a minute tick (`DueDigests.tick`)
+finds the digests due (`bot.digest_settings.due_digests`), fetches once for all of them, and
+posts them side by side, each channel at Slack's pace of a message a second. With one bot
+token the workspace is `OneWorkspace`; installed by OAuth, `bot.slack.workspaces` knows each
+workspace's token.
+
+Replicas: one leader per minute (`run_alone`); the others step aside. A leader that dies
+mid-digest is continued by the next one within the grace, and the ledger's atomic claim of
+each (channel, paper) means no card is posted twice whoever posts it.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -16,17 +24,32 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot import digest_settings
 from bot.alerts import send_follow_alerts
 from bot.config import Settings
-from bot.daily import JOB_ID, before_digest, digest_trigger, fetch_latest, morning_picks
-from bot.delivery import Messenger
-from bot.digest import run_digest
+from bot.daily import (
+    JOB_ID,
+    before_digest,
+    digest_trigger,
+    fetch_latest,
+    morning_picks,
+    selection_for,
+)
+from bot.delivery import Messenger, PostRefused
+from bot.digest import POST_INTERVAL, run_digest
+from bot.digest_settings import Due
+from bot.render import digests as words
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
+# Digests posted side by side: each waits a second between its own messages (Slack's pace
+# per channel), so their sum, not their count, sets how long a busy minute takes; `make
+# bench` (part 11) measures 500 channels with this many.
+POSTING_WORKERS = 32
+# Slack's answers that mean the bot cannot post in a channel any more: its digest goes off.
+GONE = ("not_in_channel", "channel_not_found", "is_archived")
 
 
 class Workspaces(Protocol):
-    """The workspaces the app is installed in (multi-workspace mode; the Slack layer knows
-    their tokens)."""
+    """The workspaces the app serves (installed by OAuth, the Slack layer knows their
+    tokens; with one bot token, `OneWorkspace`)."""
 
     def installed(self) -> list[str]: ...
 
@@ -35,36 +58,76 @@ class Workspaces(Protocol):
         ...
 
 
-class DueWorkspaceDigests:
-    """Multi-workspace mode: every minute, each workspace whose digest time has come gets its
-    digest, on one replica at a time (the others step aside, as for the single digest).
-    Hugging Face is asked at most once per FETCH_EVERY for all of them, and each fetch's new
-    papers go to the followers of every workspace."""
+class OneWorkspace:
+    """Token mode: the one workspace ("" in the library), posted to with the bot token."""
+
+    def __init__(self, messenger: Messenger):
+        self._messenger = messenger
+
+    def installed(self) -> list[str]:
+        return [""]
+
+    def messenger(self, team: str) -> Messenger | None:
+        return self._messenger if team == "" else None
+
+
+class DueDigests:
+    """Every minute: each channel whose digest time has come gets its digest, on one replica
+    at a time. Hugging Face is asked at most once per FETCH_EVERY for all of them, and each
+    fetch's new papers go to the followers of every workspace."""
 
     FETCH_EVERY = timedelta(minutes=30)
 
-    def __init__(self, settings: Settings, runtime: Runtime, workspaces: Workspaces):
+    def __init__(
+        self,
+        settings: Settings,
+        runtime: Runtime,
+        workspaces: Workspaces,
+        pace: float = POST_INTERVAL,
+        workers: int = POSTING_WORKERS,
+    ):
         self.settings = settings
         self.runtime = runtime
         self.workspaces = workspaces
+        self.pace = pace
+        self.workers = workers
         self.last_fetch: datetime | None = None
+        # Digests that found nothing new, with the fetch they looked after: not looked at
+        # again every minute, only after the next fetch (papers listed later still come).
+        self.empty: dict[tuple[str, str, date], datetime | None] = {}
 
-    def tick(self, now: datetime | None = None) -> list[tuple[digest_settings.Due, str]]:
+    def tick(self, now: datetime | None = None) -> list[tuple[Due, str]]:
         """Post the digests due at `now`; what became of each (for `papers-bot digest`)."""
         now = now or datetime.now(UTC)
-        if not digest_settings.due_digests(self.runtime.library, now, self._grace):
+        if not self._due(now):
             return []
         with self.runtime.library.run_alone("workspace-digests") as leader:
             if not leader:
                 return []
             if self.last_fetch is None or now - self.last_fetch >= self.FETCH_EVERY:
                 self.fetch_and_alert(now)
-            due = digest_settings.due_digests(self.runtime.library, now, self._grace)
-            return [(one, self._post(one)) for one in due]
+            return self.post_all(self._due(now))
 
-    @property
-    def _grace(self) -> float:
-        return self.settings.digest_grace_hours
+    def _due(self, now: datetime) -> list[Due]:
+        due = digest_settings.due_digests(self.settings, self.runtime.library, now)
+        fresh = self.last_fetch is not None and now - self.last_fetch < self.FETCH_EVERY
+        if not fresh:
+            return due
+        return [d for d in due if self.empty.get((d.team, d.channel, d.day)) != self.last_fetch]
+
+    def post_all(self, due: list[Due]) -> list[tuple[Due, str]]:
+        """The digests side by side; then each workspace's morning picks, once."""
+        with ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
+            outcomes = list(pool.map(self._post, due))
+        shown: dict[str, list[str]] = defaultdict(list)
+        for one, (_, posted) in zip(due, outcomes, strict=True):
+            shown[one.team] += posted
+        for team, papers in shown.items():
+            messenger = self.workspaces.messenger(team)
+            if messenger is not None:
+                days = [one.day for one in due if one.team == team]
+                morning_picks(self.runtime.for_team(team), messenger, min(days), [], papers)
+        return [(one, outcome) for one, (outcome, _) in zip(due, outcomes, strict=True)]
 
     def fetch_and_alert(self, now: datetime | None = None) -> None:
         """Fetch the latest days once, then alert every workspace's followers."""
@@ -78,13 +141,14 @@ class DueWorkspaceDigests:
             except Exception:  # one workspace's failure must not stop the others
                 log.exception("follow alerts of workspace %s failed", team)
 
-    def _post(self, due: digest_settings.Due) -> str:
+    def _post(self, due: Due) -> tuple[str, list[str]]:
+        """One channel's digest: what became of it, and the papers it posted."""
         messenger = self.workspaces.messenger(due.team)
         if messenger is None:
             log.info("workspace %s is not installed any more; no digest", due.team)
-            return "not installed"
+            return "not installed", []
         library = self.runtime.library.for_team(due.team)
-        settings = self.settings
+        settings, digest = self.settings, due.digest
         try:
             result = run_digest(
                 library,
@@ -93,31 +157,52 @@ class DueWorkspaceDigests:
                 due.day,
                 settings.digest_size,
                 settings.save_emoji,
+                pace=self.pace,
                 freshen=before_digest(self.runtime, library),
                 signals=settings.team_signals,
+                selection=selection_for(self.runtime, digest),
             )
+        except PostRefused as refused:
+            if refused.code in GONE:
+                return self._gone(messenger, due, refused.code), []
+            log.warning("digest of %s in %s refused: %s", due.team, due.channel, refused.code)
+            return f"failed: {refused}", []
         except Exception as error:
-            log.exception(
-                "digest of %s on %s failed; the next minute continues it", due.team, due.day
-            )
-            return f"failed: {error}"
+            log.exception("digest of %s in %s on %s failed", due.team, due.channel, due.day)
+            return f"failed: {error}", []
+        if not result.posted and result.header_ts is None:
+            self.empty[(due.team, due.channel, due.day)] = self.last_fetch
         outcome = f"posted {len(result.posted)} {result.note}".strip()
         log.info("digest of %s in %s for %s: %s", due.team, due.channel, due.day, outcome)
-        morning_picks(self.runtime.for_team(due.team), messenger, due.day, [], result.posted)
-        return outcome
+        return outcome, result.posted
+
+    def _gone(self, messenger: Messenger, due: Due, code: str) -> str:
+        """The bot cannot post there any more: the digest is switched off, and whoever set it
+        is told once (the operator's default: the log says it)."""
+        library = self.runtime.library
+        if not digest_settings.switch_off(library, due.digest, code):
+            return f"switched off ({code})"
+        log.warning("digest of %s in %s switched off: Slack says %s", due.team, due.channel, code)
+        if due.digest.set_by:
+            try:
+                dm = messenger.open_dm(due.digest.set_by)
+                messenger.post(dm, words.switched_off_dm(due.channel, code, due.digest))
+            except Exception as error:  # the digest is off either way
+                log.warning("could not tell %s: %s", due.digest.set_by, error)
+        return f"switched off ({code})"
 
 
-def start_workspace_scheduler(settings: Settings, job: DueWorkspaceDigests) -> BackgroundScheduler:
-    """Multi-workspace mode: the minute tick (sooner with a shorter PAPERS_TAKEOVER_SECONDS),
-    and one fetch a day at PAPERS_DIGEST_TIME for
-    the follow alerts of workspaces without a digest."""
+def start_digest_scheduler(settings: Settings, job: DueDigests) -> BackgroundScheduler:
+    """The minute tick (sooner with a shorter PAPERS_TAKEOVER_SECONDS), and one fetch a day
+    at PAPERS_DIGEST_TIME for the follow alerts of workspaces without a digest."""
     scheduler = BackgroundScheduler(timezone=ZoneInfo(settings.timezone))
     scheduler.add_job(
         job.tick,
         IntervalTrigger(seconds=min(60, settings.takeover_seconds)),
-        id=f"{JOB_ID}-workspaces",
+        id=f"{JOB_ID}-channels",
         max_instances=1,
         coalesce=True,
+        next_run_time=datetime.now(UTC),  # a restart catches up at once, not a minute later
     )
     scheduler.add_job(
         _fetch_alone,
@@ -132,7 +217,7 @@ def start_workspace_scheduler(settings: Settings, job: DueWorkspaceDigests) -> B
     return scheduler
 
 
-def _fetch_alone(job: DueWorkspaceDigests) -> None:
+def _fetch_alone(job: DueDigests) -> None:
     with job.runtime.library.run_alone("workspace-digests") as leader:
         if leader:
             job.fetch_and_alert()

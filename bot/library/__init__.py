@@ -33,6 +33,7 @@ from bot.library.catalog import (
     shard_of,
 )
 from bot.library.state import (
+    ChannelDigests,
     DigestLedger,
     Follows,
     OpenRows,
@@ -42,7 +43,6 @@ from bot.library.state import (
     Shares,
     Spec,
     Tastes,
-    WorkspaceDigests,
 )
 from bot.library.storage import DamagedFile, DataDirLock, StoreError, StoreWriteError, exclusive
 from bot.library.stores import CatalogStore
@@ -88,7 +88,7 @@ class Library:
         catalog = Catalog(self.data_dir / CATALOG_FILE, self._lock)
         self.catalog: CatalogStore = catalog
         state_db = self._bind_file_state("")
-        self.workspace_digests = WorkspaceDigests(self._file_rows(state_db), self.clock)
+        self.channel_digests = ChannelDigests(self._file_rows(state_db), self.clock)
         with self._lock.hold():
             new = not catalog.exists()
             if new and (self.data_dir / OLD_CATALOG_DIR).is_dir():
@@ -131,7 +131,7 @@ class Library:
         catalog = PgCatalog(engine)
         self.catalog = catalog
         self._bind_database_state("")
-        self.workspace_digests = WorkspaceDigests(self._database_rows(""), self.clock)
+        self.channel_digests = ChannelDigests(self._database_rows(""), self.clock)
         if not catalog.exists():
             catalog.create()
             if sample_data and catalog.count() == 0:
@@ -177,7 +177,7 @@ class Library:
             found = set(teams_with_state(self.engine))
         else:
             found = {p.name[len(TEAM_STATE_PREFIX) : -5] for p in self._team_state_files()}
-        found |= {row["team"] for row in self.workspace_digests.all()}
+        found |= {row["team"] for row in self.channel_digests.all()}
         return [""] + sorted(found - {""})
 
     def _team_state_files(self) -> list[Path]:

@@ -216,6 +216,23 @@ fulltexts = Table(  # added by migration 7: papers' full texts (arXiv HTML), for
     Column("body", LargeBinary),  # the parsed passages, zlib-compressed JSON
 )
 
+channel_digests = Table(  # added by migration 8: each channel's digest, set in Slack
+    "channel_digests",
+    metadata,
+    Column("team", Text, primary_key=True),
+    Column("channel", Text, primary_key=True),
+    Column("cadence", Text, nullable=False),  # "daily" or "weekly"
+    Column("weekday", Integer),  # weekly: 0 Monday .. 6 Sunday
+    Column("time", Text, nullable=False),
+    Column("zone", Text, nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("quiet", Boolean, nullable=False),  # no post on a day with nothing on the topic
+    Column("active", Boolean, nullable=False),
+    Column("set_by", Text),  # None: the operator's default (PAPERS_CHANNEL)
+    Column("set_at", Text, nullable=False),
+    Column("off_reason", Text),
+)
+
 VERSION_1 = [
     schema_version,
     papers,
@@ -262,6 +279,10 @@ def _add_fulltexts(conn: Connection) -> None:
     fulltexts.create(conn, checkfirst=True)
 
 
+def _add_channel_digests(conn: Connection) -> None:
+    channel_digests.create(conn, checkfirst=True)
+
+
 # Migrations in order; version N is MIGRATIONS[N - 1]. Append, never edit one that shipped.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_tables,
@@ -271,6 +292,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _add_tastes,
     _add_shares,
     _add_fulltexts,
+    _add_channel_digests,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 UPGRADE_LOCK = 0x70617065  # an advisory lock: two replicas upgrading at once take turns

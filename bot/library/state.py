@@ -333,29 +333,90 @@ class DigestLedger(StateTable):
         return [r["paper"] for r in rows]
 
 
-class WorkspaceDigests(StateTable):
-    """Where and when each workspace's digest goes, as its people set it in Slack
-    (`/papers digest here 09:00 Europe/Berlin`): table `workspace_digests`, key (team).
-    One table for all workspaces (with files, in the main state file)."""
+class ChannelDigests(StateTable):
+    """Which channels get a digest, when and on what, as people set it in Slack
+    (`/papers digest here weekly monday 09:00 Europe/Berlin topic cat:cs.CV`): table
+    `channel_digests`, key (team, channel), one table for all workspaces (with files, in the
+    main state file). A row with `active` False is a digest switched off (by `/papers digest off`,
+    or because Slack refused the channel): kept, so an operator's default channel stays off.
 
-    TABLES = {"workspace_digests": Spec(("team",), per_team=False)}
+    `workspace_digests` (key team) is the older shape, one digest per workspace: its rows
+    count as daily digests of their channel until that workspace's digests are next changed,
+    when the row becomes a channel digest (no migration step to forget on either backend).
+    """
+
+    TABLES = {
+        "channel_digests": Spec(("team", "channel"), per_team=False),
+        "workspace_digests": Spec(("team",), per_team=False),
+    }
 
     @property
-    def _settings(self) -> KeyedRows:
+    def _digests(self) -> KeyedRows:
+        return self.rows_of["channel_digests"]
+
+    @property
+    def _legacy(self) -> KeyedRows:
         return self.rows_of["workspace_digests"]
 
-    def get(self, team: str) -> Row | None:
-        return self._settings.get(team)
+    @staticmethod
+    def _from_legacy(row: Row) -> Row:
+        return {
+            "team": row["team"],
+            "channel": row["channel"],
+            "cadence": "daily",
+            "weekday": None,
+            "time": row["time"],
+            "zone": row["zone"],
+            "topic": "",
+            "quiet": True,
+            "active": True,
+            "set_by": row["set_by"],
+            "set_at": row["set_at"],
+            "off_reason": None,
+        }
 
-    def set(self, team: str, channel: str, time: str, zone: str, user: str) -> None:
-        row = {"team": team, "channel": channel, "time": time, "zone": zone, "set_by": user}
-        self._settings.put(row | {"set_at": self.clock()})
+    def get(self, team: str, channel: str) -> Row | None:
+        found = self._digests.get(team, channel)
+        if found is not None:
+            return found
+        legacy = self._legacy.get(team)
+        return self._from_legacy(legacy) if legacy and legacy["channel"] == channel else None
 
-    def remove(self, team: str) -> bool:
-        return self._settings.remove(team)
+    def all(self, team: str | None = None) -> list[Row]:
+        """Every channel's digest (of `team` when given), on or off, by team then channel."""
+        rows = self._digests.where(**({"team": team} if team is not None else {}))
+        have = {(r["team"], r["channel"]) for r in rows}
+        for legacy in self._legacy.where(**({"team": team} if team is not None else {})):
+            if (legacy["team"], legacy["channel"]) not in have:
+                rows.append(self._from_legacy(legacy))
+        return sorted(rows, key=lambda row: (row["team"], row["channel"]))
 
-    def all(self) -> list[Row]:
-        return sorted(self._settings.where(), key=lambda row: row["team"])
+    def set(self, row: Row) -> None:
+        """Write one channel's digest (every field of the row; `set_at` now)."""
+        self._adopt_legacy(row["team"])
+        self._digests.put(row | {"set_at": self.clock()})
+
+    def switch_off(self, team: str, channel: str, by: str | None, reason: str | None) -> bool:
+        """Off, kept; False when there was no digest on in that channel."""
+        self._adopt_legacy(team)
+        found = self._digests.get(team, channel)
+        if found is None or not found.get("active"):
+            return False
+        fields = {"active": False, "off_reason": reason, "set_at": self.clock()}
+        return self._digests.change(team, channel, **fields | ({"set_by": by} if by else {}))
+
+    def remove_team(self, team: str) -> int:
+        """A workspace uninstalled the app: its digests are gone (its other state is kept)."""
+        legacy = int(self._legacy.remove(team))
+        return self._digests.remove_where(team=team) + legacy
+
+    def _adopt_legacy(self, team: str) -> None:
+        legacy = self._legacy.get(team)
+        if legacy is None:
+            return
+        if self._digests.get(team, legacy["channel"]) is None:
+            self._digests.put(self._from_legacy(legacy))
+        self._legacy.remove(team)
 
 
 class Tastes(StateTable):

@@ -30,7 +30,7 @@ from bot.render.cards import (
     title_of,
 )
 from bot.render.search_text import message_text, note_text, notes_text
-from bot.render.team import team_line
+from bot.render.team import TEAM_WEEK, team_line
 from bot.search import Note, SearchResponse, SearchResult
 from bot.summarize import shorten
 from bot.team import TeamCounts
@@ -179,19 +179,38 @@ def trending_message(day: str | None, papers: Sequence[Paper], cards: int = 5) -
 # -- the daily digest ----------------------------------------------------------------------------
 
 
-def digest_header_message(day: date, papers: Sequence[Paper]) -> dict[str, Any]:
+def digest_header_message(
+    day: date,
+    papers: Sequence[Paper],
+    weekly: bool = False,
+    topic: str = "",
+    team_week: Sequence[tuple[Paper, TeamCounts]] = (),
+) -> dict[str, Any]:
+    """The digest's header (its cards go in its thread): `weekly` names the week, `topic` the
+    channel's topic, `team_week` the papers the workspace shared and saved most (counts
+    only, never who)."""
     label = f"{day:%a} {day.day} {day:%b %Y}"
     url = f"https://huggingface.co/papers?date={day.isoformat()}"
     count = len(papers)
+    on = f" on _{esc_short(topic, 200)}_" if topic else ""
+    papers_words = f"papers of the week{on}" if weekly else f"new papers{on}"
     which = (
-        "The most upvoted new paper on Hugging Face Daily Papers, in this thread."
+        f"The most upvoted {papers_words.replace('papers', 'paper', 1)} on Hugging Face Daily "
+        "Papers, in this thread."
         if count == 1
-        else f"The {count} most upvoted new papers on Hugging Face Daily Papers, one per reply "
-        "in this thread."
+        else f"The {count} most upvoted {papers_words} on Hugging Face Daily Papers, one per "
+        "reply in this thread."
     )
     body = f"{which} {link(url, 'See the whole list')}"
-    blocks = [header(f"Trending papers · {label}"), text_section(body)]
-    return message(f"Trending papers · {label}: {plural(count, 'paper')}", blocks)
+    title = f"{'The week in papers' if weekly else 'Trending papers'} · {label}"
+    blocks = [header(title), text_section(body)]
+    if team_week:
+        lines = [
+            f"• {link(p.url, esc_short(title_of(p), 150))}: {esc(team_line(c) or '')}"
+            for p, c in team_week
+        ]
+        blocks.append(text_section(f"*{TEAM_WEEK}*\n" + "\n".join(lines)))
+    return message(f"{title}: {plural(count, 'paper')}", blocks)
 
 
 def digest_card_message(

@@ -153,63 +153,17 @@ HOW_TO_FOLLOW = (
 
 
 def unfollowable(reason: str, detail: str = "") -> str:
-    """Why a follow could never alert anyone (`reason` as `Answers.unfollowable` names it),
+    """Why a follow could never alert anyone (`reason` as `bot.search.topics` names it),
     escaped for mrkdwn."""
-    why = {
-        "too_long": f"That is too long to follow ({detail}).",
+    return esc(f"{topic_refused(reason, detail)} {HOW_TO_FOLLOW}".strip())
+
+
+def topic_refused(reason: str, detail: str = "") -> str:
+    """Why a topic (a follow's, a digest's) could never match a new paper, not escaped."""
+    return {
+        "too_long": f"That topic is too long ({detail}).",
         "one_paper": f"arXiv {detail} is one paper: no new paper can match it.",
         "query_problem": detail,
         "date_only": "A date alone is not a topic: it would match every new paper.",
-        "too_common": "Those words are too common to follow: they would match anything.",
+        "too_common": "Those words are too common for a topic: they would match anything.",
     }[reason]
-    return esc(f"{why} {HOW_TO_FOLLOW}".strip())
-
-
-# -- the digest's setting ----------------------------------------------------------------------
-
-DIGEST_USAGE = (
-    "`/papers digest here 09:00 Europe/Berlin` posts the daily digest in this channel at that "
-    "time (24-hour clock, an IANA time zone); `/papers digest off` stops it; `/papers digest` "
-    "shows the setting."
-)
-DIGEST_NOT_UNDERSTOOD = f"I didn't understand that. {DIGEST_USAGE}"
-DIGEST_COULD_NOT_CHANGE = (
-    "Sorry, I couldn't change the digest right now (the library could not be written)."
-)
-DIGEST_NOT_IN_DM = "Type this in the channel the digest should go to (not in a DM)."
-
-
-def digest_off(removed: bool) -> str:
-    return "The daily digest is off." if removed else "There was no daily digest to stop."
-
-
-def digest_setting(row: dict[str, Any] | None) -> str:
-    if row is None:
-        return f"No daily digest is set in this workspace. {DIGEST_USAGE}"
-    return (
-        f"The daily digest goes to <#{row['channel']}> at {row['time']} ({row['zone']}), "
-        f"set by <@{row['set_by']}>. `/papers digest off` stops it."
-    )
-
-
-def digest_set(channel: str, time: str, zone: str) -> str:
-    return (
-        f"Done: the daily digest goes to <#{channel}> at {time} ({zone}). "
-        "Invite me here (`/invite @papers-bot`) if this channel is private."
-    )
-
-
-def digest_word_unknown(word: str) -> str:
-    return (
-        f"{word[:40]!r} is neither a time (HH:MM, 24-hour) nor a time zone "
-        f"(such as Europe/Berlin or America/New_York). {DIGEST_USAGE}"
-    )
-
-
-def operator_digest(channels: Sequence[str], time: str, zone: str) -> str:
-    shown = ", ".join(f"<#{c}>" for c in channels)
-    where = f"goes to {shown} at {time} ({zone})" if shown else "is not set"
-    return (
-        f"The daily digest {where}. In this installation the operator sets it "
-        "(PAPERS_CHANNEL, PAPERS_DIGEST_TIME, PAPERS_TIMEZONE)."
-    )

@@ -31,6 +31,7 @@ from bot.team import TeamCounts
 from bot.text import plural
 
 TEAM_HEADING = "Your team this week"
+TEAM_WEEK = "The team's week"  # in a weekly digest: most shared and saved, counts only
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,20}$")  # a channel id Slack names as <#C123>
 
 

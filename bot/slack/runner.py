@@ -14,8 +14,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import SETUP_HINT, Settings, SettingsError
-from bot.daily import start_scheduler
-from bot.daily.workspaces import DueWorkspaceDigests, start_workspace_scheduler
+from bot.daily.workspaces import DueDigests, OneWorkspace, start_digest_scheduler
 from bot.library import StoreError
 from bot.runtime import Runtime
 from bot.slack.app import app_for
@@ -115,12 +114,9 @@ def run(settings: Settings) -> int:
     scheduler: Any = None
     if not settings.scheduler:
         log.info("PAPERS_SCHEDULER=0: digests are left to `papers-bot digest` (cron)")
-    elif workspaces is not None:
-        scheduler = start_workspace_scheduler(
-            settings, DueWorkspaceDigests(settings, runtime, workspaces)
-        )
-    elif settings.channels:
-        scheduler = start_scheduler(settings, runtime, slackbot)
+    else:
+        served = workspaces if workspaces is not None else OneWorkspace(slackbot)
+        scheduler = start_digest_scheduler(settings, DueDigests(settings, runtime, served))
     try:
         serve()
     except KeyboardInterrupt:

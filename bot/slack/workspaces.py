@@ -220,5 +220,5 @@ class InstalledWorkspaces:
 
     def forget(self, team: str) -> None:
         """Uninstalled: no more digests there (saves, follows and history are kept)."""
-        if self.slackbot.library.workspace_digests.remove(team):
-            log.info("workspace %s uninstalled papers-bot; its digest is stopped", team)
+        if self.slackbot.library.channel_digests.remove_team(team):
+            log.info("workspace %s uninstalled papers-bot; its digests are stopped", team)

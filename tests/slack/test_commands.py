@@ -160,7 +160,7 @@ def test_follows_that_could_never_alert_are_refused_saying_why(bot: Bot) -> None
         ("follow since:2024", "A date alone"),
         ("follow 2408.08338", "is one paper"),
         ("follow the of and", "too common"),
-        ("follow " + "attention " * 400, "too long to follow"),
+        ("follow " + "attention " * 400, "topic is too long"),
         ("follow since:abc", "is not a date"),
         ('follow author:"Tom Goldstein"', "Following"),
         ("follow author:goldstein", "Following"),

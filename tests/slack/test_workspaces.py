@@ -4,6 +4,7 @@ stops the digest and keeps the saves. On both backends (files and PostgreSQL).""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -18,7 +19,7 @@ import pytest
 import yaml
 
 from bot.config import Settings, load_settings
-from bot.daily.workspaces import DueWorkspaceDigests
+from bot.daily.workspaces import DueDigests
 from bot.library import load_sample_papers
 from bot.slack.client import make_client
 from bot.slack.slackbot import SlackBot
@@ -131,10 +132,10 @@ def test_two_workspaces_install_and_each_uses_its_own_token_state_and_digest(
     assert "Asia/Tokyo" in b.responses(url)[0]["text"]
     assert tokens_of(slack, "conversations.join", "C0AAA") == [token_a]
     assert tokens_of(slack, "conversations.join", "C0BBB") == [token_b]
-    _, url = a.command("digest")
+    _, url = a.command("digest list")
     assert "<#C0AAA>" in a.responses(url)[0]["text"]
     _, url = a.command("digest here 25:00")
-    assert "neither a time" in a.responses(url)[0]["text"]
+    assert "is not a cadence" in a.responses(url)[0]["text"]
 
     # Their days' papers, then the minute tick: each digest in its channel, with its token.
     days = {"T0AAA": now.date(), "T0BBB": now.astimezone(ZoneInfo("Asia/Tokyo")).date()}
@@ -151,14 +152,14 @@ def test_two_workspaces_install_and_each_uses_its_own_token_state_and_digest(
     )
     workspaces = InstalledWorkspaces.open(SlackBot(app.runtime, make_client(oauth_settings)))
     assert workspaces.installed() == ["T0AAA", "T0BBB"]
-    DueWorkspaceDigests(oauth_settings, app.runtime, workspaces).tick(now)
+    DueDigests(oauth_settings, app.runtime, workspaces, pace=0).tick(now)
     for team, channel, token in (("T0AAA", "C0AAA", token_a), ("T0BBB", "C0BBB", token_b)):
         posted = slack.messages.get(channel, [])
         assert len(posted) >= 2, (channel, posted)  # a header and its cards
         assert set(tokens_of(slack, "chat.postMessage", channel)) == {token}
         assert library.for_team(team).ledger.is_done(channel, days[team])
     before = len(slack.calls_to("chat.postMessage"))
-    DueWorkspaceDigests(oauth_settings, app.runtime, workspaces).tick(now + timedelta(minutes=1))
+    DueDigests(oauth_settings, app.runtime, workspaces, pace=0).tick(now + timedelta(minutes=1))
     assert len(slack.calls_to("chat.postMessage")) == before  # done days are never posted again
 
 
@@ -183,10 +184,10 @@ def test_uninstalling_stops_that_workspaces_digest_and_keeps_its_saves(
     assert uninstalled.status_code == 200
     library = app.runtime.library
     deadline = time.monotonic() + 10  # Bolt acknowledges first, then runs the listener
-    while library.workspace_digests.get("T0AAA") and time.monotonic() < deadline:
+    while library.channel_digests.all("T0AAA") and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert library.workspace_digests.get("T0AAA") is None
-    assert library.workspace_digests.get("T0BBB") is not None
+    assert library.channel_digests.all("T0AAA") == []
+    assert library.channel_digests.get("T0BBB", "C0BBB") is not None
     workspaces = InstalledWorkspaces.open(SlackBot(app.runtime, make_client(oauth_settings)))
     assert workspaces.installed() == ["T0BBB"]
     assert [p for p, _ in library.for_team("T0AAA").saves.of_user(ALICE)] == [KAN]  # kept
@@ -195,8 +196,10 @@ def test_uninstalling_stops_that_workspaces_digest_and_keeps_its_saves(
     _, url = a.command("kan")
     assert "install" in a.responses(url)[0]["text"].lower()
     library.upsert_many([replace(load_sample_papers()[0], listed=now.date().isoformat())])
-    DueWorkspaceDigests(oauth_settings, app.runtime, workspaces).tick(now)
-    assert "C0AAA" not in slack.messages
+    announced = slack.messages["C0AAA"]  # the line saying who set the digest, no digest
+    assert len(announced) == 1 and "set this channel's digest" in json.dumps(announced[0])
+    DueDigests(oauth_settings, app.runtime, workspaces, pace=0).tick(now)
+    assert slack.messages["C0AAA"] == announced
     assert set(tokens_of(slack, "chat.postMessage", "C0BBB")) == {token_b}
 
 
@@ -231,13 +234,6 @@ def test_a_cron_job_posts_every_due_workspace_digest_with_its_token(
     again = run_papers_bot(tmp_path, "digest", **env)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "no digest is due now" in again.stdout
-
-
-def test_a_bot_token_keeps_one_workspace_whose_digest_the_operator_sets(bot: Bot) -> None:
-    _, url = bot.command("digest here 10:00 Europe/Berlin")
-    text = bot.responses(url)[0]["text"]
-    assert "the operator sets it" in text and "PAPERS_CHANNEL" in text
-    assert bot.runtime.library.workspace_digests.all() == []
 
 
 def test_many_workspace_settings_say_what_they_need() -> None:

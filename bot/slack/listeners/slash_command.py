@@ -9,6 +9,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.delivery import PostRefused
 from bot.render import replies
 from bot.slack.listeners.guard import replies_on_error
 from bot.slack.slackbot import SlackBot, respond_with
@@ -33,6 +34,8 @@ def register(app: App, slackbot: SlackBot) -> None:
         if reply.join and reply.join.startswith("C"):
             bot.join(reply.join)
         respond_with(respond, reply.message, replace_original=bool(waiting))
+        if reply.announce is not None:
+            _announce(bot, respond, channel, reply.announce)
         bot.answers.after_answer(reply)
         if reply.ask_hugging_face is not None:  # the library's answer is out; this may add to it
             more = bot.answers.from_hugging_face(reply.ask_hugging_face)
@@ -49,3 +52,13 @@ def register(app: App, slackbot: SlackBot) -> None:
                 respond(text=replies.FILE_NOT_ATTACHED)
 
     app.command("/papers")(ack=acknowledge, lazy=[replies_on_error(slackbot)(answer)])
+
+
+def _announce(bot: SlackBot, respond: Respond, channel: str, message: dict[str, Any]) -> None:
+    """A change everyone in the channel should see (its digest); when the bot may not post
+    there, the person who typed it is told how to let it in."""
+    try:
+        bot.post(channel, message)
+    except PostRefused as error:
+        log.warning("could not announce in %s: %s", channel, error.code)
+        respond(text=replies.share_refused(error.code), response_type="ephemeral")
