@@ -371,9 +371,13 @@ class Settings:
         _channels,
         list,
         "digest",
-        "channel id(s), comma-separated, for the daily digest",
-        "Channel id(s), comma-separated (channel details > About > at the bottom). Empty: no "
-        "digest.",
+        "channel id(s), comma-separated: the operator's default channel digests (daily, at "
+        "`PAPERS_DIGEST_TIME`); any channel can set its own with `/papers digest here`",
+        "Channel id(s), comma-separated (channel details > About > at the bottom): the "
+        "operator's default channel digests, daily at PAPERS_DIGEST_TIME in PAPERS_TIMEZONE "
+        "(one workspace, by SLACK_BOT_TOKEN). Any channel sets its own in Slack with "
+        "`/papers digest here [daily | weekly DAY] [HH:MM] [ZONE] [topic QUERY]`, which also "
+        "changes or stops these. Empty: no default digest.",
         example="C0123ABCD",
         shown="none",
     )
@@ -382,9 +386,9 @@ class Settings:
         _time,
         "09:00",
         "digest",
-        "local time of the digest",
-        "Local time of the digest, 24-hour HH:MM, in PAPERS_TIMEZONE (an IANA zone, any case: "
-        "utc).",
+        "local time of the default digests (and of the daily fetch for follow alerts)",
+        "Local time of PAPERS_CHANNEL's digests and of the daily fetch for follow alerts, "
+        "24-hour HH:MM, in PAPERS_TIMEZONE (an IANA zone, any case: utc).",
         must="HH:MM (24-hour)",
     )
     timezone: str = setting(

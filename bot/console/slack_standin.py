@@ -163,6 +163,8 @@ class SlackStandIn(LocalHTTPServer):
             return {"ok": False, "error": "channel_not_found"}
         if info and info.get("is_private") and not info.get("is_member"):
             return {"ok": False, "error": "not_in_channel"}
+        if info and info.get("is_archived"):
+            return {"ok": False, "error": "is_archived"}
         ts = self._new_ts()
         message = {
             "ts": ts,

@@ -48,7 +48,10 @@ HELP_EXAMPLES = [
     ("/papers saved bibtex", "your reading list as BibTeX"),
     ("/papers follow speculative decoding", "get a DM when new papers match"),
     ("/papers following", "your follows (/papers unfollow TOPIC to stop)"),
-    ("/papers digest", "where and when the daily digest goes"),
+    (
+        "/papers digest here weekly monday 09:00 topic cat:cs.CV",
+        "this channel's digest: daily or weekly, on a topic (/papers digest list, off)",
+    ),
     ("/papers foryou", "papers picked for you from what you saved (only you see them)"),
     ("/papers picks on", "your top new papers in a DM each morning (/papers picks off)"),
     ("/papers team", "what the team shared and saved most this week (counts only)"),

@@ -124,6 +124,12 @@ class TestSlack(SlackStandIn):
         self.client_id, self.client_secret = "1234.5678", "test-client-secret"
         self.install_codes: dict[str, tuple[str, str]] = {}
         self.issued: dict[str, str] = {}  # bot token -> team
+        # Slack's chat.postMessage limit, played when set: a second message in a channel
+        # within `channel_pace` seconds of the last one it took is answered 429 with
+        # Retry-After (and counted), as Slack does past about one message a second.
+        self.channel_pace: float | None = None
+        self.paced_out = 0
+        self._last_post: dict[str, float] = {}
 
     # -- many workspaces ---------------------------------------------------------------------
 
@@ -214,12 +220,24 @@ class TestSlack(SlackStandIn):
     def respond(
         self, method: str, args: dict[str, Any], token: str | None
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
-        fault = self._take_fault(method)
+        fault = self._take_fault(method) or self._too_soon(method, args)
         if fault is None:
             return super().respond(method, args, token)
         self._record(method, args | {"_fault": fault.status}, token)
         headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
         return fault.status, {"ok": False, "error": fault.error or "ratelimited"}, headers
+
+    def _too_soon(self, method: str, args: dict[str, Any]) -> Fault | None:
+        if method != "chat.postMessage" or self.channel_pace is None:
+            return None
+        channel, now = str(args.get("channel", "")), time.monotonic()
+        with self._lock:
+            last = self._last_post.get(channel)
+            if last is not None and now - last < self.channel_pace:
+                self.paced_out += 1
+                return Fault(method, 429, 1, 0)
+            self._last_post[channel] = now
+        return None
 
     def payload_error(self, method: str, args: dict[str, Any], home: bool = False) -> str | None:
         blocks = args.get("view", {}).get("blocks") if home else args.get("blocks")
