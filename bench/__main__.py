@@ -8,7 +8,9 @@ arxiv-sanity's SVM with its cost at 100,000 papers (bench/recommend_quality.py);
 quality with and without meaning (bench/search_quality.py), and what search by meaning costs
 at 100,000 papers with the plan for a million (bench/semantic.py); and how fast a pasted
 paper link gets its card (bench/unfurl.py); asking a paper: the judged questions
-(bench/ask_quality.py) and the answer's latency on a 60-page paper (bench/ask_latency.py)."""
+(bench/ask_quality.py) and the answer's latency on a 60-page paper (bench/ask_latency.py); and
+500 channel digests in 100 workspaces due at one minute, on PostgreSQL
+(bench/channel_digests.py)."""
 
 import json
 import sys
@@ -17,6 +19,7 @@ from bench import (
     ask_latency,
     ask_quality,
     backfill,
+    channel_digests,
     outside_import,
     postgres,
     recommend_quality,
@@ -55,4 +58,7 @@ asked = {"quality": ask_quality.measure(), "latency": ask_latency.measure()}
 print(ask_quality.table(asked["quality"]))
 print(ask_latency.table(asked["latency"]))
 report["ask"] = asked
+digests = channel_digests.measure()
+print(channel_digests.table(digests))
+report["channel_digests"] = digests
 RESULTS.write_text(json.dumps(report, indent=2) + "\n")
