@@ -17,6 +17,7 @@ from bot.ingest.lookup import look_up_paper, search_hugging_face
 from bot.library import StoreWriteError
 from bot.models import Paper
 from bot.render import replies
+from bot.render.reading_list import SAVED_PAGE_SIZE
 from bot.render.search_text import notes_text
 from bot.runtime import Runtime
 from bot.search import Note, SearchResponse
@@ -98,11 +99,13 @@ class Answers:
         return Reply(render.team_message(most_read(self.library, here)))
 
     def after_answer(self, reply: Reply) -> None:
-        """Once an answer is sent: LLM TL;DRs for the papers it showed (PAPERS_LLM_URL), in
-        the background, for their next showing; never for the answer already sent."""
+        """Once an answer is sent: LLM TL;DRs (PAPERS_LLM_URL) and citation counts for the
+        papers it showed, in the background, for their next showing; never for the answer
+        already sent."""
         summaries = self.runtime.summaries
         if summaries is not None and reply.shown:
             summaries.summarise_later(reply.shown[:SUMMARISED_AFTER_SEARCH])
+        self.runtime.enrich_later(reply.shown)
 
     def _too_few(self, response: SearchResponse) -> bool:
         good = sum(1 for r in response.results if r.coverage == 1.0)
@@ -143,7 +146,9 @@ class Answers:
         if page is None:
             return text_reply(replies.SAVED_USAGE)
         papers = self.library.saved_papers(user)
-        return Reply(render.saved_list_message(papers, page, self.runtime.settings.save_emoji))
+        message = render.saved_list_message(papers, page, self.runtime.settings.save_emoji)
+        self.runtime.enrich_later(papers[(page - 1) * SAVED_PAGE_SIZE : page * SAVED_PAGE_SIZE])
+        return Reply(message)
 
     def bibtex(self, user: str) -> Reply:
         papers = self.library.saved_papers(user)

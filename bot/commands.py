@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from bot import for_you, render
 from bot.answers import Answers, Progress, Reply, text_reply
 from bot.ask import ask_library, ask_paper
+from bot.citations import set_alerts
 from bot.digest_settings import digest_setting_reply
 from bot.ingest.lookup import look_up_anywhere
 from bot.models import canonical_id
@@ -65,7 +66,8 @@ def _saved(commands: Commands, typed: Typed) -> Reply:
 
 def _for_you(commands: Commands, typed: Typed) -> Reply:
     picked = for_you.picks_page(commands.runtime, typed.user)
-    return Reply(render.for_you_message(picked.papers, 0, picked.more, picked.empty))
+    message = render.for_you_message(picked.papers, 0, picked.more, picked.empty)
+    return Reply(message, shown=[paper for paper, _ in picked.papers])
 
 
 def _picks(commands: Commands, typed: Typed) -> Reply:
@@ -82,6 +84,10 @@ def _digest(commands: Commands, typed: Typed) -> Reply:
     )
     message = replies.mrkdwn_message(answer.text)
     return Reply(message, join=answer.now_in, announce=answer.announce)
+
+
+def _citations(commands: Commands, typed: Typed) -> Reply:
+    return text_reply(set_alerts(commands.runtime, typed.user, typed.rest.lower()))
 
 
 def _ask(commands: Commands, typed: Typed) -> Reply:
@@ -121,6 +127,7 @@ WORDS: tuple[Word, ...] = (
     Word(("digest",), _digest),
     Word(("team",), lambda c, t: c.answers.team(t.channel), _nothing),
     Word(("ask",), _ask),
+    Word(("citations",), _citations),
 )
 _BY_NAME = {name: word for word in WORDS for name in word.names}
 

@@ -31,6 +31,7 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_HF_API_URL = "https://huggingface.co/api"
 DEFAULT_ARXIV_API_URL = "https://export.arxiv.org/api/query"
 DEFAULT_ARXIV_HTML_URL = "https://arxiv.org/html"
+DEFAULT_SCHOLAR_URL = "https://api.semanticscholar.org/graph/v1"
 ARXIV_CATEGORY_RE = re.compile(r"[a-z][a-z-]*(\.[A-Za-z][A-Za-z-]*)?")
 DATABASE_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 
@@ -38,12 +39,13 @@ DATABASE_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 GROUPS = {
     "slack": 'Slack (see README, "Slack setup")',
     "library": "The library",
-    "digest": "The daily digest",
+    "digest": "Digests (the operator's default channel digest; channels set their own in Slack)",
     "hf": "Hugging Face",
     "llm": "LLM TL;DRs (optional; off unless both the URL and the model are set)",
     "semantic": "Search by meaning (added to the contract)",
     "arxiv": "arXiv",
     "sharing": "Links and team signals (added to the contract)",
+    "scholar": "Citations and code: Semantic Scholar (added to the contract)",
 }
 
 
@@ -655,6 +657,42 @@ class Settings:
         "Show how often the workspace shared and saved a paper in the last 7 days (counts "
         "only, never who saved), on cards, /papers team and the Home tab; 0 hides them.",
         shown="on",
+        added=True,
+    )
+    # -- citations (Semantic Scholar) --------------------------------------------------------
+    enrich: bool = setting(
+        "PAPERS_CITATIONS",
+        _flag,
+        True,
+        "scholar",
+        "ask Semantic Scholar for the citation counts of the papers the bot shows, in the "
+        "background, and send citation alerts (`0` off)",
+        "Citation counts, venue and year from Semantic Scholar for the papers the bot shows "
+        "(asked in the background, refreshed weekly), and the weekly citation alerts of "
+        "/papers citations on; 0 never asks it.",
+        shown="on",
+        added=True,
+    )
+    scholar_url: str = setting(
+        "SEMANTIC_SCHOLAR_API_URL",
+        _url,
+        DEFAULT_SCHOLAR_URL,
+        "scholar",
+        "base URL of Semantic Scholar's Graph API (citation counts, citing papers)",
+        "Semantic Scholar's Academic Graph API; change only for a proxy or a local stand-in.",
+        must="an http(s) URL",
+        added=True,
+    )
+    scholar_key: str | None = setting(
+        "SEMANTIC_SCHOLAR_API_KEY",
+        _text,
+        None,
+        "scholar",
+        "a Semantic Scholar API key, sent as `x-api-key` (optional; its own rate limit)",
+        "A Semantic Scholar API key (optional: without one, the shared pool is used). Sent as "
+        "x-api-key; never logged.",
+        example="",
+        secret=True,
         added=True,
     )
     # What was wrong with the values read (each names its variable); not a setting.

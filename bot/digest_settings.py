@@ -168,7 +168,7 @@ def _set_here(
     rest: list[str],
 ) -> DigestReply:
     before = _this(settings, library, channel)
-    start = before or ChannelDigest(library.team, channel, zone=_workspace_zone(settings, library))
+    start = before or ChannelDigest(library.team, channel, zone=workspace_zone(settings, library))
     parsed = _parse(start, rest[0] if rest else "")
     if isinstance(parsed, str):
         return DigestReply(parsed)
@@ -184,7 +184,7 @@ def _set_here(
     )
 
 
-def _workspace_zone(settings: Settings, library: Library) -> str:
+def workspace_zone(settings: Settings, library: Library) -> str:
     """The zone of the workspace's last digest set in Slack, else the operator's, else UTC."""
     rows = library.channel_digests.all(library.team)
     if rows:

@@ -114,7 +114,8 @@ def set_morning_picks(runtime: Runtime, user: str, on: bool) -> str:
 
 
 def forget_me(runtime: Runtime, user: str) -> str:
-    """Delete the person's saves, follows, Not interested marks, picks, shares and model."""
+    """Delete the person's saves, follows, Not interested marks, picks, shares, citation
+    alerts and model."""
     library = runtime.library
     saves = [paper_id for paper_id, _ in library.saves.of_user(user)]
     follows = library.follows.of_user(user)
@@ -124,6 +125,7 @@ def forget_me(runtime: Runtime, user: str) -> str:
         library.follows.forget(user)  # the follows, and which papers were sent to them
         library.tastes.forget(user)
         library.shares.forget(user)  # the links they posted no longer count for the team
+        library.citation_alerts.forget(user)  # the subscription and what was sent
     except StoreWriteError as error:
         log.error("forget me for %s failed: %s", user, error)
         return replies.COULD_NOT_FORGET

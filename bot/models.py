@@ -26,6 +26,12 @@ _ID_RE = re.compile(
 )
 
 
+# A repository's page: github.com/OWNER/NAME or gitlab.com/GROUP/.../NAME, nothing deeper.
+_REPO = re.compile(
+    r"https?://(?:www\.)?(?:github\.com/[\w.-]+/[\w.-]+|gitlab\.com/[\w.-]+(?:/[\w.-]+)+)"
+)
+
+
 def canonical_id(text: str) -> str | None:
     """Return the canonical arXiv id that `text` names, or None if it names none."""
     if not isinstance(text, str):
@@ -84,6 +90,14 @@ class Paper:
     journal_ref: str | None = None
     llm_summary: str | None = None  # an LLM's TL;DR (PAPERS_LLM_URL), kept once made
     llm_summary_by: str | None = None  # "MODEL prompt-VERSION": another model makes a new one
+    # Semantic Scholar's figures (`bot.ingest.enrich`), and when it was last asked (also
+    # when it did not know the paper: `scholar_known` False, asked again a week later).
+    citations: int | None = None
+    influential_citations: int | None = None
+    venue: str | None = None
+    year: int | None = None
+    scholar_checked: str | None = None
+    scholar_known: bool | None = None
 
     @property
     def url(self) -> str:
@@ -92,6 +106,18 @@ class Paper:
     @property
     def hf_url(self) -> str:
         return hf_url(self.id)
+
+    @property
+    def code_url(self) -> str | None:
+        """Its code: the repository Hugging Face reports, else the first GitHub or GitLab
+        repository written in its abstract or arXiv comment."""
+        if self.github_repo and _REPO.match(self.github_repo):
+            return self.github_repo
+        for text in (self.abstract, self.comment or ""):
+            found = _REPO.search(text)
+            if found:
+                return found.group(0).rstrip(".,;:)")
+        return None
 
     @property
     def pdf_url(self) -> str:

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.library import Library
+from bot.models import Paper
 from bot.search import SearchEngine
 from bot.search.semantic import Semantic, installed
 from bot.summarize import use_word_share
 from bot.summarize import warm_up as warm_summaries
 from bot.summarize.llm import LLMSummaries
 from bot.taste.picks import ForYou
+
+if TYPE_CHECKING:
+    from bot.ingest.enrich import Enricher
 
 
 @dataclass
@@ -22,6 +28,9 @@ class Runtime:
     search: SearchEngine
     for_you: ForYou  # each person's picks, learned from their saves
     summaries: LLMSummaries | None = None  # TL;DRs by an LLM, when PAPERS_LLM_URL is set
+    # Citation counts asked in the background for the papers shown (a serving bot's, when
+    # PAPERS_CITATIONS is on; `bot.ingest.enrich`).
+    enricher: Enricher | None = None
 
     @classmethod
     def open(cls, settings: Settings, serving: bool = False) -> Runtime:
@@ -32,7 +41,14 @@ class Runtime:
         )
         search = SearchEngine(library, separate_builder=serving, semantic=semantic_for(settings))
         use_word_share(search.word_share)  # key phrases said of every paper are demoted
-        return cls(settings, library, search, ForYou(library), _llm_summaries(settings, library))
+        summaries = _llm_summaries(settings, library)
+        enricher = enricher_for(settings, library) if serving else None
+        return cls(settings, library, search, ForYou(library), summaries, enricher)
+
+    def enrich_later(self, papers: Iterable[Paper]) -> None:
+        """The papers just shown: their citation counts refreshed in the background if stale."""
+        if self.enricher is not None:
+            self.enricher.refresh_later(papers)
 
     def for_team(self, team: str) -> Runtime:
         """The runtime as one workspace sees it: its own state, the shared catalog and index."""
@@ -78,3 +94,13 @@ def _llm_summaries(settings: Settings, library: Library) -> LLMSummaries | None:
         settings.llm_language,
         settings.llm_daily_limit,
     )
+
+
+def enricher_for(settings: Settings, library: Library) -> Enricher | None:
+    """Semantic Scholar's figures for what the bot shows, unless PAPERS_CITATIONS=0."""
+    if not settings.enrich:
+        return None
+    from bot.ingest.enrich import Enricher  # httpx: only in a serving bot
+    from bot.sources.semantic_scholar import ScholarClient
+
+    return Enricher(library, lambda: ScholarClient(settings.scholar_url, settings.scholar_key))

@@ -51,6 +51,7 @@ def papers_for_links(runtime: Runtime, links: Iterable[Any]) -> dict[str, Paper]
     missing = [paper_id for paper_id in wanted if paper_id not in found]
     if missing:
         found |= _looked_up(runtime, missing)
+    runtime.enrich_later(found.values())  # citation counts for the next showing
     return {url: found[paper_id] for url, paper_id in named.items() if paper_id in found}
 
 

@@ -86,6 +86,9 @@ def _three_replicas(
     return replicas
 
 
+LEADS = "this replica posts the"  # the leader of a minute says so in its log
+
+
 def test_three_replicas_share_one_truth_and_finish_a_dead_leaders_digest(
     tmp_path: Path, postgres_server: str, hf: HFStandIn
 ) -> None:
@@ -115,7 +118,7 @@ def test_three_replicas_share_one_truth_and_finish_a_dead_leaders_digest(
 
         # The digest: every replica's start-up catch-up tries; one leads. Kill it mid-digest.
         slack.wait_for("chat.postMessage", 3, timeout=60)  # the header and two cards
-        leaders = [r for r in replicas if "this replica runs the daily job" in r[2].read_text()]
+        leaders = [r for r in replicas if LEADS in r[2].read_text()]
         assert len(leaders) == 1, [r[2].read_text() for r in replicas]
         leader = leaders[0]
         leader[0].send_signal(signal.SIGKILL)
@@ -128,7 +131,7 @@ def test_three_replicas_share_one_truth_and_finish_a_dead_leaders_digest(
         while not library.ledger.is_done(CHANNEL, digest_day) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert library.ledger.is_done(CHANNEL, digest_day), [r[2].read_text() for r in others]
-        takeovers = [r for r in others if "this replica runs the daily job" in r[2].read_text()]
+        takeovers = [r for r in others if LEADS in r[2].read_text()]
         assert len(takeovers) == 1  # one of the two others finished the day
         messages = slack.messages[CHANNEL]
         headers = [m for m in messages if not m.get("thread_ts")]
@@ -232,7 +235,9 @@ def test_three_replicas_install_two_workspaces_and_post_each_digest_once(
                 cards = [
                     m["blocks"][-1]["elements"][0]["value"] for m in messages if m.get("thread_ts")
                 ]
-                assert len(headers) == 1, messages
+                # The line saying who set the digest, then the digest's one header.
+                assert len(headers) == 2, messages
+                assert "set this channel's digest" in all_text(headers[0])
                 assert sorted(cards) == sorted(p.id for p in papers)
                 posters = {
                     c.token

@@ -30,6 +30,7 @@ from bot.search.semantic.fusion import LABEL
 from tests.fakes.arxiv import ArxivStandIn
 from tests.fakes.arxiv_html import ArxivHtmlStandIn
 from tests.fakes.hf import HFStandIn
+from tests.fakes.scholar import ScholarStandIn
 from tests.postgres_server import fresh_database
 from tests.slack.conftest import SECRET, TOKEN, all_text
 from tests.slack.standin import TestSlack
@@ -94,10 +95,19 @@ def html(fixtures: Path) -> Iterator[ArxivHtmlStandIn]:
 
 
 @pytest.fixture(scope="module")
+def scholar() -> Iterator[ScholarStandIn]:
+    """Semantic Scholar's Graph API, knowing every paper of the 2026-07-31 listing."""
+    standin = ScholarStandIn().start()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture(scope="module")
 def user(
     tmp_path_factory: pytest.TempPathFactory,
     services: tuple[TestSlack, HFStandIn, ArxivStandIn],
     html: ArxivHtmlStandIn,
+    scholar: ScholarStandIn,
     fixtures: Path,
 ) -> User:
     """A folder with `.env` as README's Slack setup writes it, and the fixtures imported."""
@@ -113,6 +123,7 @@ def user(
                 f"HF_API_URL={hf.url}",
                 f"ARXIV_API_URL={arxiv.url}",
                 f"ARXIV_HTML_URL={html.url}",
+                f"SEMANTIC_SCHOLAR_API_URL={scholar.url}",
                 "PAPERS_REMOTE_SEARCH=0",
             ]
         )
@@ -193,7 +204,7 @@ def test_fulltext_then_a_question_in_the_console(user: User, html: ArxivHtmlStan
 
 
 def test_run_answers_a_papers_request(
-    user: User, services: tuple[TestSlack, HFStandIn, ArxivStandIn]
+    user: User, services: tuple[TestSlack, HFStandIn, ArxivStandIn], scholar: ScholarStandIn
 ) -> None:
     slack, port = services[0], free_port()
     bot = subprocess.Popen(
@@ -208,10 +219,29 @@ def test_run_answers_a_papers_request(
         wait_healthy(port, bot)
         answer = ask(port, slack, MEANING_QUERY)
         assert "arxiv.org/abs/" in all_text(answer)
+        # The papers shown are sent to Semantic Scholar after the answer; the next one counts.
+        scholar.everyone = 4321
+        deadline = time.monotonic() + 20
+        while not scholar.calls("/paper/batch") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.0)  # kept on the records
+        assert "cited by 4,321" in all_text(ask(port, slack, MEANING_QUERY, "again"))
     finally:
+        scholar.everyone = None
         bot.terminate()
         output, _ = bot.communicate(timeout=30)
     assert "Traceback" not in output and "search by meaning is off" not in output, output
+
+
+def test_enrich_then_a_search_by_citations(user: User, scholar: ScholarStandIn) -> None:
+    scholar.know("2607.28618", 1_000_000)
+    done = user.ok("enrich", "--since", "2026-07-01")
+    assert "papers to ask Semantic Scholar about (since 2026-07-01)" in done.stdout
+    assert "failed 0" in done.stdout
+    ranked = json.loads(user.ok("search", "--json", "kan sort:cited has:code").stdout or "[]")
+    assert isinstance(ranked, list)
+    cited = json.loads(user.ok("search", "--json", "kan sort:cited").stdout)
+    assert cited and cited[0]["id"] == "2607.28618"
 
 
 def test_db_upgrade_and_copy_both_ways(user: User, postgres_server: str) -> None:

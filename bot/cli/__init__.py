@@ -56,6 +56,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     fulltext.add_argument("--since", required=True, help="the first listing day, YYYY-MM-DD")
     fulltext.add_argument("--until", help="the last listing day (default: today, UTC)")
+    enrich = sub.add_parser(
+        "enrich", help="Semantic Scholar's citation counts, venue and year for the library"
+    )
+    enrich.add_argument("--since", help="only papers dated since this day, YYYY-MM-DD")
+    citations = sub.add_parser(
+        "citations", help="send the weekly citation alerts now, to everyone subscribed"
+    )
+    citations.add_argument("--now", action="store_true", help="at once (required)")
     db = sub.add_parser("db", help="the PostgreSQL database: upgrade its schema, copy a library")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_sub.add_parser("upgrade", help="create or migrate the schema of DATABASE_URL")
@@ -154,6 +162,18 @@ def fulltext_command(args: argparse.Namespace) -> int:
     return fill(args)
 
 
+def enrich_command(args: argparse.Namespace) -> int:
+    from bot.cli.scholar_commands import enrich_command as fill
+
+    return fill(args)
+
+
+def citations_command(args: argparse.Namespace) -> int:
+    from bot.cli.scholar_commands import citations_command as send
+
+    return send(args)
+
+
 def db_command(args: argparse.Namespace) -> int:
     from bot.cli.db_commands import copy_command, upgrade_command
 
@@ -177,6 +197,8 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "fetch": fetch_command,
     "digest": digest_command,
     "fulltext": fulltext_command,
+    "enrich": enrich_command,
+    "citations": citations_command,
     "db": db_command,
     "doctor": doctor_command,
 }

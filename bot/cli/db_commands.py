@@ -43,7 +43,7 @@ def _open(place: str, data_dir: Path) -> Library:
     return Library(place, sample_data=False)
 
 
-STATE = ("saves", "messages", "follows", "ledger", "tastes", "shares")
+STATE = ("saves", "messages", "follows", "ledger", "tastes", "shares", "citation_alerts")
 
 
 def copy_command(args: argparse.Namespace) -> int:

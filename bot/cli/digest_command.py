@@ -107,6 +107,19 @@ def _post_digests(runtime: Runtime, slackbot: SlackBot, channels: list[str], day
     return status
 
 
+def workspaces_for(runtime: Runtime) -> Workspaces | None:
+    """Where to post: the installs (many workspaces), else the one workspace of the bot
+    token (checked first); None when neither can be reached (the reason printed)."""
+    settings = runtime.settings
+    if settings.many_workspaces:
+        return _installed(runtime)
+    settings.require_bot_token()
+    client = make_client(settings)
+    if isinstance(check_auth(client), int):
+        return None
+    return OneWorkspace(SlackBot(runtime, client))
+
+
 def _installed(runtime: Runtime) -> Workspaces | None:
     try:
         return InstalledWorkspaces.open(SlackBot(runtime, make_client(runtime.settings)))

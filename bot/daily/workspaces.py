@@ -23,6 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import digest_settings
 from bot.alerts import send_follow_alerts
+from bot.citations import check_week, scholar_citing, week_due
 from bot.config import Settings
 from bot.daily import (
     JOB_ID,
@@ -97,16 +98,58 @@ class DueDigests:
         self.empty: dict[tuple[str, str, date], datetime | None] = {}
 
     def tick(self, now: datetime | None = None) -> list[tuple[Due, str]]:
-        """Post the digests due at `now`; what became of each (for `papers-bot digest`)."""
+        """Post the digests due at `now`, then the citation alerts due; what became of each
+        digest (for `papers-bot digest`)."""
         now = now or datetime.now(UTC)
-        if not self._due(now):
+        weeks = self._citation_weeks(now)
+        if not self._due(now) and not weeks:
             return []
         with self.runtime.library.run_alone("workspace-digests") as leader:
             if not leader:
                 return []
-            if self.last_fetch is None or now - self.last_fetch >= self.FETCH_EVERY:
-                self.fetch_and_alert(now)
-            return self.post_all(self._due(now))
+            done: list[tuple[Due, str]] = []
+            due = self._due(now)
+            if due:
+                log.info("this replica posts the %d digests due now", len(due))
+                if self.last_fetch is None or now - self.last_fetch >= self.FETCH_EVERY:
+                    self.fetch_and_alert(now)
+                done = self.post_all(self._due(now))
+            for team, week in weeks.items():
+                self.check_citations(team, week, now)
+            return done
+
+    def _citation_weeks(self, now: datetime) -> dict[str, str]:
+        """Workspace -> the week whose citation check is due now (Monday morning in its
+        zone, within the grace); only workspaces where someone asked for alerts."""
+        if not self.settings.enrich:
+            return {}
+        due = {}
+        for team in self.workspaces.installed():
+            zone = digest_settings.workspace_zone(
+                self.settings, self.runtime.library.for_team(team)
+            )
+            week = week_due(zone, now, self.settings.digest_grace_hours)
+            if week and self.runtime.library.for_team(team).citation_alerts.people():
+                due[team] = week
+        return due
+
+    def check_citations(self, team: str, week: str | None, now: datetime) -> str:
+        """One workspace's citation alerts (`week` None: at once, unclaimed, as
+        `papers-bot citations --now` asks); what became of them."""
+        runtime = self.runtime.for_team(team)
+        messenger = self.workspaces.messenger(team)
+        if messenger is None:
+            return "not installed"
+        if week is not None and not runtime.library.citation_alerts.claim_week(week):
+            return "checked already"
+        client, citing = scholar_citing(runtime)
+        with client:
+            report = check_week(runtime, messenger, citing, now.date())
+        sent = sum(report.sent.values())
+        log.info("citation alerts of %s: %d papers to %d people", team, sent, len(report.sent))
+        return f"sent {sent} to {len(report.sent)}" + (
+            f", {len(report.failed)} saved papers failed" if report.failed else ""
+        )
 
     def _due(self, now: datetime) -> list[Due]:
         due = digest_settings.due_digests(self.settings, self.runtime.library, now)
@@ -170,6 +213,7 @@ class DueDigests:
         except Exception as error:
             log.exception("digest of %s in %s on %s failed", due.team, due.channel, due.day)
             return f"failed: {error}", []
+        self.runtime.enrich_later(library.get_many(result.posted))
         if not result.posted and result.header_ts is None:
             self.empty[(due.team, due.channel, due.day)] = self.last_fetch
         outcome = f"posted {len(result.posted)} {result.note}".strip()

@@ -34,6 +34,7 @@ from bot.library.catalog import (
 )
 from bot.library.state import (
     ChannelDigests,
+    CitationAlerts,
     DigestLedger,
     Follows,
     OpenRows,
@@ -120,6 +121,7 @@ class Library:
         self.events = SeenEvents(open_rows, self.clock, team)
         self.tastes = Tastes(open_rows, self.clock, team)
         self.shares = Shares(open_rows, self.clock, team)
+        self.citation_alerts = CitationAlerts(open_rows, self.clock, team)
 
     def _open_database(self, url: str, sample_data: bool) -> None:
         from bot.library import pg_schema

@@ -233,6 +233,34 @@ channel_digests = Table(  # added by migration 8: each channel's digest, set in 
     Column("off_reason", Text),
 )
 
+citation_people = Table(  # added by migration 9: who asked for citation alerts
+    "citation_people",
+    metadata,
+    Column("team", Text, primary_key=True),
+    Column("user_id", Text, primary_key=True),
+    Column("since", Text, nullable=False),
+    Column("checked", Text),
+)
+
+citations_seen = Table(  # added by migration 9: each citing paper a person was told of
+    "citations_seen",
+    metadata,
+    Column("team", Text, primary_key=True),
+    Column("user_id", Text, primary_key=True),
+    Column("citing", Text, primary_key=True),  # Semantic Scholar's paper id
+    Column("about", Text, nullable=False),  # the saved paper it cites
+    Column("sent", Boolean, nullable=False),  # False: the starting point of a first check
+    Column("at", Text, nullable=False),
+)
+
+citation_weeks = Table(  # added by migration 9: a week's check, claimed by one replica
+    "citation_weeks",
+    metadata,
+    Column("team", Text, primary_key=True),
+    Column("week", Text, primary_key=True),
+    Column("at", Text, nullable=False),
+)
+
 VERSION_1 = [
     schema_version,
     papers,
@@ -283,6 +311,11 @@ def _add_channel_digests(conn: Connection) -> None:
     channel_digests.create(conn, checkfirst=True)
 
 
+def _add_citation_alerts(conn: Connection) -> None:
+    for table in (citation_people, citations_seen, citation_weeks):
+        table.create(conn, checkfirst=True)
+
+
 # Migrations in order; version N is MIGRATIONS[N - 1]. Append, never edit one that shipped.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_tables,
@@ -293,6 +326,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _add_shares,
     _add_fulltexts,
     _add_channel_digests,
+    _add_citation_alerts,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 UPGRADE_LOCK = 0x70617065  # an advisory lock: two replicas upgrading at once take turns

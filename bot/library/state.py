@@ -468,3 +468,54 @@ class Tastes(StateTable):
     def picked_before(self, user: str) -> set[str]:
         rows = self.rows_of["picks_sent"].where(user=user)
         return {p for row in rows for p in row.get("papers") or []}
+
+
+class CitationAlerts(StateTable):
+    """Who asked for citation alerts (`citation_people`, key user: since when, last check),
+    each citing paper each person was told of or shown as a starting point
+    (`citations_seen`, key (user, citing): its Semantic Scholar id, the saved paper it cites,
+    whether it was sent), and the weeks whose check was claimed (`citation_weeks`, key week),
+    so replicas check a week once."""
+
+    TABLES = {
+        "citation_people": Spec(("user",)),
+        "citations_seen": Spec(("user", "citing")),
+        "citation_weeks": Spec(("week",)),
+    }
+
+    def turn(self, user: str, on: bool) -> bool:
+        """On or off; False when it already was."""
+        people = self.rows_of["citation_people"]
+        if not on:
+            return people.remove(user)
+        return people.add_once({"user": user, "since": self.clock(), "checked": None})
+
+    def people(self) -> list[Row]:
+        return self.rows_of["citation_people"].where()
+
+    def is_on(self, user: str) -> bool:
+        return self.rows_of["citation_people"].get(user) is not None
+
+    def checked(self, user: str) -> None:
+        self.rows_of["citation_people"].change(user, checked=self.clock())
+
+    def seen(self, user: str) -> set[str]:
+        return {row["citing"] for row in self.rows_of["citations_seen"].where(user=user)}
+
+    def claim(self, user: str, citing: list[tuple[str, str]], sent: bool) -> int:
+        """Record (citing id, saved paper id) pairs as seen, sent or only a starting point,
+        before a DM goes (at most once); how many were new."""
+        rows = [
+            {"user": user, "citing": c, "about": about, "sent": sent, "at": self.clock()}
+            for c, about in citing
+        ]
+        return self.rows_of["citations_seen"].add_many_once(rows)
+
+    def release(self, user: str, citing: list[str]) -> None:
+        """The DM was refused: those may go next time."""
+        for one in citing:
+            self.rows_of["citations_seen"].remove(user, one)
+
+    def claim_week(self, week: str) -> bool:
+        """True for the first replica (or run) to check `week` in this workspace."""
+        return self.rows_of["citation_weeks"].add_once({"week": week, "at": self.clock()})

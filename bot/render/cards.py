@@ -93,9 +93,7 @@ def _context_blocks(paper: Paper, options: CardOptions) -> list[dict[str, Any]]:
     if options.matched:
         elements.append(mrkdwn(esc_short("matched: " + ", ".join(options.matched), 300)))
     links = [link(paper.url, "arXiv"), link(paper.hf_url, "Hugging Face")]
-    if options.full and paper.github_repo and paper.github_repo.startswith("https://github.com/"):
-        stars = f" ★{paper.github_stars}" if paper.github_stars else ""
-        links.append(link(_safe_url(paper.github_repo), f"code{stars}"))
+    links += citations_and_code(paper, options.full)
     if options.full and paper.project_page:
         links.append(link(_safe_url(paper.project_page), "project page"))
     elements.append(mrkdwn(" · ".join(links)))
@@ -104,6 +102,36 @@ def _context_blocks(paper: Paper, options: CardOptions) -> list[dict[str, Any]]:
     if options.note:
         elements.append(mrkdwn(options.note))
     return [{"type": "context", "elements": elements[:10]}]
+
+
+def citations_and_code(paper: Paper, full: bool = False) -> list[str]:
+    """`cited by 1,234` (to Semantic Scholar's page of it) and `code ★ 2.1k` (to the
+    repository), when known; a full card adds the venue and year."""
+    parts = []
+    cited = paper.citations
+    if paper.scholar_known and isinstance(cited, int) and not isinstance(cited, bool):
+        label = f"cited by {cited:,}"
+        if full and isinstance(paper.venue, str) and paper.venue:
+            label += f" · {shorten(paper.venue, 60)}" + (f" {paper.year}" if paper.year else "")
+        parts.append(link(f"https://www.semanticscholar.org/arxiv/{paper.id}", label))
+    code = paper.code_url
+    if code:
+        stars = paper.github_stars if code == paper.github_repo else None
+        shown = f" ★ {short_count(stars)}" if isinstance(stars, int) and stars > 0 else ""
+        parts.append(link(_safe_url(code), f"code{shown}"))
+    return parts
+
+
+def short_count(n: int) -> str:
+    """2,134 -> 2.1k, 12,400 -> 12k, 1,200,000 -> 1.2M (a star count on a card)."""
+    if n < 1000:
+        return str(n)
+    for size, unit in ((1_000_000, "M"), (1000, "k")):
+        if n >= size:
+            value = n / size
+            text = f"{value:.1f}" if value < 10 else f"{value:.0f}"
+            return text.removesuffix(".0") + unit
+    return str(n)
 
 
 def _safe_url(url: str) -> str:

@@ -109,8 +109,9 @@ def picks_dm_message(papers: Sequence[tuple[Paper, Paper | None]], day: str) -> 
 def forget_me_message() -> dict[str, Any]:
     text = (
         "This deletes your reading list, your follows, your Not interested marks, your "
-        "picks and the links you shared (from the team's counts), and what For you learned "
-        "from them. It cannot be undone."
+        "picks, the links you shared (from the team's counts), your citation alerts (and "
+        "which citing papers you were sent), and what For you learned from them. It cannot be "
+        "undone."
     )
     blocks = [
         text_section(f"*Forget me?* {text}"),

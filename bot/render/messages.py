@@ -52,6 +52,8 @@ HELP_EXAMPLES = [
         "/papers digest here weekly monday 09:00 topic cat:cs.CV",
         "this channel's digest: daily or weekly, on a topic (/papers digest list, off)",
     ),
+    ("/papers kan sort:cited has:code", "most cited first, only papers with code"),
+    ("/papers citations on", "a Monday DM of new papers citing what you saved"),
     ("/papers foryou", "papers picked for you from what you saved (only you see them)"),
     ("/papers picks on", "your top new papers in a DM each morning (/papers picks off)"),
     ("/papers team", "what the team shared and saved most this week (counts only)"),

@@ -22,7 +22,16 @@ from bot.render.blocks import (
     mrkdwn,
     text_section,
 )
-from bot.render.cards import PAGE, REMOVE, SAVE, byline, emoji_names, paper_button, title_of
+from bot.render.cards import (
+    PAGE,
+    REMOVE,
+    SAVE,
+    byline,
+    citations_and_code,
+    emoji_names,
+    paper_button,
+    title_of,
+)
 from bot.summarize import latex_to_unicode, shorten, tldr
 from bot.text import plural
 
@@ -72,6 +81,9 @@ def saved_list_blocks(
     blocks: list[dict[str, Any]] = []
     for paper in chunk:
         row = f"*{link(paper.url, shorten(title_of(paper), 200))}*\n{esc_short(byline(paper), 300)}"
+        figures = citations_and_code(paper)
+        if figures:
+            row += "\n" + " · ".join(figures)
         blocks.append(
             {
                 "type": "section",

@@ -115,7 +115,7 @@ def morning_picks(on: bool) -> str:
 def forgotten(saves: int, follows: int) -> str:
     return (
         f"Done: I forgot your {saves} saved papers, {follows} follows, your Not "
-        "interested marks, your picks and the links you shared."
+        "interested marks, your picks, the links you shared and your citation alerts."
     )
 
 

@@ -18,11 +18,15 @@ _FILTER_NEEDS = {
     "author": "a name, e.g. author:goldstein",
     "cat": "an arXiv category, e.g. cat:cs.LG",
     "since": "a date",
+    "has": "what the paper has: has:code",
+    "sort": "an order: sort:cited",
 }
 _SAID: dict[str, Callable[[str], str]] = {
     "cut-to-chars": lambda n: f"Your query was long, so only its first {n} characters were used.",
     "cut-to-words": lambda n: f"Only the first {n} words of your query were used.",
     "empty-filter": lambda name: f"`{name}:` needs {_FILTER_NEEDS.get(name, 'a date')}.",
+    "not-a-has": lambda value: f"`has:{value}` is not something I know; write has:code.",
+    "not-a-sort": lambda value: f"`sort:{value}` is not an order I know; write sort:cited.",
     "not-a-category": lambda value: (
         f"`cat:{value}` is not an arXiv category; write cat:cs.LG or cat:stat.ML."
     ),

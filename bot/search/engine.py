@@ -43,6 +43,10 @@ from bot.search.upkeep import IndexKeeper
 log = logging.getLogger(__name__)
 
 TIE_MARGIN = 10  # extra hits read so that equal scores at the cut are ordered right
+# `has:code` and `sort:cited` look at the papers themselves (their code link, their citation
+# count), so they read this many of the best matches instead of the few shown; `sort:cited`
+# orders those by citations (the rest of a huge match set is left out: README says so).
+WIDE_DEPTH = 2_000
 # Papers shown in results, kept decoded (a paper read from the catalog costs ~15 us of SQLite
 # and JSON, more when its page is cold: a third of a query's time). Popular papers come up
 # again and again; the memo is emptied whenever the index shows a newer catalog.
@@ -196,7 +200,8 @@ class SearchEngine:
         if parsed.text and not groups:
             response.message = [Note("too-common")]
             return response
-        fetch = limit + TIE_MARGIN
+        wide = parsed.has_code or parsed.sort_cited
+        fetch = max(limit + TIE_MARGIN, WIDE_DEPTH if wide else 0)
         if parsed.phrases and _only_phrase(parsed):
             # One quoted phrase and nothing else: the phrase query ranks by itself (its words
             # together), instead of scoring the words apart and filtering by the phrase.
@@ -222,7 +227,7 @@ class SearchEngine:
         else:
             filters = self._filters(index, parsed)
             hits, response.total = self._by_rank(index, filters, fetch)
-        shown = self._papers(hits, paper_filter(parsed.authors), limit)
+        shown = self._kept(hits, parsed, limit)
         labels = self._labels(index, groups, [h for h, _ in shown]) if groups and shown else {}
         for hit, paper in shown:
             matched, coverage = labels.get(hit.num, ([], 1.0))
@@ -234,6 +239,20 @@ class SearchEngine:
             note, response.suggestions = self._no_results(parsed, groups)
             response.message = [note]
         return response
+
+    def _kept(self, hits: list[_Hit], parsed: ParsedQuery, limit: int) -> list[tuple[_Hit, Paper]]:
+        """The hits to show: those that pass the query's checks on the papers themselves
+        (authors, `has:code`), most cited first with `sort:cited` (ties keep relevance)."""
+        authors = paper_filter(parsed.authors)
+
+        def check(paper: Paper) -> bool:
+            return authors(paper) and (not parsed.has_code or paper.code_url is not None)
+
+        if not parsed.sort_cited:
+            return self._papers(hits, check, limit)
+        every = self._papers(hits, check, len(hits))
+        every.sort(key=lambda shown: -(shown[1].citations or 0))
+        return every[:limit]
 
     def _papers(
         self, hits: list[_Hit], check: Callable[[Paper], bool], limit: int

@@ -2,7 +2,8 @@
 
 A query is free words plus, optionally: "quoted phrases" (must appear as written),
 `author:NAME` or `author:"First Last"`, `since:YYYY[-MM[-DD]]`, `cat:cs.LG` (an arXiv
-category), or an arXiv id / URL, which
+category), `has:code` (papers with a code link), `sort:cited` (most cited first, by Semantic
+Scholar's counts), or an arXiv id / URL, which
 goes straight to that paper. Anything odd (empty, punctuation only, huge, unknown syntax) gives
 a `ParsedQuery` with a `problem` to tell the user, never an exception.
 """
@@ -22,8 +23,9 @@ from bot.text import fold
 MAX_QUERY_CHARS = 500  # longer queries are cut here (a pasted abstract is not a query)
 MAX_QUERY_WORDS = 32
 
-_BARE_FILTER_RE = re.compile(r'(?i)\b(author|since|cat):(?=\s|$|"")')
-_FILTER_RE = re.compile(r'(?i)\b(author|since|cat):("[^"]*"|\S+)')
+_BARE_FILTER_RE = re.compile(r'(?i)\b(author|since|cat|has|sort):(?=\s|$|"")')
+_FILTER_RE = re.compile(r'(?i)\b(author|since|cat|has|sort):("[^"]*"|\S+)')
+_SWITCHES = {"has": {"code"}, "sort": {"cited"}}  # the values `has:` and `sort:` take
 _CATEGORY_RE = re.compile(r"[A-Za-z][A-Za-z-]*(\.[A-Za-z][A-Za-z-]*)?")
 _PHRASE_RE = re.compile(r'"([^"]+)"|“([^”]+)”')
 _DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
@@ -45,13 +47,17 @@ class ParsedQuery:
     authors: list[str] = field(default_factory=list)
     since: str | None = None
     categories: list[str] = field(default_factory=list)  # `cat:` filters, all must hold
+    has_code: bool = False  # `has:code`: only papers with a code link
+    sort_cited: bool = False  # `sort:cited`: the matches, most cited first
     paper_id: str | None = None
     problem: str | None = None  # why the query cannot be run (its note says it to the user)
     notes: list[Note] = field(default_factory=list)  # things we changed about the query
 
     @property
     def has_filters(self) -> bool:
-        return bool(self.authors or self.since or self.categories)
+        return bool(
+            self.authors or self.since or self.categories or self.has_code or self.sort_cited
+        )
 
 
 def _parse_since(value: str) -> str | None:
@@ -96,6 +102,13 @@ def parse_query(raw: str) -> ParsedQuery:
         if name.lower() == "author":
             if value:
                 query.authors.append(fold(value))
+        elif name.lower() in _SWITCHES:
+            if value.lower() not in _SWITCHES[name.lower()]:
+                query.problem = "bad-filter"
+                query.notes.append(Note(f"not-a-{name.lower()}", value[:40]))
+                return query
+            query.has_code = query.has_code or name.lower() == "has"
+            query.sort_cited = query.sort_cited or name.lower() == "sort"
         elif name.lower() == "cat":
             if not _CATEGORY_RE.fullmatch(value):
                 query.problem = "bad-filter"
