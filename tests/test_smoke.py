@@ -234,14 +234,18 @@ def test_run_answers_a_papers_request(
 
 
 def test_enrich_then_a_search_by_citations(user: User, scholar: ScholarStandIn) -> None:
-    scholar.know("2607.28618", 1_000_000)
-    done = user.ok("enrich", "--since", "2026-07-01")
-    assert "papers to ask Semantic Scholar about (since 2026-07-01)" in done.stdout
-    assert "failed 0" in done.stdout
-    ranked = json.loads(user.ok("search", "--json", "kan sort:cited has:code").stdout or "[]")
-    assert isinstance(ranked, list)
+    plain = json.loads(user.ok("search", "--json", "kan").stdout)
+    least_relevant = plain[-1]["id"]
+    scholar.know(least_relevant, 1_000_000)
+    done = user.ok("enrich")
+    assert "papers to ask Semantic Scholar about" in done.stdout and "failed 0" in done.stdout
+    with_code = json.loads(user.ok("search", "--json", "has:code").stdout)
+    assert with_code and all(r["code"] for r in with_code)
     cited = json.loads(user.ok("search", "--json", "kan sort:cited").stdout)
-    assert cited and cited[0]["id"] == "2607.28618"
+    assert {r["id"] for r in cited} == {r["id"] for r in plain}
+    counts = [r["citations"] or 0 for r in cited]
+    assert counts == sorted(counts, reverse=True) and counts[0] >= 4321
+    assert plain[0]["id"] != least_relevant and cited[0]["citations"] == max(counts)
 
 
 def test_db_upgrade_and_copy_both_ways(user: User, postgres_server: str) -> None:

@@ -63,6 +63,8 @@ def search_json(response: SearchResponse) -> list[dict[str, Any]]:
             "upvotes": r.paper.upvotes,
             "keywords": keywords(r.paper),
             "matched": r.matched,
+            "citations": r.paper.citations if r.paper.scholar_known else None,
+            "code": r.paper.code_url,
         }
         for rank, r in enumerate(response.results, start=1)
     ]

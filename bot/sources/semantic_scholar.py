@@ -71,10 +71,13 @@ class CitingPaper:
         return f"https://www.semanticscholar.org/paper/{self.scholar_id}"
 
 
+SPACING = 1.05  # seconds: one a second, with room for the network's jitter on arrival
+
+
 @functools.cache
 def _turns() -> RateLimit:
     """One request a second for every Semantic Scholar call of this process."""
-    return RateLimit(1, 1.0)
+    return RateLimit(1, SPACING)
 
 
 class ScholarClient:
