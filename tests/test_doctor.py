@@ -18,6 +18,7 @@ from bot.search import SearchEngine
 from tests.conftest import fill_disk, run_papers_bot, small_tmpfs
 from tests.fakes.hf import HFStandIn
 from tests.fakes.llm import LLMStandIn
+from tests.fakes.scholar import ScholarStandIn
 from tests.postgres_server import fresh_database
 from tests.slack.standin import TestSlack
 
@@ -151,23 +152,34 @@ def test_a_database_is_reachable_and_migrated_or_says_what_to_run(
 
 
 def test_network_checks_ask_each_service_once(tmp_path: Path, hf: HFStandIn) -> None:
-    llm = LLMStandIn().start()
+    llm, scholar = LLMStandIn().start(), ScholarStandIn().start()
+    scholar.know("1706.03762", 150_000)
     try:
         env = {
             "HF_API_URL": hf.url,
             "ARXIV_API_URL": "http://127.0.0.1:9/api/query",  # nothing listens
             "PAPERS_LLM_URL": llm.url,
             "PAPERS_LLM_MODEL": "stand-in-model",
+            "SEMANTIC_SCHOLAR_API_URL": scholar.url,
             "PAPERS_DATA_DIR": str(tmp_path / "data"),
         }
         code, checks = doctor(tmp_path, "--network", **env)
         assert checks["Hugging Face"]["status"] == "ok" and checks["LLM"]["status"] == "ok"
+        assert checks["Semantic Scholar"]["status"] == "ok"
         assert code == 1 and "ARXIV_API_URL" in checks["arXiv"]["fix"]
         code, checks = doctor(tmp_path, "--network", **env | {"PAPERS_LLM_MODEL": "gpt-9"})
         assert "does not serve PAPERS_LLM_MODEL=gpt-9" in checks["LLM"]["detail"]
+        _, checks = doctor(tmp_path, "--network", **env | {"PAPERS_CITATIONS": "0"})
+        assert checks["Semantic Scholar"]["status"] == "skip"
+        scholar.papers.clear()
+        _, checks = doctor(tmp_path, "--network", **env)
+        assert "SEMANTIC_SCHOLAR_API_URL" in checks["Semantic Scholar"]["fix"]
     finally:
         llm.stop()
-    assert [path for path, _ in hf.requests] == ["/daily_papers", "/daily_papers"]
+        scholar.stop()
+    assert [path for path, _ in hf.requests] == ["/daily_papers"] * 4
+    asked = scholar.calls("/paper/arXiv:1706.03762")
+    assert len(asked) == 3 and asked[0].headers["User-Agent"].startswith("papers-bot/")
 
 
 def test_installed_versions_that_differ_from_the_lock_fail(tmp_path: Path) -> None:

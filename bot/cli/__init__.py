@@ -74,7 +74,9 @@ def _parser() -> argparse.ArgumentParser:
         "doctor", help="check the install, the data, the settings and the services"
     )
     doctor.add_argument(
-        "--network", action="store_true", help="also ask Hugging Face, arXiv and the LLM"
+        "--network",
+        action="store_true",
+        help="also ask Hugging Face, arXiv, Semantic Scholar, the LLM",
     )
     doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
     return parser

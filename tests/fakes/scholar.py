@@ -2,6 +2,7 @@
 
 - `POST /graph/v1/paper/batch?fields=...` with `{"ids": ["arXiv:ID", ...]}` answers a list in
   the order asked, `null` for an id it does not know (`papers` holds what it knows);
+- `GET /graph/v1/paper/arXiv:ID` answers one paper (what `papers-bot doctor --network` asks);
 - `GET /graph/v1/paper/arXiv:ID/citations?fields=...&offset=&limit=` answers
   `{"offset": N, "next": M, "data": [{"citingPaper": {...}}]}` (`next` only while more are
   left), 404 `{"error": "Paper with id ... not found"}` for an unknown id (`citing` holds them).
@@ -118,6 +119,9 @@ class ScholarStandIn(LocalHTTPServer):
             if offset + limit < len(rows):
                 page["next"] = offset + limit
             return 200, page
+        if seen.method == "GET" and seen.path.startswith(prefix):  # one paper
+            found = self._row(seen.path[len(prefix) :])
+            return (200, found) if found else (404, {"error": "Paper not found"})
         return 404, {"error": "Not found"}
 
 

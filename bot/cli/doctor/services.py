@@ -14,6 +14,7 @@ from bot.cli.doctor.checks import Check, fail, ok, skip
 from bot.config import Settings, SettingsError
 from bot.logs import SecretFilter
 from bot.sources.arxiv_client import USER_AGENT as ARXIV_USER_AGENT
+from bot.sources.semantic_scholar import USER_AGENT as SCHOLAR_USER_AGENT
 from bot.sources.hf_client import USER_AGENT
 
 NETWORK_TIMEOUT = 15.0
@@ -124,11 +125,29 @@ def network_checks(settings: Settings) -> list[Check]:
             ARXIV_USER_AGENT,
         ),
     ]
+    checks.append(_scholar_check(settings))
     if not settings.llm:
         return [*checks, skip("LLM", "no PAPERS_LLM_URL")]
     key = {"Authorization": f"Bearer {settings.llm_api_key}"} if settings.llm_api_key else {}
     url = f"{(settings.llm_url or '').rstrip('/')}/models"
     return [*checks, _answers("LLM", url, {}, _serving(settings.llm_model or ""), headers=key)]
+
+
+def _scholar_check(settings: Settings) -> Check:
+    """One paper's figures (a GET of a well-known arXiv id: no batch for a check)."""
+    if not settings.enrich:
+        return skip("Semantic Scholar", "PAPERS_CITATIONS=0")
+    key = {"x-api-key": settings.scholar_key} if settings.scholar_key else {}
+    url = f"{settings.scholar_url}/paper/arXiv:1706.03762"
+    return _answers(
+        "Semantic Scholar", url, {"fields": "citationCount"}, _counted, SCHOLAR_USER_AGENT, key
+    )
+
+
+def _counted(response: httpx.Response) -> str | None:
+    found = response.json()
+    counted = isinstance(found, dict) and isinstance(found.get("citationCount"), int)
+    return None if counted else "no citation count in its answer"
 
 
 def _a_list(response: httpx.Response) -> str | None:
@@ -179,5 +198,10 @@ def _answers(
 
 
 def _url_fix(name: str) -> str:
-    setting = {"Hugging Face": "HF_API_URL", "arXiv": "ARXIV_API_URL", "LLM": "PAPERS_LLM_URL"}
+    setting = {
+        "Hugging Face": "HF_API_URL",
+        "arXiv": "ARXIV_API_URL",
+        "LLM": "PAPERS_LLM_URL",
+        "Semantic Scholar": "SEMANTIC_SCHOLAR_API_URL",
+    }
     return f"check {setting[name]}, the network and any proxy (HTTPS_PROXY)"
