@@ -14,8 +14,8 @@ from bot.cli.doctor.checks import Check, fail, ok, skip
 from bot.config import Settings, SettingsError
 from bot.logs import SecretFilter
 from bot.sources.arxiv_client import USER_AGENT as ARXIV_USER_AGENT
-from bot.sources.semantic_scholar import USER_AGENT as SCHOLAR_USER_AGENT
 from bot.sources.hf_client import USER_AGENT
+from bot.sources.semantic_scholar import USER_AGENT as SCHOLAR_USER_AGENT
 
 NETWORK_TIMEOUT = 15.0
 SLACK_TOKEN_FIX = (
