@@ -17,6 +17,7 @@ import pytest
 
 from bot.config import Settings
 from bot.daily.workspaces import DueDigests, OneWorkspace
+from bot.digest import run_digest
 from bot.ingest.enrich import Enricher
 from bot.library import load_sample_papers
 from bot.models import Paper
@@ -121,6 +122,17 @@ def test_figures_are_fetched_after_the_answer_and_shown_on_the_next(
     answer(cited_bot, "kolmogorov arnold")
     time.sleep(Enricher.WAIT_FOR_MORE + 0.5)
     assert len(scholar.calls("/paper/batch")) == 1
+    # The same figures on the reading list and on a digest card.
+    cited_bot.click("papers_save", KAN)
+    wait_for(lambda: cited_bot.runtime.library.saves.contains(USER, KAN))
+    assert "cited by 1,234" in all_text(answer(cited_bot, "saved"))
+    library = cited_bot.runtime.library
+    today = date.today().isoformat()
+    library.upsert_many([replace(library.get(KAN), listed=today)])  # type: ignore[type-var]
+    slackbot = SlackBot(cited_bot.runtime, make_client(cited_bot.runtime.settings))
+    run_digest(library, slackbot, "C0PAPERS", date.today(), 5, ["bookmark"], pace=0)
+    cards = [m for m in cited_bot.standin.messages["C0PAPERS"] if m.get("thread_ts")]
+    assert any("cited by 1,234" in all_text(m) and "code ★ 2.1k" in all_text(m) for m in cards)
     unknown = [i for i in ids_asked if i.removeprefix("arXiv:") not in scholar.papers]
     for paper_id in unknown:
         paper = cited_bot.runtime.library.get(paper_id.removeprefix("arXiv:"))
