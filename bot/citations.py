@@ -5,7 +5,8 @@ the new papers citing the papers they saved, grouped by saved paper, each with S
 (`CitationAlerts`), so none is sent twice, whatever its date; a paper Semantic Scholar adds
 late, with an old date, is still sent once it appears. A person's first check records what
 cites their papers already as a starting point (a first DM of hundreds of old citations would
-be noise) and sends only those dated within the last week. Claimed before the DM, released if
+be noise) and sends only those dated within the last week; so does the first look at a paper
+saved later (one no citing paper was recorded for yet). Claimed before the DM, released if
 Slack refuses it: at most once. A saved paper's citing papers are asked for once per run,
 whoever saved it.
 
@@ -84,7 +85,7 @@ def _check_person(
     report: CheckReport,
 ) -> None:
     alerts = library.citation_alerts
-    seen = alerts.seen(user)
+    seen, watched = alerts.seen(user), alerts.watched(user)
     saved = [paper_id for paper_id, _ in library.saves.of_user(user)][:MOST_SAVED]
     groups: list[tuple[Paper, list[CitingPaper]]] = []
     start: list[tuple[str, str]] = []
@@ -93,7 +94,7 @@ def _check_person(
             asked[paper.id] = _ask(citing, paper.id)
         new = [c for c in asked[paper.id] or [] if c.scholar_id not in seen]
         seen |= {c.scholar_id for c in new}
-        if first:
+        if first or paper.id not in watched:  # a paper's first look: its starting point
             recent = (today - timedelta(days=NEW_DAYS)).isoformat()
             start += [(c.scholar_id, paper.id) for c in new if not (c.date and c.date >= recent)]
             new = [c for c in new if c.date and c.date >= recent]
@@ -104,7 +105,8 @@ def _check_person(
     shown = _at_most(groups, words.MOST_SHOWN)
     if shown:
         _send(library, messenger, user, shown, report)
-    alerts.checked(user)
+    if not any(asked.get(paper_id, []) is None for paper_id in saved):
+        alerts.checked(user)  # a failed first look stays a first look
 
 
 def _ask(citing: Citing, paper_id: str) -> list[CitingPaper] | None:

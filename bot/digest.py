@@ -93,7 +93,7 @@ def choose_papers(
 def latest_digest_papers(library: Library) -> tuple[str | None, list[Paper]]:
     """The newest digest posted anywhere (its day and papers), else the latest listing day."""
     day, ids = library.ledger.latest()
-    if day:
+    if day and ids:  # a quiet topic's one line is not a digest to show
         return day, [p for p in (library.get(i) for i in ids) if p]
     return library.latest_listing()
 

@@ -121,7 +121,7 @@ class DueDigests:
     def _citation_weeks(self, now: datetime) -> dict[str, str]:
         """Workspace -> the week whose citation check is due now (Monday morning in its
         zone, within the grace); only workspaces where someone asked for alerts."""
-        if not self.settings.enrich:
+        if not self.settings.enrich or not _monday_somewhere(now, self.settings):
             return {}
         due = {}
         for team in self.workspaces.installed():
@@ -234,6 +234,14 @@ class DueDigests:
             except Exception as error:  # the digest is off either way
                 log.warning("could not tell %s: %s", due.digest.set_by, error)
         return f"switched off ({code})"
+
+
+def _monday_somewhere(now: datetime, settings: Settings) -> bool:
+    """Whether it is Monday morning (or its grace) in some zone of the world (UTC-12 to
+    UTC+14): the other six days the minute tick reads no workspace's zone."""
+    furthest_ahead = now + timedelta(hours=14)
+    furthest_behind = now - timedelta(hours=12 + settings.digest_grace_hours)
+    return any(moment.weekday() == 0 for moment in (furthest_behind, now, furthest_ahead))
 
 
 def start_digest_scheduler(settings: Settings, job: DueDigests) -> BackgroundScheduler:

@@ -502,6 +502,10 @@ class CitationAlerts(StateTable):
     def seen(self, user: str) -> set[str]:
         return {row["citing"] for row in self.rows_of["citations_seen"].where(user=user)}
 
+    def watched(self, user: str) -> set[str]:
+        """The saved papers some citing paper was recorded for (their first look is done)."""
+        return {row["about"] for row in self.rows_of["citations_seen"].where(user=user)}
+
     def claim(self, user: str, citing: list[tuple[str, str]], sent: bool) -> int:
         """Record (citing id, saved paper id) pairs as seen, sent or only a starting point,
         before a DM goes (at most once); how many were new."""

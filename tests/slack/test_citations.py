@@ -273,8 +273,12 @@ def test_a_weekly_citation_alert_with_a_new_citing_paper_then_none_the_next_week
     job.tick(monday_at(1))
     assert len(dms(slack)) == 2 and "Late to the index" in all_text(dms(slack)[-1])
     assert "physics" not in all_text(dms(slack)[-1])  # never twice
+    # A paper saved since: what already cited it is its starting point, not news.
+    bot.click("papers_save", DPM)
+    wait_for(lambda: library.saves.contains(USER, DPM))
     job.tick(monday_at(2))  # nothing new: no DM
     assert len(dms(slack)) == 2
+    assert len(library.citation_alerts.seen(USER)) == 4  # 1 start, 2 sent, DPM's start
     # Save on a citing paper saves it: it is in the library now.
     bot.click("papers_save", "2611.99001")
     wait_for(lambda: library.saves.contains(USER, "2611.99001"))
