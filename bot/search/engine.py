@@ -227,7 +227,9 @@ class SearchEngine:
         else:
             filters = self._filters(index, parsed)
             hits, response.total = self._by_rank(index, filters, fetch)
-        shown = self._kept(hits, parsed, limit)
+        shown, kept = self._kept(hits, parsed, limit)
+        if kept is not None:  # `has:code` counted what it let through, not the matches
+            response.total = kept
         labels = self._labels(index, groups, [h for h, _ in shown]) if groups and shown else {}
         for hit, paper in shown:
             matched, coverage = labels.get(hit.num, ([], 1.0))
@@ -240,19 +242,23 @@ class SearchEngine:
             response.message = [note]
         return response
 
-    def _kept(self, hits: list[_Hit], parsed: ParsedQuery, limit: int) -> list[tuple[_Hit, Paper]]:
+    def _kept(
+        self, hits: list[_Hit], parsed: ParsedQuery, limit: int
+    ) -> tuple[list[tuple[_Hit, Paper]], int | None]:
         """The hits to show: those that pass the query's checks on the papers themselves
-        (authors, `has:code`), most cited first with `sort:cited` (ties keep relevance)."""
+        (authors, `has:code`), most cited first with `sort:cited` (ties keep relevance); and,
+        with `has:code`, how many of the hits read passed (the total to say)."""
         authors = paper_filter(parsed.authors)
 
         def check(paper: Paper) -> bool:
             return authors(paper) and (not parsed.has_code or paper.code_url is not None)
 
-        if not parsed.sort_cited:
-            return self._papers(hits, check, limit)
+        if not (parsed.sort_cited or parsed.has_code):
+            return self._papers(hits, check, limit), None
         every = self._papers(hits, check, len(hits))
-        every.sort(key=lambda shown: -(shown[1].citations or 0))
-        return every[:limit]
+        if parsed.sort_cited:
+            every.sort(key=lambda shown: -(shown[1].citations or 0))
+        return every[:limit], len(every) if parsed.has_code else None
 
     def _papers(
         self, hits: list[_Hit], check: Callable[[Paper], bool], limit: int

@@ -176,8 +176,10 @@ def test_sort_cited_and_has_code_order_and_filter_with_other_filters(
     by_citations = shown_ids(answer(cited_bot, "kolmogorov arnold sort:cited"))
     assert set(by_citations) == set(plain)
     assert by_citations[:2] == [KAN_ATTENTION, KAN]  # 900, 50, then the uncounted
-    with_code = shown_ids(answer(cited_bot, "kolmogorov arnold has:code"))
+    coded = answer(cited_bot, "kolmogorov arnold has:code")
+    with_code = shown_ids(coded)
     assert with_code == [p for p in plain if p in (KAN, KAN_ATTENTION)]
+    assert "2 of 2 papers" in all_text(coded)  # the total counts papers with code only
     mixed = library.get_many(shown_ids(answer(cited_bot, "has:code sort:cited since:2024")))
     assert mixed[0].id == KAN_ATTENTION and KAN in [p.id for p in mixed]
     assert all(p.code_url and (p.date or "") >= "2024" for p in mixed)
