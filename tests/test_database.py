@@ -44,6 +44,14 @@ def _stateful_library(path: Path) -> Library:
     digest = ChannelDigest("T0OTHER", "C9", "weekly", 0, "08:30", "Europe/Berlin", "cat:cs.CV")
     library.channel_digests.set(replace(digest, set_by="U1").row())
     library.catalog.mark_fetched("hf-daily", "2026-07-01", 31, "2026-07-04T00:00:00Z")
+    other.citation_alerts.turn("U1", True)
+    other.citation_alerts.claim("U1", [("a" * 40, "2503.10632")], sent=True)
+    other.citation_alerts.claim_week("2026-W27")
+    cited = library.get("2408.08338")
+    assert cited is not None
+    library.upsert_many(
+        [replace(cited, citations=321, venue="ICLR", scholar_checked="2026-07-02T00:00:00+00:00")]
+    )
     installations(library).save(
         Installation(
             app_id="A0PAPERS",
@@ -116,6 +124,9 @@ def test_db_copy_moves_a_library_into_postgresql_and_back_without_loss(
     assert in_db.teams() == ["", "T0OTHER"]
     moved = in_db.channel_digests.get("T0OTHER", "C9") or {}
     assert (moved["zone"], moved["topic"], moved["weekday"]) == ("Europe/Berlin", "cat:cs.CV", 0)
+    figures = in_db.get("2408.08338")
+    assert figures is not None and (figures.citations, figures.venue) == (321, "ICLR")
+    assert in_db.for_team("T0OTHER").citation_alerts.seen("U1") == {"a" * 40}
     bot = installations(in_db).find_bot(enterprise_id=None, team_id="T0OTHER")
     assert bot is not None and bot.bot_token == "xoxb-other"
 
