@@ -7,7 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -21,6 +21,7 @@ from bot.runtime import Runtime
 from bot.slack.app import create_app
 from bot.slack.client import make_client
 from bot.slack.http import create_server
+from tests.fakes.hf import HFStandIn
 from tests.slack.standin import TestSlack
 
 SECRET = "test-signing-secret"
@@ -222,3 +223,20 @@ def bot(settings: Settings, standin: TestSlack) -> Iterator[Bot]:
 
 def all_text(message: dict[str, Any]) -> str:
     return json.dumps(message.get("blocks", []), ensure_ascii=False) + message.get("text", "")
+
+
+@pytest.fixture
+def oauth_settings(settings: Settings, standin: TestSlack, hf: HFStandIn) -> Settings:
+    """No bot token, the app's client id and secret: installed by OAuth, any number of times."""
+    standin.channels |= {
+        "C0AAA": {"name": "papers-a", "is_private": False, "is_member": False},
+        "C0BBB": {"name": "papers-b", "is_private": False, "is_member": False},
+    }
+    return replace(
+        settings,
+        slack_bot_token=None,
+        slack_client_id=standin.client_id,
+        slack_client_secret=standin.client_secret,
+        channels=[],
+        hf_api_url=hf.url,
+    )

@@ -318,18 +318,11 @@ def test_a_digest_in_a_private_channel_without_the_bot_says_how_to_let_it_in(
 
 
 def test_installed_workspaces_set_list_and_stop_their_own_channels(
-    settings: Settings, channels: TestSlack, hf: HFStandIn
+    oauth_settings: Settings, channels: TestSlack
 ) -> None:
     from tests.slack.test_workspaces import install
 
-    oauth = replace(
-        settings,
-        slack_bot_token=None,
-        slack_client_id=channels.client_id,
-        slack_client_secret=channels.client_secret,
-        channels=[],
-        hf_api_url=hf.url,
-    )
+    oauth = oauth_settings
     token = channels.add_workspace("T0AAA", "code-a")
     with running_bot(oauth, channels) as app:
         install(app, "code-a")

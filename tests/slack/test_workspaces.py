@@ -25,29 +25,11 @@ from bot.slack.client import make_client
 from bot.slack.slackbot import SlackBot
 from bot.slack.workspaces import BOT_SCOPES, InstalledWorkspaces
 from tests.conftest import run_papers_bot
-from tests.fakes.hf import HFStandIn
 from tests.slack.conftest import Bot, all_text, running_bot
 from tests.slack.standin import TestSlack
 
 ALICE = "U0ALICE"  # the same user id in both workspaces: their state must still be apart
 KAN, OTHER = "2408.08338", "2503.10632"
-
-
-@pytest.fixture
-def oauth_settings(settings: Settings, standin: TestSlack, hf: HFStandIn) -> Settings:
-    """No bot token, the app's client id and secret: installed by OAuth, any number of times."""
-    standin.channels |= {
-        "C0AAA": {"name": "papers-a", "is_private": False, "is_member": False},
-        "C0BBB": {"name": "papers-b", "is_private": False, "is_member": False},
-    }
-    return replace(
-        settings,
-        slack_bot_token=None,
-        slack_client_id=standin.client_id,
-        slack_client_secret=standin.client_secret,
-        channels=[],
-        hf_api_url=hf.url,
-    )
 
 
 @pytest.fixture
