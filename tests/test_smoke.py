@@ -98,6 +98,7 @@ def html(fixtures: Path) -> Iterator[ArxivHtmlStandIn]:
 def scholar() -> Iterator[ScholarStandIn]:
     """Semantic Scholar's Graph API, knowing every paper of the 2026-07-31 listing."""
     standin = ScholarStandIn().start()
+    standin.know("1706.03762", 150_000)  # what `papers-bot doctor --network` asks about
     yield standin
     standin.stop()
 
@@ -241,6 +242,9 @@ def test_enrich_then_a_search_by_citations(user: User, scholar: ScholarStandIn) 
     assert "papers to ask Semantic Scholar about" in done.stdout and "failed 0" in done.stdout
     with_code = json.loads(user.ok("search", "--json", "has:code").stdout)
     assert with_code and all(r["code"] for r in with_code)
+    # Hugging Face's githubRepo (from the imported Daily Papers responses) is the code link.
+    [askchem] = json.loads(user.ok("search", "--json", "--limit", "1", "AskChem").stdout)
+    assert askchem["code"] == "https://github.com/bingyan4science/askchem"
     cited = json.loads(user.ok("search", "--json", "kan sort:cited").stdout)
     assert {r["id"] for r in cited} == {r["id"] for r in plain}
     counts = [r["citations"] or 0 for r in cited]

@@ -88,7 +88,7 @@ def test_figures_are_fetched_after_the_answer_and_shown_on_the_next(
 ) -> None:
     scholar.know(KAN, 1234, 56, venue="ICLR", year=2025)
     scholar.know(KAN_ATTENTION, 7)
-    scholar.delay = 1.5  # a slow API: the answer must not wait for it
+    scholar.delay = 3.0  # a slow API: the answer must not wait for it
     started = time.monotonic()
     first = answer(cited_bot, "kolmogorov arnold")
     answered = time.monotonic()
