@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.measure import percentile, served_bot
+from bench.measure import latency_figures, latency_rows, served_bot
 from bot.library import Library
 from bot.models import Paper
 
@@ -100,11 +100,10 @@ def measure(fetched: int = 10, stored: int = 30) -> dict[str, Any]:
                         n += 1
         finally:
             standin.stop()
-    return {
-        kind: {"n": len(v), "p50": percentile(v, 50), "p95": percentile(v, 95), "max": max(v)}
-        for kind, v in times.items()
-        if v
-    } | {"page_bytes": len(page), "by_meaning": meaning}
+    return {kind: latency_figures(v) for kind, v in times.items() if v} | {
+        "page_bytes": len(page),
+        "by_meaning": meaning,
+    }
 
 
 def table(report: dict[str, Any]) -> str:
@@ -118,11 +117,8 @@ def table(report: dict[str, Any]) -> str:
         "",
         f"Asking a 60-page paper ({report['page_bytes'] / 1e3:.0f} kB of HTML; by meaning too: "
         f"{report['by_meaning']}), ms",
-        f"{'':42} {'n':>4} {'p50':>9} {'p95':>9} {'max':>9}",
+        *latency_rows(report, labels, 42),
     ]
-    for kind, label in labels.items():
-        f = report[kind]
-        lines.append(f"{label:42} {f['n']:>4} {f['p50']:>9.1f} {f['p95']:>9.1f} {f['max']:>9.1f}")
     return "\n".join(lines)
 
 

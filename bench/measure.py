@@ -44,6 +44,28 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
+def latency_figures(times: list[float]) -> dict[str, float]:
+    """n, median, p95 and max of a list of timings (ms), for a latency table."""
+    return {
+        "n": len(times),
+        "p50": statistics.median(times),
+        "p95": percentile(times, 95),
+        "max": max(times),
+    }
+
+
+def latency_rows(report: dict[str, Any], labels: dict[str, str], width: int) -> list[str]:
+    """The table's heading and one row per measured kind (`labels` names them, in order)."""
+    rows = [f"{'':{width}} {'n':>4} {'p50':>9} {'p95':>9} {'max':>9}"]
+    for kind, label in labels.items():
+        if kind in report:
+            f = report[kind]
+            rows.append(
+                f"{label:{width}} {f['n']:>4} {f['p50']:>9.1f} {f['p95']:>9.1f} {f['max']:>9.1f}"
+            )
+    return rows
+
+
 def timed(fn: Callable[[], Any]) -> float:
     start = time.perf_counter()
     fn()

@@ -13,7 +13,6 @@ import contextlib
 import copy
 import json
 import logging
-import statistics
 import tempfile
 import threading
 import time
@@ -21,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bench.measure import _serve, percentile
+from bench.measure import _serve, latency_figures, latency_rows
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "data"
 GAVE_UP = "neither Hugging Face nor arXiv"
@@ -123,15 +122,6 @@ def _event(n: int, paper_id: str) -> dict[str, Any]:
     }
 
 
-def _figures(times: list[float]) -> dict[str, float]:
-    return {
-        "n": len(times),
-        "p50": statistics.median(times),
-        "p95": percentile(times, 95),
-        "max": max(times),
-    }
-
-
 def measure(in_library: int = 30, fetched: int = 10, failing: int = 3) -> dict[str, Any]:
     give_ups = GiveUps()
     logging.getLogger("bot.ingest.lookup").addHandler(give_ups)
@@ -184,7 +174,7 @@ def measure(in_library: int = 30, fetched: int = 10, failing: int = 3) -> dict[s
             arxiv._last = time.monotonic()  # arXiv refuses (429: asked too soon)
             gave_up_ms(f"2501.9{i:04d}", "failing")
         no_cards = len(slack.calls_to("chat.unfurl")) == unfurls_before
-    report = {kind: _figures(found) for kind, found in times.items() if found}
+    report = {kind: latency_figures(found) for kind, found in times.items() if found}
     report["no_card_when_not_found"] = no_cards
     return report
 
@@ -201,14 +191,8 @@ def table(report: dict[str, Any]) -> str:
     lines = [
         "",
         "Unfurl latency (link_shared -> chat.unfurl at the loopback Slack), ms",
-        f"{'':48} {'n':>4} {'p50':>9} {'p95':>9} {'max':>9}",
+        *latency_rows(report, labels, 48),
     ]
-    for kind, label in labels.items():
-        if kind in report:
-            f = report[kind]
-            lines.append(
-                f"{label:48} {f['n']:>4} {f['p50']:>9.1f} {f['p95']:>9.1f} {f['max']:>9.1f}"
-            )
     lines.append(f"no card for papers found nowhere: {report['no_card_when_not_found']}")
     return "\n".join(lines)
 

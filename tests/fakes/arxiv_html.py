@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 from bot.console.local_http import LocalHTTPServer
+from tests.fakes.faults import Faults
 
 
 @dataclass
@@ -35,7 +36,7 @@ class ArxivHtmlStandIn(LocalHTTPServer):
     min_interval: float = 1.0
     stall_seconds: float = 30.0
     requests: list[Asked] = field(default_factory=list)
-    faults: list[HtmlFault] = field(default_factory=list)
+    faults: Faults[HtmlFault] = field(default_factory=Faults)
     extra: dict[str, bytes] = field(default_factory=dict)  # more pages, by id
 
     def __post_init__(self) -> None:
@@ -47,14 +48,7 @@ class ArxivHtmlStandIn(LocalHTTPServer):
         return f"{self.base_url}/html"
 
     def fail(self, kind: str, count: int = 1) -> None:
-        self.faults.append(HtmlFault(kind, count))
-
-    def _fault(self) -> HtmlFault | None:
-        for fault in self.faults:
-            if fault.count > 0:
-                fault.count -= 1
-                return fault
-        return None
+        self.faults.add(HtmlFault(kind, count))
 
     def handle(self, request: BaseHTTPRequestHandler) -> None:
         paper = request.path.removeprefix("/html/").strip("/")
@@ -64,7 +58,7 @@ class ArxivHtmlStandIn(LocalHTTPServer):
             self._last = now
             asked = Asked(paper, now, request.headers.get("User-Agent", ""))
             self.requests.append(asked)
-            fault = self._fault()
+            fault = self.faults.take()
         if too_soon:
             asked.status = 429
             return self.reply(request, 429, b"slow down", "text/plain", {"Retry-After": "1"})

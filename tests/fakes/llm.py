@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from bot.console.local_http import LocalHTTPServer
+from tests.fakes.faults import Faults
 
 
 @dataclass
@@ -32,7 +33,7 @@ class LLMStandIn(LocalHTTPServer):
         self.answers: dict[str, str] = {}
         self.models = ["stand-in-model"]  # GET /v1/models lists them
         self.requests: list[dict[str, Any]] = []
-        self.faults: list[LLMFault] = []
+        self.faults: Faults[LLMFault] = Faults()
         self.stall_seconds = 3.0
         self._lock = threading.Lock()
 
@@ -41,15 +42,7 @@ class LLMStandIn(LocalHTTPServer):
         return f"{self.base_url}/v1"
 
     def fail(self, kind: str, count: int = 1, retry_after: str = "1") -> None:
-        self.faults.append(LLMFault(kind, count, retry_after))
-
-    def _fault(self) -> LLMFault | None:
-        with self._lock:
-            for fault in self.faults:
-                if fault.count > 0:
-                    fault.count -= 1
-                    return fault
-        return None
+        self.faults.add(LLMFault(kind, count, retry_after))
 
     def handle(self, request: BaseHTTPRequestHandler) -> None:
         length = int(request.headers.get("Content-Length", 0))
@@ -64,7 +57,7 @@ class LLMStandIn(LocalHTTPServer):
         if request.command != "POST" or request.path != "/v1/chat/completions":
             self.reply(request, 404, b'{"error": {"message": "not found"}}', "application/json")
             return
-        fault = self._fault()
+        fault = self.faults.take()
         if fault and fault.kind == "429":
             error = json.dumps({"error": {"message": "Rate limit reached", "type": "requests"}})
             headers = {"Retry-After": fault.retry_after}

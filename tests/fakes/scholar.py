@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from bot.console.local_http import LocalHTTPServer
+from tests.fakes.faults import Faults
 
 
 @dataclass
@@ -35,12 +36,19 @@ class Seen:
     headers: dict[str, str]
 
 
+@dataclass
+class ScholarFault:
+    status: int
+    retry_after: str | None
+    count: int
+
+
 class ScholarStandIn(LocalHTTPServer):
     def __init__(self) -> None:
         self.papers: dict[str, dict[str, Any]] = {}  # arXiv id -> the batch row
         self.citing: dict[str, list[Any]] = {}  # arXiv id -> its citingPaper objects (or junk)
         self.requests: list[Seen] = []
-        self.faults: list[tuple[int, str | None]] = []
+        self.faults: Faults[ScholarFault] = Faults()
         self.delay = 0.0  # seconds before each answer (a slow API)
         self.everyone: int | None = None  # a count for every id it was not told of
         self._lock = threading.Lock()
@@ -50,8 +58,7 @@ class ScholarStandIn(LocalHTTPServer):
         return f"{self.base_url}/graph/v1"
 
     def fail(self, status: int = 429, retry_after: str | None = "1", count: int = 1) -> None:
-        with self._lock:
-            self.faults += [(status, retry_after)] * count
+        self.faults.add(ScholarFault(status, retry_after, count))
 
     def know(self, paper_id: str, citations: int, influential: int = 0, **more: Any) -> None:
         self.papers[paper_id] = {
@@ -86,14 +93,13 @@ class ScholarStandIn(LocalHTTPServer):
         )
         with self._lock:
             self.requests.append(seen)
-            fault = self.faults.pop(0) if self.faults else None
+        fault = self.faults.take()
         if self.delay:
             time.sleep(self.delay)
         if fault is not None:
-            status, after = fault
-            headers = {"Retry-After": after} if after else {}
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
             body = json.dumps({"message": "Too Many Requests"}).encode()
-            self.reply(request, status, body, "application/json", headers)
+            self.reply(request, fault.status, body, "application/json", headers)
             return
         status, answer = self._answer(seen)
         self.reply(request, status, json.dumps(answer).encode(), "application/json")
