@@ -30,7 +30,7 @@ from bot.render.search_text import notes_text
 from bot.search.engine import SearchEngine
 from bot.search.topics import topic_problem
 
-DEFAULT_TIME, DEFAULT_ZONE = "09:00", "UTC"
+DEFAULT_ZONE = "UTC"
 _TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 _QUIET = re.compile(r"(?i)--quiet-days(?:=|\s+)(on|off)\b")
 _TOPIC = re.compile(r"(?i)(?:^|\s)topic(?:\s+(.*)|$)", re.DOTALL)  # the rest is the query
@@ -103,7 +103,7 @@ def switch_off(library: Library, digest: ChannelDigest, reason: str) -> bool:
     if library.channel_digests.get(digest.team, digest.channel) is None:
         library.channel_digests.set(row)  # the operator's default: now off, as a row
         return True
-    return library.channel_digests.switch_off(digest.team, digest.channel, None, reason)
+    return library.channel_digests.switch_off(digest.team, digest.channel, reason)
 
 
 # -- `/papers digest ...` ------------------------------------------------------------------------

@@ -112,8 +112,8 @@ class DueDigests:
             if due:
                 log.info("this replica posts the %d digests due now", len(due))
                 if self.last_fetch is None or now - self.last_fetch >= self.FETCH_EVERY:
-                    self.fetch_and_alert(now)
-                done = self.post_all(self._due(now))
+                    self.fetch_and_alert(now)  # `due` was read unfiltered: no fetch was fresh
+                done = self.post_all(due)
             for team, week in weeks.items():
                 self.check_citations(team, week, now)
             return done

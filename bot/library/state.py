@@ -396,14 +396,15 @@ class ChannelDigests(StateTable):
         self._adopt_legacy(row["team"])
         self._digests.put(row | {"set_at": self.clock()})
 
-    def switch_off(self, team: str, channel: str, by: str | None, reason: str | None) -> bool:
-        """Off, kept; False when there was no digest on in that channel."""
+    def switch_off(self, team: str, channel: str, reason: str) -> bool:
+        """Slack refused the channel: off, kept with why (who set it stays, to be told);
+        False when there was no digest on in that channel."""
         self._adopt_legacy(team)
         found = self._digests.get(team, channel)
         if found is None or not found.get("active"):
             return False
         fields = {"active": False, "off_reason": reason, "set_at": self.clock()}
-        return self._digests.change(team, channel, **fields | ({"set_by": by} if by else {}))
+        return self._digests.change(team, channel, **fields)
 
     def remove_team(self, team: str) -> int:
         """A workspace uninstalled the app: its digests are gone (its other state is kept)."""
